@@ -1,0 +1,1 @@
+//! wengert-data: not written yet; see the workspace README for its plan.

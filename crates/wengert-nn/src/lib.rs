@@ -1,0 +1,1 @@
+//! wengert-nn: not written yet; see the workspace README for its plan.

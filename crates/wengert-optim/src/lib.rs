@@ -1,0 +1,1 @@
+//! wengert-optim: not written yet; see the workspace README for its plan.

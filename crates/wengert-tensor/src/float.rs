@@ -1,0 +1,154 @@
+//! The element types a tensor can hold: `f32` (the default for training) and
+//! `f64` (what gradient checks use, since finite differences need the bits).
+
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
+
+/// A floating-point element type: `f32` or `f64`.
+///
+/// Besides the arithmetic of [`num_traits::Float`], it knows its name (for
+/// weight files and messages) and which matrixmultiply kernel multiplies it.
+pub trait Float:
+    num_traits::Float
+    + num_traits::FloatConst
+    + Default
+    + Debug
+    + Display
+    + Sum
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + Send
+    + Sync
+    + 'static
+{
+    /// `"f32"` or `"f64"`.
+    const DTYPE: &'static str;
+
+    /// Converts from `f64`, rounding to nearest for `f32`.
+    fn from_f64(x: f64) -> Self;
+    /// Converts to `f64` exactly.
+    fn to_f64(self) -> f64;
+    /// The error function erf(x), needed by GELU (from `libm`).
+    fn erf(self) -> Self;
+
+    /// General matrix product `c = alpha * a b + beta * c` on strided operands
+    /// (row stride, column stride, counted in elements), so a transposed
+    /// operand is read in place instead of copied.
+    ///
+    /// # Safety
+    /// The pointers with their strides must address valid `m x k`, `k x n`
+    /// and `m x n` matrices, and `c` must not alias `a` or `b`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+impl Float for f32 {
+    const DTYPE: &'static str = "f32";
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn erf(self) -> Self {
+        libm::erff(self)
+    }
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: forwarded contract of this function (see the trait docs).
+        unsafe {
+            matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+        }
+    }
+}
+
+impl Float for f64 {
+    const DTYPE: &'static str = "f64";
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn erf(self) -> Self {
+        libm::erf(self)
+    }
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: forwarded contract of this function (see the trait docs).
+        unsafe {
+            matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erf_matches_known_values() {
+        // Values of erf from tables (Abramowitz & Stegun, table 7.1), 15 digits.
+        let cases = [
+            (0.0, 0.0),
+            (0.1, 0.112_462_916_018_284_9),
+            (0.5, 0.520_499_877_813_046_5),
+            (1.0, 0.842_700_792_949_714_9),
+            (2.0, 0.995_322_265_018_952_7),
+            (3.5, 0.999_999_256_901_627_7),
+            (-1.0, -0.842_700_792_949_714_9),
+        ];
+        for (x, want) in cases {
+            let got = <f64 as Float>::erf(x);
+            let got32 = <f32 as Float>::erf(x as f32);
+            assert!((got32 as f64 - want).abs() < 1e-6, "f32 erf({x}) = {got32}");
+            assert!((got - want).abs() < 1e-15, "erf({x}) = {got}, want {want}");
+        }
+    }
+}

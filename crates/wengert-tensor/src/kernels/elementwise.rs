@@ -1,0 +1,111 @@
+//! Element-wise kernels: map one tensor, zip two of equal or broadcast shapes.
+
+use rayon::prelude::*;
+
+use super::{CHUNK, PARALLEL_THRESHOLD};
+use crate::error::Result;
+use crate::float::Float;
+use crate::shape::{broadcast_shapes, numel};
+use crate::tensor::Tensor;
+
+/// `out[i] = f(a[i])`.
+pub fn map<T: Float>(a: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
+    let src = a.values();
+    let mut out = vec![T::zero(); src.len()];
+    if src.len() >= PARALLEL_THRESHOLD {
+        out.par_chunks_mut(CHUNK)
+            .zip(src.par_chunks(CHUNK))
+            .for_each(|(o, s)| o.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x)));
+    } else {
+        out.iter_mut().zip(src.iter()).for_each(|(o, &x)| *o = f(x));
+    }
+    Tensor::from_vec(out, a.shape())
+}
+
+/// `out[i] = f(a[i], b[i])` for tensors of one shape (checked by the caller).
+pub fn zip_same<T: Float>(
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    f: impl Fn(T, T) -> T + Sync + Send,
+) -> Tensor<T> {
+    debug_assert_eq!(a.shape(), b.shape());
+    let (sa, sb) = (a.values(), b.values());
+    let mut out = vec![T::zero(); sa.len()];
+    if sa.len() >= PARALLEL_THRESHOLD {
+        out.par_chunks_mut(CHUNK)
+            .zip(sa.par_chunks(CHUNK).zip(sb.par_chunks(CHUNK)))
+            .for_each(|(o, (x, y))| {
+                for i in 0..o.len() {
+                    o[i] = f(x[i], y[i]);
+                }
+            });
+    } else {
+        for i in 0..out.len() {
+            out[i] = f(sa[i], sb[i]);
+        }
+    }
+    Tensor::from_vec(out, a.shape())
+}
+
+/// `out = f(a, b)` element-wise with NumPy broadcasting.
+pub fn zip_broadcast<T: Float>(
+    op: &'static str,
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    f: impl Fn(T, T) -> T + Sync + Send,
+) -> Result<Tensor<T>> {
+    if a.shape() == b.shape() {
+        return Ok(zip_same(a, b, f));
+    }
+    let shape = broadcast_shapes(op, a.shape(), b.shape())?;
+    let a = broadcast_to(a, &shape);
+    let b = broadcast_to(b, &shape);
+    Ok(zip_same(&a, &b, f))
+}
+
+/// Materializes `a` broadcast to `shape` (which the caller has checked).
+pub fn broadcast_to<T: Float>(a: &Tensor<T>, shape: &[usize]) -> Tensor<T> {
+    if a.shape() == shape {
+        return a.clone();
+    }
+    let src = a.values();
+    let lead = shape.len() - a.ndim();
+    // Strides of `a` seen through the output's axes: 0 where broadcast.
+    let a_strides = crate::shape::contiguous_strides(a.shape());
+    let strides: Vec<usize> = (0..shape.len())
+        .map(|i| {
+            if i < lead || a.shape()[i - lead] == 1 {
+                0
+            } else {
+                a_strides[i - lead]
+            }
+        })
+        .collect();
+    let n = numel(shape);
+    let mut out = Vec::with_capacity(n);
+    if n == 0 {
+        return Tensor::from_vec(out, shape);
+    }
+    // Copy row by row along the last axis; the inner loop is a plain copy or
+    // a fill, both of which vectorize.
+    let last = shape.len() - 1;
+    let row = shape[last];
+    let rows = n / row.max(1);
+    let mut index = vec![0usize; shape.len()];
+    for _ in 0..rows {
+        let base: usize = (0..last).map(|ax| index[ax] * strides[ax]).sum();
+        if strides[last] == 0 {
+            out.extend(std::iter::repeat_n(src[base], row));
+        } else {
+            out.extend_from_slice(&src[base..base + row]);
+        }
+        for ax in (0..last).rev() {
+            index[ax] += 1;
+            if index[ax] < shape[ax] {
+                break;
+            }
+            index[ax] = 0;
+        }
+    }
+    Tensor::from_vec(out, shape)
+}

@@ -1,0 +1,93 @@
+//! Matrix products through matrixmultiply's strided gemm.
+//!
+//! Operands are read through their strides, so a transposed view (as made by
+//! `transpose`) is multiplied in place, never copied. Batched products take
+//! operands of shape `[..., m, k]` and `[..., k, n]` whose batch dimensions
+//! are equal; a batch dimension of stride 0 (a broadcast view) is fine too.
+
+use crate::error::{Result, TensorError};
+use crate::float::Float;
+use crate::tensor::Tensor;
+
+/// Checks shapes of a (batched) matrix product and returns (batch, m, k, n).
+pub fn matmul_dims(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, usize, usize, usize)> {
+    let mismatch = |why: String| TensorError::ShapeMismatch {
+        op: "matmul",
+        lhs: a.to_vec(),
+        rhs: b.to_vec(),
+        why,
+    };
+    if a.len() < 2 || b.len() < 2 {
+        return Err(mismatch("both operands need at least 2 dimensions".into()));
+    }
+    let (m, k) = (a[a.len() - 2], a[a.len() - 1]);
+    let (k2, n) = (b[b.len() - 2], b[b.len() - 1]);
+    if k != k2 {
+        return Err(mismatch(format!(
+            "inner dimensions differ: {k} (last of lhs) vs {k2} (second to last of rhs)"
+        )));
+    }
+    let (ba, bb) = (&a[..a.len() - 2], &b[..b.len() - 2]);
+    if ba != bb {
+        return Err(mismatch(format!(
+            "batch dimensions {ba:?} and {bb:?} differ (broadcast them first)"
+        )));
+    }
+    Ok((ba.to_vec(), m, k, n))
+}
+
+/// `a @ b` for equal batch dimensions, reading both through their strides.
+pub fn matmul<T: Float>(a: &Tensor<T>, b: &Tensor<T>) -> Result<Tensor<T>> {
+    let (batch, m, k, n) = matmul_dims(a.shape(), b.shape())?;
+    let nb: usize = batch.iter().product();
+    let mut out = vec![T::zero(); nb * m * n];
+    let (da, oa, _, sa) = a.raw();
+    let (db, ob, _, sb) = b.raw();
+    let nd = a.ndim();
+    let (rsa, csa) = (sa[nd - 2] as isize, sa[nd - 1] as isize);
+    let (rsb, csb) = (sb[nd - 2] as isize, sb[nd - 1] as isize);
+    if m * n > 0 {
+        for bi in 0..nb {
+            // Offsets of this batch entry in each operand, from the batch strides.
+            let (mut off_a, mut off_b, mut rest) = (oa, ob, bi);
+            for ax in (0..batch.len()).rev() {
+                let i = rest % batch[ax];
+                rest /= batch[ax];
+                off_a += i * sa[ax];
+                off_b += i * sb[ax];
+            }
+            let c = &mut out[bi * m * n..(bi + 1) * m * n];
+            if k == 0 {
+                continue; // an empty sum: c stays zero
+            }
+            // SAFETY: `off_a` with strides (rsa, csa) addresses an m x k matrix
+            // inside `da` because the view's shape and strides were built to
+            // stay in bounds of its storage (every Tensor constructor keeps
+            // that invariant); likewise for b (k x n) in `db`. `c` is a fresh,
+            // exclusively borrowed m x n row-major buffer, so it aliases
+            // neither input. This is exercised by every matmul test, including
+            // transposed and batched views.
+            unsafe {
+                T::gemm(
+                    m,
+                    k,
+                    n,
+                    T::one(),
+                    da.as_ptr().add(off_a),
+                    rsa,
+                    csa,
+                    db.as_ptr().add(off_b),
+                    rsb,
+                    csb,
+                    T::zero(),
+                    c.as_mut_ptr(),
+                    n as isize,
+                    1,
+                );
+            }
+        }
+    }
+    let mut shape = batch;
+    shape.extend([m, n]);
+    Ok(Tensor::from_vec(out, &shape))
+}

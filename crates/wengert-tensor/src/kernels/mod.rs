@@ -1,0 +1,18 @@
+//! Raw compute on tensors, with no tape: the loops that ops call.
+//!
+//! Element-wise work is split into fixed chunks and run on rayon above
+//! [`PARALLEL_THRESHOLD`] elements; below it, thread hand-off costs more than
+//! the work. Reductions combine fixed-size chunks in a fixed order, so their
+//! results are bitwise identical whatever the number of threads.
+
+pub mod elementwise;
+pub mod matmul;
+pub mod reduce;
+
+/// Element count above which element-wise kernels go parallel.
+pub const PARALLEL_THRESHOLD: usize = 1 << 15;
+
+/// Chunk length for parallel element-wise work and for reductions. Fixed,
+/// never derived from the thread count: that is what makes reductions
+/// deterministic.
+pub const CHUNK: usize = 1 << 13;

@@ -1,0 +1,123 @@
+//! Broadcasting as a node of its own: `broadcast_to` and its adjoint `sum_to`.
+//!
+//! Binary ops first broadcast both operands to the common shape with these
+//! nodes, so their own rules can assume equal shapes. The backward of a
+//! broadcast sums the gradient over the axes it was copied along.
+
+use super::or_panic;
+use crate::error::{Result, TensorError};
+use crate::float::Float;
+use crate::kernels::{elementwise, reduce};
+use crate::shape::{broadcast_axes, broadcast_shapes, can_broadcast_to};
+use crate::tape::Var;
+use crate::tensor::Tensor;
+
+impl<T: Float> Tensor<T> {
+    /// Copies the tensor along new leading axes and size-1 axes to `shape`.
+    pub fn try_broadcast_to(&self, shape: &[usize]) -> Result<Tensor<T>> {
+        if !can_broadcast_to(self.shape(), shape) {
+            return Err(TensorError::ShapeMismatch {
+                op: "broadcast_to",
+                lhs: self.shape().to_vec(),
+                rhs: shape.to_vec(),
+                why: "each axis must match or be 1 (aligned from the right)".into(),
+            });
+        }
+        Ok(elementwise::broadcast_to(self, shape))
+    }
+
+    /// Panicking form of [`Tensor::try_broadcast_to`].
+    #[track_caller]
+    pub fn broadcast_to(&self, shape: &[usize]) -> Tensor<T> {
+        or_panic(self.try_broadcast_to(shape))
+    }
+
+    /// Sums over broadcast axes to bring the tensor back to `shape`, the
+    /// adjoint of `broadcast_to`.
+    pub fn try_sum_to(&self, shape: &[usize]) -> Result<Tensor<T>> {
+        if !can_broadcast_to(shape, self.shape()) {
+            return Err(TensorError::ShapeMismatch {
+                op: "sum_to",
+                lhs: self.shape().to_vec(),
+                rhs: shape.to_vec(),
+                why: "the target must broadcast to the source".into(),
+            });
+        }
+        let axes = broadcast_axes(shape, self.shape());
+        if axes.is_empty() {
+            return self.try_reshape(shape);
+        }
+        reduce::sum_axes(self, &axes).try_reshape(shape)
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// `y = x` copied along new leading axes and size-1 axes to `shape`
+    /// (NumPy/PyTorch `broadcast_to`).
+    ///
+    /// Backward: `dx = sum_to(dy, shape(x))`, summing over the copied axes.
+    ///
+    /// ```
+    /// use wengert_tensor::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(vec![1.0, 2.0], &[2, 1]));
+    /// let y = x.broadcast_to(&[3, 2, 4]);
+    /// let g = y.sum().backward();
+    /// assert_eq!(g.wrt(x).unwrap().to_vec(), vec![12.0, 12.0]); // 3 * 4 copies each
+    /// ```
+    pub fn try_broadcast_to(self, shape: &[usize]) -> Result<Var<'t, T>> {
+        let x = self.value();
+        if x.shape() == shape {
+            return Ok(self);
+        }
+        let y = x.try_broadcast_to(shape)?;
+        let x_shape = x.shape().to_vec();
+        Ok(self
+            .tape()
+            .record("broadcast_to", &[self], y, move |_ctx, dy| {
+                vec![Some(dy.sum_to(&x_shape))]
+            }))
+    }
+
+    /// Panicking form of [`Var::try_broadcast_to`].
+    #[track_caller]
+    pub fn broadcast_to(self, shape: &[usize]) -> Var<'t, T> {
+        or_panic(self.try_broadcast_to(shape))
+    }
+
+    /// Sums over broadcast axes down to `shape`, the adjoint of
+    /// `broadcast_to`. Backward: `dx = broadcast_to(dy, shape(x))`.
+    pub fn try_sum_to(self, shape: &[usize]) -> Result<Var<'t, T>> {
+        let x = self.value();
+        if x.shape() == shape {
+            return Ok(self);
+        }
+        let y = x.try_sum_to(shape)?;
+        let x_shape = x.shape().to_vec();
+        Ok(self.tape().record("sum_to", &[self], y, move |_ctx, dy| {
+            vec![Some(dy.broadcast_to(&x_shape))]
+        }))
+    }
+
+    /// Panicking form of [`Var::try_sum_to`].
+    #[track_caller]
+    pub fn sum_to(self, shape: &[usize]) -> Var<'t, T> {
+        or_panic(self.try_sum_to(shape))
+    }
+
+    /// Broadcasts two operands to their common shape (one node each, only
+    /// where a shape changes). Every broadcasting binary op starts here.
+    pub(crate) fn broadcast_pair(
+        op: &'static str,
+        a: Var<'t, T>,
+        b: Var<'t, T>,
+    ) -> Result<(Var<'t, T>, Var<'t, T>)> {
+        assert!(a.same_tape(&b), "{op}: operands are on different tapes");
+        let (sa, sb) = (a.shape(), b.shape());
+        if sa == sb {
+            return Ok((a, b));
+        }
+        let shape = broadcast_shapes(op, &sa, &sb)?;
+        Ok((a.try_broadcast_to(&shape)?, b.try_broadcast_to(&shape)?))
+    }
+}

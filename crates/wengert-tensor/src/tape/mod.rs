@@ -1,0 +1,243 @@
+//! The tape: a Wengert list of every differentiable op of a forward pass.
+//!
+//! Each op on a [`Var`] computes its value eagerly and appends one [`Node`]:
+//! the op's name, the ids of its inputs, its output value and its backward
+//! rule. Nodes are appended in creation order, which is already a
+//! topological order (an input always exists before the op that reads it),
+//! so the backward pass is one loop from the last node to the first; see
+//! `backward.rs`.
+//!
+//! A tape also holds what makes a forward pass reproducible: whether it runs
+//! in training or inference mode, and the seeded random generator dropout
+//! draws from.
+
+mod backward;
+mod display;
+mod grads;
+mod var;
+
+use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::rc::Rc;
+
+pub use backward::BackwardCtx;
+pub use grads::{GradGraph, Grads};
+pub use var::Var;
+
+use crate::float::Float;
+use crate::param::{Param, ParamId};
+use crate::tensor::Tensor;
+use crate::WengertRng;
+
+/// A backward rule: given the context of its node (inputs, output) and the
+/// upstream gradient `dy`, one optional gradient per input. Rules are written
+/// with `Var` ops, so they can themselves be recorded and differentiated.
+pub(crate) type Rule<T> =
+    Rc<dyn for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>) -> Vec<Option<Var<'a, T>>>>;
+
+/// What kind of leaf a node is, if it is one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The result of an op.
+    Op,
+    /// A leaf bound to a parameter.
+    Param(ParamId),
+    /// A leaf made with [`Tape::var`]: needs a gradient.
+    Input,
+    /// A leaf that needs no gradient.
+    Constant,
+}
+
+/// One entry of the Wengert list.
+pub(crate) struct Node<T: Float> {
+    pub(crate) op: &'static str,
+    pub(crate) inputs: Vec<usize>,
+    pub(crate) value: Tensor<T>,
+    pub(crate) requires_grad: bool,
+    pub(crate) origin: Origin,
+    /// Present only when the node requires a gradient.
+    pub(crate) rule: Option<Rule<T>>,
+}
+
+/// The Wengert list: records a forward pass so it can be differentiated.
+///
+/// ```
+/// use wengert_tensor::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let x = tape.var(Tensor::from_vec(vec![3.0], &[1]));
+/// let y = (x * x + x).sum(); // y = x^2 + x
+/// let grads = y.backward();
+/// assert_eq!(grads.wrt(x).unwrap().to_vec(), vec![7.0]); // dy/dx = 2x + 1
+/// println!("{tape}"); // one line per node: id, op, inputs, shape
+/// ```
+pub struct Tape<T: Float> {
+    nodes: RefCell<Vec<Node<T>>>,
+    /// False inside `no_grad` and during a plain `backward`: ops then compute
+    /// values but record no rules, so they cost what the kernels cost.
+    recording: Cell<bool>,
+    training: Cell<bool>,
+    rng: RefCell<WengertRng>,
+}
+
+impl<T: Float> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Float> Tape<T> {
+    /// A tape in training mode with random seed 0.
+    pub fn new() -> Self {
+        Self::training(0)
+    }
+
+    /// A tape in training mode (dropout active) whose random draws come from `seed`.
+    pub fn training(seed: u64) -> Self {
+        Tape {
+            nodes: RefCell::new(Vec::new()),
+            recording: Cell::new(true),
+            training: Cell::new(true),
+            rng: RefCell::new(crate::seeded_rng(seed)),
+        }
+    }
+
+    /// A tape in inference mode: dropout is the identity, batch norm uses
+    /// running statistics.
+    pub fn inference() -> Self {
+        let tape = Self::training(0);
+        tape.training.set(false);
+        tape
+    }
+
+    /// Whether layers should behave as in training.
+    pub fn is_training(&self) -> bool {
+        self.training.get()
+    }
+
+    /// Switches between training and inference behaviour.
+    pub fn set_training(&self, training: bool) {
+        self.training.set(training);
+    }
+
+    /// The tape's random generator (dropout masks, noise).
+    pub fn rng(&self) -> RefMut<'_, WengertRng> {
+        self.rng.borrow_mut()
+    }
+
+    /// Restarts the random generator from `seed`.
+    pub fn reseed(&self, seed: u64) {
+        *self.rng.borrow_mut() = crate::seeded_rng(seed);
+    }
+
+    /// Number of nodes recorded.
+    pub fn len(&self) -> usize {
+        self.nodes.borrow().len()
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets every node but keeps the allocated capacity, so a training
+    /// loop reuses one tape without growing memory. The random generator
+    /// continues (a reset does not repeat the last dropout masks).
+    /// Taking `&mut self` means no `Var` of the old pass can still be alive.
+    pub fn reset(&mut self) {
+        self.nodes.get_mut().clear();
+    }
+
+    /// Whether ops currently record backward rules.
+    pub fn is_recording(&self) -> bool {
+        self.recording.get()
+    }
+
+    /// Runs `f` with recording off: values are computed, nothing is
+    /// differentiable, no rule is stored.
+    pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
+        let before = self.recording.replace(false);
+        let out = f();
+        self.recording.set(before);
+        out
+    }
+
+    /// A leaf bound to a parameter. A frozen parameter becomes a constant.
+    pub fn param(&self, param: &Param<T>) -> Var<'_, T> {
+        let origin = if param.is_frozen() {
+            Origin::Constant
+        } else {
+            Origin::Param(param.id())
+        };
+        self.leaf("param", param.value().clone(), origin)
+    }
+
+    /// A leaf that needs a gradient (an input you differentiate with respect to).
+    pub fn var(&self, value: Tensor<T>) -> Var<'_, T> {
+        self.leaf("var", value, Origin::Input)
+    }
+
+    /// A leaf that needs no gradient (data, targets, masks).
+    pub fn constant(&self, value: Tensor<T>) -> Var<'_, T> {
+        self.leaf("constant", value, Origin::Constant)
+    }
+
+    /// A scalar constant.
+    pub fn scalar(&self, value: T) -> Var<'_, T> {
+        self.constant(Tensor::scalar(value))
+    }
+
+    fn leaf(&self, op: &'static str, value: Tensor<T>, origin: Origin) -> Var<'_, T> {
+        let requires_grad = matches!(origin, Origin::Param(_) | Origin::Input);
+        self.push(Node {
+            op,
+            inputs: Vec::new(),
+            value,
+            requires_grad,
+            origin,
+            rule: None,
+        })
+    }
+
+    /// Records an op: its output `value`, its `inputs` and its backward
+    /// `rule`. The rule is kept only if some input needs a gradient and the
+    /// tape is recording; otherwise the node is a plain value.
+    ///
+    /// This is the one entry point every op goes through; see `ops/mod.rs`
+    /// for the checklist of adding one.
+    pub fn record<'t, F>(
+        &'t self,
+        op: &'static str,
+        inputs: &[Var<'t, T>],
+        value: Tensor<T>,
+        rule: F,
+    ) -> Var<'t, T>
+    where
+        F: for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>) -> Vec<Option<Var<'a, T>>> + 'static,
+    {
+        let requires_grad = self.recording.get() && {
+            let nodes = self.nodes.borrow();
+            inputs.iter().any(|v| nodes[v.id()].requires_grad)
+        };
+        self.push(Node {
+            op,
+            inputs: inputs.iter().map(|v| v.id()).collect(),
+            value,
+            requires_grad,
+            origin: Origin::Op,
+            rule: requires_grad.then(|| Rc::new(rule) as Rule<T>),
+        })
+    }
+
+    fn push(&self, node: Node<T>) -> Var<'_, T> {
+        let mut nodes = self.nodes.borrow_mut();
+        nodes.push(node);
+        Var::new(self, nodes.len() - 1)
+    }
+
+    pub(crate) fn nodes(&self) -> Ref<'_, Vec<Node<T>>> {
+        self.nodes.borrow()
+    }
+
+    pub(crate) fn set_recording(&self, on: bool) -> bool {
+        self.recording.replace(on)
+    }
+}

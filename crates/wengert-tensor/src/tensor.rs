@@ -1,0 +1,470 @@
+//! `Tensor<T>`: an n-dimensional array of `f32` or `f64`.
+//!
+//! Storage is shared (`Arc`), so cloning a tensor is cheap and a tape can keep
+//! every intermediate value without copying. A tensor is a view on its
+//! storage with a shape, strides and an offset: `permute`/`transpose` only
+//! swap strides, which is how a transposed matrix reaches the matrix product
+//! without a copy. Kernels that need contiguous memory call
+//! [`Tensor::contiguous`], which costs nothing for a tensor that already is.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use rand::Rng;
+use rand_distr::{Distribution, Normal, StandardNormal, Uniform};
+
+use crate::error::{Result, TensorError};
+use crate::float::Float;
+use crate::shape::{check_axis, contiguous_strides, numel};
+
+/// An n-dimensional tensor of `f32` or `f64`, row-major, cheap to clone.
+///
+/// ```
+/// use wengert_tensor::Tensor;
+/// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+/// assert_eq!(a.shape(), &[2, 3]);
+/// let t = a.transpose(0, 1); // a view: no data is copied
+/// assert_eq!(t.shape(), &[3, 2]);
+/// assert_eq!(t.to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+/// ```
+#[derive(Clone)]
+pub struct Tensor<T> {
+    pub(crate) storage: Arc<Vec<T>>,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) strides: Vec<usize>,
+    pub(crate) offset: usize,
+}
+
+impl<T: Float> Tensor<T> {
+    /// A tensor from row-major data and a shape; fails when the element count
+    /// is not the product of the shape.
+    pub fn try_from_vec(data: Vec<T>, shape: &[usize]) -> Result<Self> {
+        if data.len() != numel(shape) {
+            return Err(TensorError::InvalidShape {
+                op: "from_vec",
+                shape: shape.to_vec(),
+                why: format!("needs {} elements, got {}", numel(shape), data.len()),
+            });
+        }
+        Ok(Self::from_storage(Arc::new(data), shape))
+    }
+
+    /// Panicking form of [`Tensor::try_from_vec`].
+    #[track_caller]
+    pub fn from_vec(data: Vec<T>, shape: &[usize]) -> Self {
+        Self::try_from_vec(data, shape).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A tensor copied from a slice.
+    #[track_caller]
+    pub fn from_slice(data: &[T], shape: &[usize]) -> Self {
+        Self::from_vec(data.to_vec(), shape)
+    }
+
+    /// A tensor from `f64` values, converted to `T` (handy in tests and for
+    /// reference values).
+    #[track_caller]
+    pub fn from_f64(data: &[f64], shape: &[usize]) -> Self {
+        Self::from_vec(data.iter().map(|&x| T::from_f64(x)).collect(), shape)
+    }
+
+    pub(crate) fn from_storage(storage: Arc<Vec<T>>, shape: &[usize]) -> Self {
+        Tensor {
+            storage,
+            shape: shape.to_vec(),
+            strides: contiguous_strides(shape),
+            offset: 0,
+        }
+    }
+
+    /// A zero-dimensional tensor holding one value.
+    pub fn scalar(value: T) -> Self {
+        Self::from_vec(vec![value], &[])
+    }
+
+    /// A tensor filled with one value.
+    pub fn full(shape: &[usize], value: T) -> Self {
+        Self::from_vec(vec![value; numel(shape)], shape)
+    }
+
+    /// A tensor of zeros.
+    pub fn zeros(shape: &[usize]) -> Self {
+        Self::full(shape, T::zero())
+    }
+
+    /// A tensor of ones.
+    pub fn ones(shape: &[usize]) -> Self {
+        Self::full(shape, T::one())
+    }
+
+    /// `[start, start + step, ...]` up to but excluding `end`, as PyTorch's
+    /// `torch.arange(start, end, step)`.
+    #[track_caller]
+    pub fn arange(start: T, end: T, step: T) -> Self {
+        assert!(
+            step != T::zero(),
+            "arange: step must be non-zero (start {start}, end {end})"
+        );
+        let n = ((end - start) / step).ceil().to_f64().max(0.0) as usize;
+        let data: Vec<T> = (0..n)
+            .map(|i| start + T::from_f64(i as f64) * step)
+            .collect();
+        Self::from_vec(data, &[n])
+    }
+
+    /// The `n x n` identity matrix.
+    pub fn eye(n: usize) -> Self {
+        let mut data = vec![T::zero(); n * n];
+        for i in 0..n {
+            data[i * n + i] = T::one();
+        }
+        Self::from_vec(data, &[n, n])
+    }
+
+    /// Uniform random values in `[low, high)` drawn from `rng`.
+    ///
+    /// ```
+    /// use wengert_tensor::{seeded_rng, Tensor};
+    /// let mut rng = seeded_rng(7);
+    /// let a = Tensor::<f64>::rand_uniform(&[2, 2], -1.0, 1.0, &mut rng);
+    /// assert!(a.to_vec().iter().all(|x| (-1.0..1.0).contains(x)));
+    /// ```
+    #[track_caller]
+    pub fn rand_uniform<R: Rng + ?Sized>(shape: &[usize], low: T, high: T, rng: &mut R) -> Self {
+        assert!(
+            low < high,
+            "rand_uniform: low {low} must be below high {high}"
+        );
+        let dist = Uniform::new(low.to_f64(), high.to_f64()).expect("checked bounds");
+        let data = (0..numel(shape))
+            .map(|_| T::from_f64(dist.sample(rng)))
+            .collect();
+        Self::from_vec(data, shape)
+    }
+
+    /// Normal random values with the given mean and standard deviation.
+    #[track_caller]
+    pub fn rand_normal<R: Rng + ?Sized>(shape: &[usize], mean: T, std: T, rng: &mut R) -> Self {
+        assert!(
+            std >= T::zero(),
+            "rand_normal: std {std} must be non-negative"
+        );
+        let dist = Normal::new(mean.to_f64(), std.to_f64()).expect("checked std");
+        let data = (0..numel(shape))
+            .map(|_| T::from_f64(dist.sample(rng)))
+            .collect();
+        Self::from_vec(data, shape)
+    }
+
+    /// Standard normal values (mean 0, std 1).
+    pub fn randn<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
+        let data = (0..numel(shape))
+            .map(|_| {
+                let x: f64 = StandardNormal.sample(rng);
+                T::from_f64(x)
+            })
+            .collect();
+        Self::from_vec(data, shape)
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Strides in elements (row-major for a contiguous tensor).
+    pub fn strides(&self) -> &[usize] {
+        &self.strides
+    }
+
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        numel(&self.shape)
+    }
+
+    /// Whether the elements lie row-major and gap-free in storage.
+    pub fn is_contiguous(&self) -> bool {
+        let mut expected = 1;
+        for (&d, &s) in self.shape.iter().zip(&self.strides).rev() {
+            if d != 1 && s != expected {
+                return false;
+            }
+            expected *= d;
+        }
+        true
+    }
+
+    /// The elements as a row-major slice, if contiguous.
+    pub fn as_slice(&self) -> Option<&[T]> {
+        self.is_contiguous()
+            .then(|| &self.storage[self.offset..self.offset + self.numel()])
+    }
+
+    /// The elements in row-major order, borrowed when contiguous.
+    pub fn values(&self) -> Cow<'_, [T]> {
+        match self.as_slice() {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(self.gather_strided()),
+        }
+    }
+
+    /// The elements in row-major order, copied into a `Vec`.
+    pub fn to_vec(&self) -> Vec<T> {
+        self.values().into_owned()
+    }
+
+    /// The same tensor laid out contiguously (no copy if it already is).
+    pub fn contiguous(&self) -> Self {
+        if self.is_contiguous() {
+            self.clone()
+        } else {
+            Self::from_vec(self.gather_strided(), &self.shape)
+        }
+    }
+
+    /// Mutable access to the elements, row-major. Copies the storage first if
+    /// it is shared or not contiguous (copy on write), so other clones of
+    /// this tensor never see the change. Optimizers update parameters with it.
+    pub fn data_mut(&mut self) -> &mut [T] {
+        if !self.is_contiguous() || self.offset != 0 || self.storage.len() != self.numel() {
+            *self = Self::from_vec(self.gather_strided(), &self.shape);
+        }
+        Arc::make_mut(&mut self.storage).as_mut_slice()
+    }
+
+    /// The single value of a one-element tensor.
+    #[track_caller]
+    pub fn item(&self) -> T {
+        assert!(
+            self.numel() == 1,
+            "item: tensor of shape {:?} has {} elements, expected 1",
+            self.shape,
+            self.numel()
+        );
+        self.storage[self.offset]
+    }
+
+    /// The element at a multi-index.
+    #[track_caller]
+    pub fn at(&self, index: &[usize]) -> T {
+        assert!(
+            index.len() == self.ndim() && index.iter().zip(&self.shape).all(|(i, d)| i < d),
+            "at: index {index:?} is out of bounds for shape {:?}",
+            self.shape
+        );
+        let off: usize = index.iter().zip(&self.strides).map(|(i, s)| i * s).sum();
+        self.storage[self.offset + off]
+    }
+
+    /// Applies `f` to every element.
+    pub fn map(&self, f: impl Fn(T) -> T + Sync + Send) -> Self {
+        crate::kernels::elementwise::map(self, f)
+    }
+
+    /// Converts every element to another float type.
+    pub fn cast<U: Float>(&self) -> Tensor<U> {
+        Tensor::from_vec(
+            self.values()
+                .iter()
+                .map(|&x| U::from_f64(x.to_f64()))
+                .collect(),
+            &self.shape,
+        )
+    }
+
+    /// Same elements, new shape with the same element count. A view when the
+    /// tensor is contiguous.
+    pub fn try_reshape(&self, shape: &[usize]) -> Result<Self> {
+        if numel(shape) != self.numel() {
+            return Err(TensorError::ShapeMismatch {
+                op: "reshape",
+                lhs: self.shape.clone(),
+                rhs: shape.to_vec(),
+                why: format!(
+                    "element counts differ ({} vs {})",
+                    self.numel(),
+                    numel(shape)
+                ),
+            });
+        }
+        let base = self.contiguous();
+        Ok(Tensor {
+            storage: base.storage,
+            shape: shape.to_vec(),
+            strides: contiguous_strides(shape),
+            offset: base.offset,
+        })
+    }
+
+    /// Panicking form of [`Tensor::try_reshape`].
+    #[track_caller]
+    pub fn reshape(&self, shape: &[usize]) -> Self {
+        self.try_reshape(shape).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Reorders the axes: axis `i` of the result is axis `perm[i]` of `self`.
+    /// A view: only strides change.
+    pub fn try_permute(&self, perm: &[usize]) -> Result<Self> {
+        let mut seen = vec![false; self.ndim()];
+        let valid = perm.len() == self.ndim()
+            && perm
+                .iter()
+                .all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
+        if !valid {
+            return Err(TensorError::InvalidArgument {
+                op: "permute",
+                why: format!(
+                    "{perm:?} is not a permutation of the {} axes of shape {:?}",
+                    self.ndim(),
+                    self.shape
+                ),
+            });
+        }
+        Ok(Tensor {
+            storage: self.storage.clone(),
+            shape: perm.iter().map(|&p| self.shape[p]).collect(),
+            strides: perm.iter().map(|&p| self.strides[p]).collect(),
+            offset: self.offset,
+        })
+    }
+
+    /// Panicking form of [`Tensor::try_permute`].
+    #[track_caller]
+    pub fn permute(&self, perm: &[usize]) -> Self {
+        self.try_permute(perm).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Swaps two axes (a view).
+    #[track_caller]
+    pub fn transpose(&self, a: usize, b: usize) -> Self {
+        for ax in [a, b] {
+            check_axis("transpose", ax, &self.shape).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut perm: Vec<usize> = (0..self.ndim()).collect();
+        perm.swap(a, b);
+        self.permute(&perm)
+    }
+
+    /// Raw parts of the view, for kernels: storage, offset, shape, strides.
+    pub(crate) fn raw(&self) -> (&[T], usize, &[usize], &[usize]) {
+        (&self.storage, self.offset, &self.shape, &self.strides)
+    }
+
+    /// Copies a strided view into a row-major Vec.
+    fn gather_strided(&self) -> Vec<T> {
+        let n = self.numel();
+        let mut out = Vec::with_capacity(n);
+        if n == 0 {
+            return out;
+        }
+        let nd = self.ndim();
+        let mut index = vec![0usize; nd];
+        let mut off = self.offset;
+        for _ in 0..n {
+            out.push(self.storage[off]);
+            // Odometer increment over the multi-index, updating the offset.
+            for ax in (0..nd).rev() {
+                index[ax] += 1;
+                off += self.strides[ax];
+                if index[ax] < self.shape[ax] {
+                    break;
+                }
+                off -= self.strides[ax] * self.shape[ax];
+                index[ax] = 0;
+            }
+        }
+        out
+    }
+}
+
+impl<T: Float> PartialEq for Tensor<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.shape == other.shape && self.values() == other.values()
+    }
+}
+
+impl<T: Float> fmt::Debug for Tensor<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl<T: Float> fmt::Display for Tensor<T> {
+    /// `Tensor<f32>[2, 3] [1, 2, 3, 4, 5, 6]`, with at most 16 values shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let values = self.values();
+        write!(f, "Tensor<{}>{:?} [", T::DTYPE, self.shape)?;
+        for (i, v) in values.iter().take(16).enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{v}")?;
+        }
+        if values.len() > 16 {
+            write!(f, ", ... ({} more)", values.len() - 16)?;
+        }
+        write!(f, "]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_vec_rejects_wrong_count_naming_shape() {
+        let err = Tensor::<f32>::try_from_vec(vec![1.0; 5], &[2, 3]).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("[2, 3]") && msg.contains("6") && msg.contains("5"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn permute_is_a_view_and_contiguous_copies_in_order() {
+        let a = Tensor::<f64>::arange(0.0, 24.0, 1.0).reshape(&[2, 3, 4]);
+        let p = a.permute(&[2, 0, 1]);
+        assert_eq!(p.shape(), &[4, 2, 3]);
+        assert!(!p.is_contiguous());
+        // p[i, j, k] = a[j, k, i] = 12 j + 4 k + i
+        assert_eq!(p.at(&[3, 1, 2]), 12.0 + 8.0 + 3.0);
+        let c = p.contiguous();
+        assert!(c.is_contiguous());
+        assert_eq!(c.at(&[3, 1, 2]), 23.0);
+        assert_eq!(c.to_vec()[0..3], [0.0, 4.0, 8.0]);
+    }
+
+    #[test]
+    fn data_mut_copies_on_write() {
+        let a = Tensor::<f32>::ones(&[3]);
+        let mut b = a.clone();
+        b.data_mut()[0] = 5.0;
+        assert_eq!(a.to_vec(), vec![1.0, 1.0, 1.0]);
+        assert_eq!(b.to_vec(), vec![5.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn arange_and_eye_known_values() {
+        assert_eq!(
+            Tensor::<f64>::arange(1.0, 2.0, 0.25).to_vec(),
+            vec![1.0, 1.25, 1.5, 1.75]
+        );
+        assert_eq!(Tensor::<f32>::eye(2).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn seeded_random_is_reproducible() {
+        let a = Tensor::<f32>::randn(&[10], &mut crate::seeded_rng(3));
+        let b = Tensor::<f32>::randn(&[10], &mut crate::seeded_rng(3));
+        let c = Tensor::<f32>::randn(&[10], &mut crate::seeded_rng(4));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}

@@ -1,0 +1,1 @@
+//! wengert-train: not written yet; see the workspace README for its plan.
