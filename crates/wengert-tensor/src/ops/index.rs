@@ -1,1 +1,270 @@
-//! (filled in below)
+//! Indexing: `index_select` and `gather` read elements picked by integer
+//! indices; their adjoints `index_add` and `scatter_add` add values back into
+//! those places. Each is the other's backward, so gradients accumulate where
+//! an index repeats (an embedding row used twice gets both gradients).
+
+use super::or_panic;
+use crate::error::{Result, TensorError};
+use crate::float::Float;
+use crate::shape::{check_axis, numel};
+use crate::tape::Var;
+use crate::tensor::Tensor;
+
+/// (outer, axis length, inner) of a shape around `axis`.
+fn split(shape: &[usize], axis: usize) -> (usize, usize, usize) {
+    (numel(&shape[..axis]), shape[axis], numel(&shape[axis + 1..]))
+}
+
+fn check_indices(op: &'static str, index: &[usize], bound: usize, shape: &[usize], axis: usize) -> Result<()> {
+    match index.iter().position(|&i| i >= bound) {
+        None => Ok(()),
+        Some(p) => Err(TensorError::InvalidArgument {
+            op,
+            why: format!(
+                "index {} (position {p}) is out of range for axis {axis} of size {bound} in shape {shape:?}",
+                index[p]
+            ),
+        }),
+    }
+}
+
+/// For gather/scatter: the index covers every position of the other axes,
+/// so its length is a multiple of outer * inner; returns k, the size along `axis`.
+fn gather_len(op: &'static str, shape: &[usize], axis: usize, index_len: usize) -> Result<usize> {
+    let (outer, _, inner) = split(shape, axis);
+    let others = outer * inner;
+    if others == 0 || index_len % others != 0 {
+        return Err(TensorError::InvalidArgument {
+            op,
+            why: format!(
+                "{index_len} indices do not fill whole rows: expected a multiple of {others} (the product of every axis but {axis} of shape {shape:?})"
+            ),
+        });
+    }
+    Ok(index_len / others)
+}
+
+impl<T: Float> Tensor<T> {
+    /// The slices at `index` along `axis`, in that order (repeats allowed).
+    /// PyTorch: `torch.index_select(x, axis, index)`.
+    pub fn try_index_select(&self, axis: usize, index: &[usize]) -> Result<Tensor<T>> {
+        check_axis("index_select", axis, self.shape())?;
+        let (outer, len, inner) = split(self.shape(), axis);
+        check_indices("index_select", index, len, self.shape(), axis)?;
+        let src = self.values();
+        let mut out = Vec::with_capacity(outer * index.len() * inner);
+        for o in 0..outer {
+            for &i in index {
+                let at = (o * len + i) * inner;
+                out.extend_from_slice(&src[at..at + inner]);
+            }
+        }
+        let mut shape = self.shape().to_vec();
+        shape[axis] = index.len();
+        Tensor::try_from_vec(out, &shape)
+    }
+
+    /// Adjoint of `index_select`: a tensor of size `size` along `axis`,
+    /// zero except that slice `j` of `self` is added at `index[j]`.
+    /// PyTorch: `zeros.index_add(axis, index, self)`.
+    pub fn try_index_add(&self, axis: usize, index: &[usize], size: usize) -> Result<Tensor<T>> {
+        check_axis("index_add", axis, self.shape())?;
+        let (outer, k, inner) = split(self.shape(), axis);
+        if k != index.len() {
+            return Err(TensorError::InvalidArgument {
+                op: "index_add",
+                why: format!("{} indices for {k} slices along axis {axis} of shape {:?}", index.len(), self.shape()),
+            });
+        }
+        check_indices("index_add", index, size, self.shape(), axis)?;
+        let src = self.values();
+        let mut out = vec![T::zero(); outer * size * inner];
+        for o in 0..outer {
+            for (j, &i) in index.iter().enumerate() {
+                let from = (o * k + j) * inner;
+                let to = (o * size + i) * inner;
+                for n in 0..inner {
+                    out[to + n] += src[from + n];
+                }
+            }
+        }
+        let mut shape = self.shape().to_vec();
+        shape[axis] = size;
+        Tensor::try_from_vec(out, &shape)
+    }
+
+    /// Picks along `axis` one element per index: with `index` laid out as
+    /// `self`'s shape but `k` along `axis`,
+    /// `y[.., j, ..] = x[.., index[.., j, ..], ..]`. PyTorch: `torch.gather`.
+    pub fn try_gather(&self, axis: usize, index: &[usize]) -> Result<Tensor<T>> {
+        check_axis("gather", axis, self.shape())?;
+        let (outer, len, inner) = split(self.shape(), axis);
+        let k = gather_len("gather", self.shape(), axis, index.len())?;
+        check_indices("gather", index, len, self.shape(), axis)?;
+        let src = self.values();
+        let mut out = Vec::with_capacity(index.len());
+        for o in 0..outer {
+            for j in 0..k {
+                for n in 0..inner {
+                    let i = index[(o * k + j) * inner + n];
+                    out.push(src[(o * len + i) * inner + n]);
+                }
+            }
+        }
+        let mut shape = self.shape().to_vec();
+        shape[axis] = k;
+        Tensor::try_from_vec(out, &shape)
+    }
+
+    /// Adjoint of `gather`: zeros of size `size` along `axis` with each
+    /// element of `self` added at its index. PyTorch: `zeros.scatter_add`.
+    pub fn try_scatter_add(&self, axis: usize, index: &[usize], size: usize) -> Result<Tensor<T>> {
+        check_axis("scatter_add", axis, self.shape())?;
+        let (outer, k, inner) = split(self.shape(), axis);
+        if index.len() != self.numel() {
+            return Err(TensorError::InvalidArgument {
+                op: "scatter_add",
+                why: format!("{} indices for {} elements of shape {:?}", index.len(), self.numel(), self.shape()),
+            });
+        }
+        check_indices("scatter_add", index, size, self.shape(), axis)?;
+        let src = self.values();
+        let mut out = vec![T::zero(); outer * size * inner];
+        for o in 0..outer {
+            for j in 0..k {
+                for n in 0..inner {
+                    let at = (o * k + j) * inner + n;
+                    out[(o * size + index[at]) * inner + n] += src[at];
+                }
+            }
+        }
+        let mut shape = self.shape().to_vec();
+        shape[axis] = size;
+        Tensor::try_from_vec(out, &shape)
+    }
+
+    /// One row per index with a 1 in column `index[i]`: shape `[n, classes]`.
+    /// PyTorch: `F.one_hot(index, classes)`.
+    ///
+    /// ```
+    /// use wengert_tensor::Tensor;
+    /// let t = Tensor::<f32>::one_hot(&[2, 0], 3);
+    /// assert_eq!(t.to_vec(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+    /// ```
+    pub fn try_one_hot(index: &[usize], classes: usize) -> Result<Tensor<T>> {
+        check_indices("one_hot", index, classes, &[index.len(), classes], 1)?;
+        let mut out = vec![T::zero(); index.len() * classes];
+        for (row, &c) in index.iter().enumerate() {
+            out[row * classes + c] = T::one();
+        }
+        Tensor::try_from_vec(out, &[index.len(), classes])
+    }
+
+    /// Panicking form of [`Tensor::try_index_select`].
+    #[track_caller]
+    pub fn index_select(&self, axis: usize, index: &[usize]) -> Tensor<T> {
+        or_panic(self.try_index_select(axis, index))
+    }
+    /// Panicking form of [`Tensor::try_gather`].
+    #[track_caller]
+    pub fn gather(&self, axis: usize, index: &[usize]) -> Tensor<T> {
+        or_panic(self.try_gather(axis, index))
+    }
+    /// Panicking form of [`Tensor::try_one_hot`].
+    #[track_caller]
+    pub fn one_hot(index: &[usize], classes: usize) -> Tensor<T> {
+        or_panic(Tensor::try_one_hot(index, classes))
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Slices at `index` along `axis`. Backward: `dx = index_add(dy)`, which
+    /// sums the gradients of repeated indices. PyTorch: `torch.index_select`.
+    ///
+    /// ```
+    /// use wengert_tensor::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let table = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3, 1]));
+    /// let rows = table.index_select(0, &[2, 2, 0]);
+    /// let g = rows.sum().backward();
+    /// assert_eq!(g.wrt(table).unwrap().to_vec(), vec![1.0, 0.0, 2.0]); // row 2 used twice
+    /// ```
+    pub fn try_index_select(self, axis: usize, index: &[usize]) -> Result<Var<'t, T>> {
+        let x = self.value();
+        let y = x.try_index_select(axis, index)?;
+        let (index, size) = (index.to_vec(), x.shape()[axis]);
+        Ok(self.tape().record("index_select", &[self], y, move |_ctx, dy| {
+            vec![Some(dy.index_add(axis, &index, size))]
+        }))
+    }
+
+    /// Adjoint of `index_select` (see [`Tensor::try_index_add`]).
+    /// Backward: `dx = index_select(dy)`.
+    #[track_caller]
+    pub fn index_add(self, axis: usize, index: &[usize], size: usize) -> Var<'t, T> {
+        let y = or_panic(self.value().try_index_add(axis, index, size));
+        let index = index.to_vec();
+        self.tape().record("index_add", &[self], y, move |_ctx, dy| {
+            vec![Some(dy.index_select(axis, &index))]
+        })
+    }
+
+    /// One element per index along `axis` (see [`Tensor::try_gather`]).
+    /// Backward: `dx = scatter_add(dy)`. Cross-entropy picks each row's
+    /// target log-probability with it. PyTorch: `torch.gather`.
+    pub fn try_gather(self, axis: usize, index: &[usize]) -> Result<Var<'t, T>> {
+        let x = self.value();
+        let y = x.try_gather(axis, index)?;
+        let (index, size) = (index.to_vec(), x.shape()[axis]);
+        Ok(self.tape().record("gather", &[self], y, move |_ctx, dy| {
+            vec![Some(dy.scatter_add(axis, &index, size))]
+        }))
+    }
+
+    /// Adjoint of `gather` (see [`Tensor::try_scatter_add`]).
+    /// Backward: `dx = gather(dy)`.
+    #[track_caller]
+    pub fn scatter_add(self, axis: usize, index: &[usize], size: usize) -> Var<'t, T> {
+        let y = or_panic(self.value().try_scatter_add(axis, index, size));
+        let index = index.to_vec();
+        self.tape().record("scatter_add", &[self], y, move |_ctx, dy| {
+            vec![Some(dy.gather(axis, &index))]
+        })
+    }
+
+    /// Panicking form of [`Var::try_index_select`].
+    #[track_caller]
+    pub fn index_select(self, axis: usize, index: &[usize]) -> Var<'t, T> {
+        or_panic(self.try_index_select(axis, index))
+    }
+
+    /// Panicking form of [`Var::try_gather`].
+    #[track_caller]
+    pub fn gather(self, axis: usize, index: &[usize]) -> Var<'t, T> {
+        or_panic(self.try_gather(axis, index))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Tensor;
+
+    #[test]
+    fn gather_picks_per_row_and_scatter_add_is_its_adjoint() {
+        // rows [0,1,2], [3,4,5]; pick column 2 of row 0 and column 0 of row 1
+        let x = Tensor::<f64>::arange(0.0, 6.0, 1.0).reshape(&[2, 3]);
+        let y = x.gather(1, &[2, 0]);
+        assert_eq!(y.shape(), &[2, 1]);
+        assert_eq!(y.to_vec(), vec![2.0, 3.0]);
+        let back = y.try_scatter_add(1, &[2, 0], 3).unwrap();
+        assert_eq!(back.to_vec(), vec![0.0, 0.0, 2.0, 3.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn out_of_range_index_is_a_clear_error() {
+        let x = Tensor::<f32>::zeros(&[2, 3]);
+        let msg = x.try_index_select(1, &[0, 3]).unwrap_err().to_string();
+        assert!(msg.contains("index_select") && msg.contains("index 3") && msg.contains("[2, 3]"), "{msg}");
+        assert!(Tensor::<f32>::try_one_hot(&[4], 3).is_err());
+    }
+}
