@@ -58,7 +58,11 @@ comparisons! {
 impl<T: Float> Tensor<T> {
     /// `mask ? on_true : on_false` element-wise, all three broadcast
     /// together. A mask element is true when non-zero.
-    pub fn try_select(mask: &Tensor<T>, on_true: &Tensor<T>, on_false: &Tensor<T>) -> Result<Tensor<T>> {
+    pub fn try_select(
+        mask: &Tensor<T>,
+        on_true: &Tensor<T>,
+        on_false: &Tensor<T>,
+    ) -> Result<Tensor<T>> {
         let shape = broadcast_shapes("select", mask.shape(), on_true.shape())?;
         let shape = broadcast_shapes("select", &shape, on_false.shape())?;
         let m = mask.try_broadcast_to(&shape)?;
@@ -101,7 +105,9 @@ impl<'t, T: Float> Var<'t, T> {
         let shape = broadcast_shapes("select", &shape, &b.shape())?;
         let a = a.try_broadcast_to(&shape)?;
         let b = b.try_broadcast_to(&shape)?;
-        let m = mask.try_broadcast_to(&shape)?.map(|v| bool_to(v != T::zero()));
+        let m = mask
+            .try_broadcast_to(&shape)?
+            .map(|v| bool_to(v != T::zero()));
         let y = Tensor::try_select(&m, &a.value(), &b.value())?;
         Ok(a.tape().record("select", &[a, b], y, move |ctx, dy| {
             let m = ctx.tape().constant(m.clone());

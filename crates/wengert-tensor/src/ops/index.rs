@@ -12,10 +12,20 @@ use crate::tensor::Tensor;
 
 /// (outer, axis length, inner) of a shape around `axis`.
 fn split(shape: &[usize], axis: usize) -> (usize, usize, usize) {
-    (numel(&shape[..axis]), shape[axis], numel(&shape[axis + 1..]))
+    (
+        numel(&shape[..axis]),
+        shape[axis],
+        numel(&shape[axis + 1..]),
+    )
 }
 
-fn check_indices(op: &'static str, index: &[usize], bound: usize, shape: &[usize], axis: usize) -> Result<()> {
+fn check_indices(
+    op: &'static str,
+    index: &[usize],
+    bound: usize,
+    shape: &[usize],
+    axis: usize,
+) -> Result<()> {
     match index.iter().position(|&i| i >= bound) {
         None => Ok(()),
         Some(p) => Err(TensorError::InvalidArgument {
@@ -73,7 +83,11 @@ impl<T: Float> Tensor<T> {
         if k != index.len() {
             return Err(TensorError::InvalidArgument {
                 op: "index_add",
-                why: format!("{} indices for {k} slices along axis {axis} of shape {:?}", index.len(), self.shape()),
+                why: format!(
+                    "{} indices for {k} slices along axis {axis} of shape {:?}",
+                    index.len(),
+                    self.shape()
+                ),
             });
         }
         check_indices("index_add", index, size, self.shape(), axis)?;
@@ -124,7 +138,12 @@ impl<T: Float> Tensor<T> {
         if index.len() != self.numel() {
             return Err(TensorError::InvalidArgument {
                 op: "scatter_add",
-                why: format!("{} indices for {} elements of shape {:?}", index.len(), self.numel(), self.shape()),
+                why: format!(
+                    "{} indices for {} elements of shape {:?}",
+                    index.len(),
+                    self.numel(),
+                    self.shape()
+                ),
             });
         }
         check_indices("scatter_add", index, size, self.shape(), axis)?;
@@ -193,9 +212,11 @@ impl<'t, T: Float> Var<'t, T> {
         let x = self.value();
         let y = x.try_index_select(axis, index)?;
         let (index, size) = (index.to_vec(), x.shape()[axis]);
-        Ok(self.tape().record("index_select", &[self], y, move |_ctx, dy| {
-            vec![Some(dy.index_add(axis, &index, size))]
-        }))
+        Ok(self
+            .tape()
+            .record("index_select", &[self], y, move |_ctx, dy| {
+                vec![Some(dy.index_add(axis, &index, size))]
+            }))
     }
 
     /// Adjoint of `index_select` (see [`Tensor::try_index_add`]).
@@ -204,9 +225,10 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn index_add(self, axis: usize, index: &[usize], size: usize) -> Var<'t, T> {
         let y = or_panic(self.value().try_index_add(axis, index, size));
         let index = index.to_vec();
-        self.tape().record("index_add", &[self], y, move |_ctx, dy| {
-            vec![Some(dy.index_select(axis, &index))]
-        })
+        self.tape()
+            .record("index_add", &[self], y, move |_ctx, dy| {
+                vec![Some(dy.index_select(axis, &index))]
+            })
     }
 
     /// One element per index along `axis` (see [`Tensor::try_gather`]).
@@ -227,9 +249,10 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn scatter_add(self, axis: usize, index: &[usize], size: usize) -> Var<'t, T> {
         let y = or_panic(self.value().try_scatter_add(axis, index, size));
         let index = index.to_vec();
-        self.tape().record("scatter_add", &[self], y, move |_ctx, dy| {
-            vec![Some(dy.gather(axis, &index))]
-        })
+        self.tape()
+            .record("scatter_add", &[self], y, move |_ctx, dy| {
+                vec![Some(dy.gather(axis, &index))]
+            })
     }
 
     /// Panicking form of [`Var::try_index_select`].
@@ -264,7 +287,10 @@ mod tests {
     fn out_of_range_index_is_a_clear_error() {
         let x = Tensor::<f32>::zeros(&[2, 3]);
         let msg = x.try_index_select(1, &[0, 3]).unwrap_err().to_string();
-        assert!(msg.contains("index_select") && msg.contains("index 3") && msg.contains("[2, 3]"), "{msg}");
+        assert!(
+            msg.contains("index_select") && msg.contains("index 3") && msg.contains("[2, 3]"),
+            "{msg}"
+        );
         assert!(Tensor::<f32>::try_one_hot(&[4], 3).is_err());
     }
 }

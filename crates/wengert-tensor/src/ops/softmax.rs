@@ -18,7 +18,9 @@ impl<T: Float> Tensor<T> {
     /// `x - logsumexp(x)` along `axis`, with the maximum subtracted first.
     #[track_caller]
     pub fn log_softmax(&self, axis: usize) -> Tensor<T> {
-        let m = self.max_axes(&[axis], true).map(|v| if v.is_finite() { v } else { T::zero() });
+        let m = self
+            .max_axes(&[axis], true)
+            .map(|v| if v.is_finite() { v } else { T::zero() });
         let shifted = self.sub(&m);
         let lse = shifted.exp().sum_axes(&[axis], true).ln();
         shifted.sub(&lse)
@@ -49,7 +51,10 @@ impl<'t, T: Float> Var<'t, T> {
         // Shift by the row maximum (a constant: it cancels in the gradient)
         // and never add it back: `x - (m + ln s)` would round at the scale of
         // m and lose the small log-probabilities' digits.
-        let m = self.value().max_axes(&[axis], true).map(|v| if v.is_finite() { v } else { T::zero() });
+        let m = self
+            .value()
+            .max_axes(&[axis], true)
+            .map(|v| if v.is_finite() { v } else { T::zero() });
         let shifted = self - self.tape().constant(m);
         shifted - shifted.exp().sum_axes(&[axis], true).ln()
     }
@@ -65,7 +70,9 @@ mod tests {
         let x = Tensor::<f64>::from_vec(vec![0.0, 3f64.ln()], &[1, 2]);
         let y = x.softmax(1).to_vec();
         assert!((y[0] - 0.25).abs() < 1e-15 && (y[1] - 0.75).abs() < 1e-15);
-        let z = Tensor::<f64>::arange(0.0, 12.0, 1.0).reshape(&[3, 4]).softmax(0);
+        let z = Tensor::<f64>::arange(0.0, 12.0, 1.0)
+            .reshape(&[3, 4])
+            .softmax(0);
         for s in z.sum_axes(&[0], false).to_vec() {
             assert!((s - 1.0).abs() < 1e-15);
         }

@@ -133,6 +133,11 @@ impl<T: Float> Tape<T> {
         self.nodes.borrow().len()
     }
 
+    /// How many nodes the tape can hold before it reallocates.
+    pub fn capacity(&self) -> usize {
+        self.nodes.borrow().capacity()
+    }
+
     /// Whether nothing is recorded.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
