@@ -1,1 +1,93 @@
-//! wengert-nn: not written yet; see the workspace README for its plan.
+//! # wengert-nn
+//!
+//! Modules, layers, losses, initialisation and weight files on top of
+//! `wengert-tensor`. Every layer and loss is a composition of `Var` ops:
+//! no backward rule is written here, so gradients (and gradients of
+//! gradients) come from the tensor crate's checked rules.
+//!
+//! ## Reading order
+//!
+//! 1. [`Module`] (`module.rs`): the trait. A forward pass on `Var`s, and
+//!    explicit visitors for children, parameters and buffers. Names
+//!    (`0.weight`, `3.body.1.running_mean`), counts, freezing and
+//!    `params_mut` (what an optimizer step loops over) are built on them.
+//!    The trait docs show a custom module in a few lines.
+//! 2. [`Sequential`] (`sequential.rs`): layers in order, named by index as
+//!    in PyTorch; freezing the first k layers, replacing the head.
+//! 3. `layers/`: [`Linear`]; activations [`ReLU`], [`LeakyReLU`],
+//!    [`PReLU`], [`Sigmoid`], [`Tanh`], [`GELU`], [`ELU`], [`Softplus`];
+//!    [`Dropout`]; [`BatchNorm1d`] and [`LayerNorm`]; [`Residual`].
+//! 4. [`loss`]: MSE, L1, Huber, cross-entropy (label smoothing),
+//!    NLL, binary cross-entropy from logits, with PyTorch's reductions; and
+//!    [`l2_penalty`]/[`l1_penalty`] (`regularization.rs`).
+//! 5. [`init`]: Xavier and Kaiming schemes, constants, PyTorch's defaults.
+//! 6. [`state_dict`](fn@state_dict) and weight files (`state_dict.rs`,
+//!    `weights.rs`): safetensors in f32 or f64, checked loading that lists
+//!    every mismatch and leaves the model unchanged on failure, atomic
+//!    writes.
+//! 7. [`summary`](fn@summary): a one-line-per-layer table.
+//! 8. [`gradcheck_module`]: finite-difference checks of a module's
+//!    gradients with respect to its input and every parameter.
+//!
+//! ## Training and evaluation
+//!
+//! The tape decides: `Tape::training(seed)` makes dropout drop (drawing from
+//! the tape's seeded generator) and batch normalization use and update batch
+//! statistics; `Tape::inference()` makes dropout the identity and batch
+//! normalization use its running statistics.
+//!
+//! ## Example: one training step
+//!
+//! ```
+//! use wengert_nn::loss::{cross_entropy, Reduction};
+//! use wengert_nn::{BatchNorm1d, Dropout, Linear, Module, ReLU, Sequential};
+//! use wengert_tensor::{seeded_rng, Tape, Tensor};
+//!
+//! let mut rng = seeded_rng(0);
+//! let mut model = Sequential::<f32>::new()
+//!     .with(Linear::new(4, 16, &mut rng))
+//!     .with(BatchNorm1d::new(16))
+//!     .with(ReLU)
+//!     .with(Dropout::new(0.5))
+//!     .with(Linear::new(16, 3, &mut rng));
+//!
+//! let tape = Tape::training(42);
+//! let x = tape.constant(Tensor::randn(&[8, 4], &mut rng));
+//! let loss = cross_entropy(model.forward(&tape, x).unwrap(), &[0, 1, 2, 0, 1, 2, 0, 1], Reduction::Mean);
+//! let grads = loss.backward();
+//! // A plain SGD step over the named parameters.
+//! for (_name, p) in model.params_mut() {
+//!     if let Some(g) = grads.get(p) {
+//!         let updated = p.value().sub(&g.mul_scalar(0.1));
+//!         p.set_value(updated).unwrap();
+//!     }
+//! }
+//! ```
+#![warn(missing_docs)]
+
+mod error;
+pub mod init;
+pub mod layers;
+pub mod loss;
+mod module;
+mod module_gradcheck;
+mod regularization;
+mod sequential;
+mod state_dict;
+mod summary;
+mod weights;
+
+pub use error::{NnError, Result};
+pub use layers::{
+    BatchNorm1d, BatchNormConfig, Dropout, LayerNorm, LeakyReLU, Linear, LinearConfig, PReLU, ReLU,
+    Residual, Sigmoid, Softplus, Tanh, ELU, GELU,
+};
+pub use module::{join_name, BufferMut, BufferRef, Module};
+pub use module_gradcheck::{gradcheck_module, ModuleGradcheckError};
+pub use regularization::{l1_penalty, l2_penalty};
+pub use sequential::Sequential;
+pub use state_dict::{load_state_dict, state_dict, StateDict, StateValue};
+pub use summary::{summary, Summary, SummaryRow};
+pub use weights::{
+    load_weights, read_state_dict, save_weights, save_weights_as, write_state_dict, WeightDtype,
+};

@@ -1,0 +1,401 @@
+//! Batch normalization (Ioffe & Szegedy, 2015) with running statistics.
+//!
+//! [`BatchNormCore`] holds what every batch-norm layer shares (affine
+//! parameters, running statistics, the train/eval formulas) for inputs
+//! `[N, C, *]` with channels on axis 1; [`BatchNorm1d`] wraps it for
+//! `[N, C]` and `[N, C, L]`, and a 2-d or 3-d variant only has to check its
+//! rank and delegate.
+
+use std::cell::RefCell;
+
+use wengert_tensor::{Float, Param, Tape, Tensor, Var};
+
+use crate::error::{NnError, Result};
+use crate::module::{input_error, BufferMut, BufferRef, Module};
+
+/// Builds batch-norm layers; defaults as PyTorch: eps 1e-5, momentum 0.1,
+/// affine (a learned scale and shift per channel).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchNormConfig {
+    /// Number of channels `C`.
+    pub num_features: usize,
+    /// Added to the variance inside the square root.
+    pub eps: f64,
+    /// Weight of the new batch in the running averages; `None` is PyTorch's
+    /// `momentum=None`, a cumulative average over all batches seen.
+    pub momentum: Option<f64>,
+    /// Whether the layer has a learned scale (`weight`, init 1) and shift
+    /// (`bias`, init 0).
+    pub affine: bool,
+}
+
+impl BatchNormConfig {
+    /// PyTorch's defaults for `num_features` channels.
+    pub fn new(num_features: usize) -> Self {
+        BatchNormConfig {
+            num_features,
+            eps: 1e-5,
+            momentum: Some(0.1),
+            affine: true,
+        }
+    }
+
+    /// With this eps.
+    pub fn with_eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// With this momentum (`None`: cumulative average).
+    pub fn with_momentum(mut self, momentum: Option<f64>) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// With or without the learned scale and shift.
+    pub fn with_affine(mut self, affine: bool) -> Self {
+        self.affine = affine;
+        self
+    }
+}
+
+/// Running statistics of a batch-norm layer: saved with the weights as
+/// buffers `running_mean`, `running_var`, `num_batches_tracked`.
+#[derive(Clone, Debug)]
+pub(crate) struct RunningStats<T: Float> {
+    pub(crate) mean: Tensor<T>,
+    pub(crate) var: Tensor<T>,
+    pub(crate) num_batches_tracked: i64,
+}
+
+/// The shared machinery of batch-norm layers over inputs `[N, C, *]`.
+///
+/// The running statistics sit in a `RefCell` because a training forward
+/// (which takes `&self`, see [`Module`]) updates them; nothing else does.
+#[derive(Debug)]
+pub(crate) struct BatchNormCore<T: Float> {
+    pub(crate) config: BatchNormConfig,
+    pub(crate) weight: Option<Param<T>>,
+    pub(crate) bias: Option<Param<T>>,
+    pub(crate) stats: RefCell<RunningStats<T>>,
+}
+
+impl<T: Float> Clone for BatchNormCore<T> {
+    fn clone(&self) -> Self {
+        BatchNormCore {
+            config: self.config,
+            weight: self.weight.clone(),
+            bias: self.bias.clone(),
+            stats: RefCell::new(self.stats.borrow().clone()),
+        }
+    }
+}
+
+impl<T: Float> BatchNormCore<T> {
+    pub(crate) fn new(config: BatchNormConfig) -> Self {
+        let c = config.num_features;
+        let (weight, bias) = if config.affine {
+            (
+                Some(Param::new("weight", Tensor::ones(&[c]))),
+                Some(Param::new("bias", Tensor::zeros(&[c]))),
+            )
+        } else {
+            (None, None)
+        };
+        BatchNormCore {
+            config,
+            weight,
+            bias,
+            stats: RefCell::new(RunningStats {
+                mean: Tensor::zeros(&[c]),
+                var: Tensor::ones(&[c]),
+                num_batches_tracked: 0,
+            }),
+        }
+    }
+
+    /// Normalizes `x` of shape `[N, C, *]` per channel. `layer` names the
+    /// layer in errors. The caller has checked the rank.
+    pub(crate) fn forward<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        x: Var<'t, T>,
+        layer: &str,
+    ) -> Result<Var<'t, T>> {
+        let shape = x.shape();
+        let c = self.config.num_features;
+        if shape.len() < 2 || shape[1] != c {
+            return Err(input_error(
+                format!("{layer}({c})"),
+                format!("[N, {c}, *] ({c} channels on axis 1)"),
+                shape,
+            ));
+        }
+        // Statistics are per channel over every other axis; a [C] vector is
+        // reshaped to [1, C, 1, ...] to broadcast against x.
+        let axes: Vec<usize> = (0..shape.len()).filter(|&a| a != 1).collect();
+        let mut bshape = vec![1; shape.len()];
+        bshape[1] = c;
+        let n: usize = axes.iter().map(|&a| shape[a]).product();
+        let eps = T::from_f64(self.config.eps);
+
+        let x_hat = if tape.is_training() {
+            if n < 2 {
+                return Err(input_error(
+                    format!("{layer}({c})"),
+                    "more than one value per channel in a training pass (the variance of one value is undefined)".into(),
+                    shape,
+                ));
+            }
+            // Normalize with the biased batch variance (divide by n).
+            let mean = x.mean_axes(&axes, true);
+            let var = x.var_axes(&axes, true, 0);
+            self.update_running_stats(&mean.value(), &var.value(), n);
+            (x - mean) / var.add_scalar(eps).sqrt()
+        } else {
+            let stats = self.stats.borrow();
+            let mean = tape.constant(stats.mean.reshape(&bshape));
+            let std = tape.constant(stats.var.add_scalar(eps).sqrt().reshape(&bshape));
+            (x - mean) / std
+        };
+        Ok(match (&self.weight, &self.bias) {
+            (Some(w), Some(b)) => {
+                x_hat * tape.param(w).reshape(&bshape) + tape.param(b).reshape(&bshape)
+            }
+            _ => x_hat,
+        })
+    }
+
+    /// running = (1 - m) running + m batch, with the unbiased variance
+    /// (n / (n - 1) times the biased one) as PyTorch; m = 1 / count for the
+    /// cumulative average.
+    fn update_running_stats(&self, mean: &Tensor<T>, biased_var: &Tensor<T>, n: usize) {
+        let c = self.config.num_features;
+        let mut stats = self.stats.borrow_mut();
+        stats.num_batches_tracked += 1;
+        let m = match self.config.momentum {
+            Some(m) => m,
+            None => 1.0 / stats.num_batches_tracked as f64,
+        };
+        let (m, keep) = (T::from_f64(m), T::from_f64(1.0 - m));
+        let unbiased = biased_var
+            .reshape(&[c])
+            .mul_scalar(T::from_f64(n as f64 / (n as f64 - 1.0)));
+        stats.mean = stats
+            .mean
+            .mul_scalar(keep)
+            .add(&mean.reshape(&[c]).mul_scalar(m));
+        stats.var = stats.var.mul_scalar(keep).add(&unbiased.mul_scalar(m));
+    }
+
+    pub(crate) fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
+        if let (Some(w), Some(b)) = (&self.weight, &self.bias) {
+            f("weight", w);
+            f("bias", b);
+        }
+    }
+
+    pub(crate) fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
+        if let (Some(w), Some(b)) = (&mut self.weight, &mut self.bias) {
+            f("weight", w);
+            f("bias", b);
+        }
+    }
+
+    pub(crate) fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
+        let stats = self.stats.borrow();
+        f("running_mean", BufferRef::Float(&stats.mean));
+        f("running_var", BufferRef::Float(&stats.var));
+        f(
+            "num_batches_tracked",
+            BufferRef::Int(stats.num_batches_tracked),
+        );
+    }
+
+    pub(crate) fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
+        let stats = self.stats.get_mut();
+        f("running_mean", BufferMut::Float(&mut stats.mean));
+        f("running_var", BufferMut::Float(&mut stats.var));
+        f(
+            "num_batches_tracked",
+            BufferMut::Int(&mut stats.num_batches_tracked),
+        );
+    }
+
+    pub(crate) fn set_running_stats(&mut self, mean: Tensor<T>, var: Tensor<T>) -> Result<()> {
+        let c = self.config.num_features;
+        for (what, t) in [("running_mean", &mean), ("running_var", &var)] {
+            if t.shape() != [c] {
+                return Err(NnError::InvalidConfig {
+                    layer: "BatchNorm".into(),
+                    why: format!("{what} must have shape [{c}], got {:?}", t.shape()),
+                });
+            }
+        }
+        let stats = self.stats.get_mut();
+        stats.mean = mean;
+        stats.var = var;
+        Ok(())
+    }
+}
+
+/// Batch normalization over a batch of feature vectors:
+/// `y = (x - mean) / sqrt(var + eps) * weight + bias`, per feature.
+///
+/// In a training pass (`Tape::training`), mean and variance are the batch's
+/// own (biased variance, divide by n) and the gradient flows through them;
+/// the running averages are updated as
+/// `running = (1 - momentum) running + momentum batch`, with the unbiased
+/// variance (divide by n - 1) for `running_var`, exactly as PyTorch. In an
+/// inference pass the running statistics are used and left unchanged.
+///
+/// # Shapes
+/// `[N, C]` or `[N, C, L]` (statistics over N, and L). A training pass needs
+/// more than one value per channel.
+///
+/// PyTorch: `nn.BatchNorm1d(C, eps=1e-5, momentum=0.1)`.
+///
+/// ```
+/// use wengert_nn::{BatchNorm1d, Module};
+/// use wengert_tensor::{Tape, Tensor};
+/// let bn = BatchNorm1d::<f64>::new(1);
+/// let tape = Tape::training(0);
+/// let x = tape.constant(Tensor::from_vec(vec![1.0, 3.0], &[2, 1]));
+/// let y = bn.forward(&tape, x).unwrap().value().to_vec();
+/// // mean 2, biased var 1: y = (x - 2) / sqrt(1 + 1e-5)
+/// assert!((y[0] + 1.0).abs() < 1e-5 && (y[1] - 1.0).abs() < 1e-5);
+/// // running_mean = 0.9 * 0 + 0.1 * 2; running_var = 0.9 * 1 + 0.1 * 2 (unbiased var 2)
+/// assert!((bn.running_mean().to_vec()[0] - 0.2).abs() < 1e-15);
+/// assert!((bn.running_var().to_vec()[0] - 1.1).abs() < 1e-15);
+/// ```
+#[derive(Clone, Debug)]
+pub struct BatchNorm1d<T: Float> {
+    core: BatchNormCore<T>,
+}
+
+impl<T: Float> BatchNorm1d<T> {
+    /// PyTorch's defaults (eps 1e-5, momentum 0.1, affine) for `C` features.
+    pub fn new(num_features: usize) -> Self {
+        Self::from_config(BatchNormConfig::new(num_features))
+    }
+
+    /// From a configuration.
+    pub fn from_config(config: BatchNormConfig) -> Self {
+        BatchNorm1d {
+            core: BatchNormCore::new(config),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BatchNormConfig {
+        &self.core.config
+    }
+
+    /// The running mean, `[C]`.
+    pub fn running_mean(&self) -> Tensor<T> {
+        self.core.stats.borrow().mean.clone()
+    }
+
+    /// The running (unbiased) variance, `[C]`.
+    pub fn running_var(&self) -> Tensor<T> {
+        self.core.stats.borrow().var.clone()
+    }
+
+    /// How many training batches updated the running statistics.
+    pub fn num_batches_tracked(&self) -> i64 {
+        self.core.stats.borrow().num_batches_tracked
+    }
+
+    /// Sets the running mean and variance (both `[C]`).
+    pub fn set_running_stats(&mut self, mean: Tensor<T>, var: Tensor<T>) -> Result<()> {
+        self.core.set_running_stats(mean, var)
+    }
+}
+
+impl<T: Float> Module<T> for BatchNorm1d<T> {
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
+        let rank = x.ndim();
+        if rank != 2 && rank != 3 {
+            let c = self.core.config.num_features;
+            return Err(input_error(
+                format!("BatchNorm1d({c})"),
+                format!("[N, {c}] or [N, {c}, L]"),
+                x.shape(),
+            ));
+        }
+        self.core.forward(tape, x, "BatchNorm1d")
+    }
+
+    fn type_name(&self) -> &'static str {
+        "BatchNorm1d"
+    }
+
+    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
+        self.core.visit_params(f);
+    }
+
+    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
+        self.core.visit_params_mut(f);
+    }
+
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
+        self.core.visit_buffers(f);
+    }
+
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
+        self.core.visit_buffers_mut(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cumulative_momentum_averages_all_batches() {
+        let bn = BatchNorm1d::<f64>::from_config(BatchNormConfig::new(1).with_momentum(None));
+        for batch in [[0.0, 2.0], [4.0, 6.0]] {
+            let tape = Tape::training(0);
+            bn.forward(
+                &tape,
+                tape.constant(Tensor::from_vec(batch.to_vec(), &[2, 1])),
+            )
+            .unwrap();
+        }
+        // means 1 and 5 -> cumulative average 3; unbiased variances 2 and 2 -> 2
+        assert_eq!(bn.running_mean().to_vec(), vec![3.0]);
+        assert_eq!(bn.running_var().to_vec(), vec![2.0]);
+        assert_eq!(bn.num_batches_tracked(), 2);
+    }
+
+    #[test]
+    fn three_dimensional_input_pools_over_batch_and_length() {
+        let bn = BatchNorm1d::<f64>::new(2);
+        let tape = Tape::training(0);
+        // channel 0 holds 0..4, channel 1 holds 10 everywhere
+        let x = Tensor::from_vec(vec![0.0, 1.0, 10.0, 10.0, 2.0, 3.0, 10.0, 10.0], &[2, 2, 2]);
+        bn.forward(&tape, tape.constant(x)).unwrap();
+        let mean = bn.running_mean().to_vec();
+        assert!((mean[0] - 0.15).abs() < 1e-15 && (mean[1] - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn inference_pass_leaves_running_stats_alone() {
+        let bn = BatchNorm1d::<f64>::new(2);
+        let tape = Tape::inference();
+        bn.forward(&tape, tape.constant(Tensor::ones(&[3, 2])))
+            .unwrap();
+        assert_eq!(bn.running_mean().to_vec(), vec![0.0, 0.0]);
+        assert_eq!(bn.num_batches_tracked(), 0);
+    }
+
+    #[test]
+    fn one_value_per_channel_is_refused_in_training() {
+        let bn = BatchNorm1d::<f64>::new(2);
+        let tape = Tape::training(0);
+        let e = bn
+            .forward(&tape, tape.constant(Tensor::ones(&[1, 2])))
+            .unwrap_err();
+        assert!(e.to_string().contains("more than one value"), "{e}");
+    }
+}

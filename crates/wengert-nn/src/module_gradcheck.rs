@@ -1,0 +1,146 @@
+//! Gradient checking for whole modules: the gradient with respect to the
+//! input *and every parameter*, by central finite differences in f64.
+//!
+//! [`wengert_tensor::gradcheck`] differentiates with respect to Vars it
+//! creates; a layer binds its own parameters with `tape.param`, so their
+//! gradients come back by `ParamId`. This check perturbs each parameter
+//! element in place through [`Module::visit_params_mut`], which also tests
+//! that the layer binds what it owns.
+
+use std::fmt;
+
+use wengert_tensor::{gradcheck, seeded_rng, GradcheckError, Tape, Tensor, Tolerance, Var};
+
+use crate::module::Module;
+
+/// A failed module gradient check: which gradient (`input`, or a
+/// parameter's full name) and the failing element.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModuleGradcheckError {
+    /// `input` or the parameter's name.
+    pub what: String,
+    /// The element, both values and the tolerance (for a parameter, `input`
+    /// holds 0 and `element` the flat index).
+    pub error: GradcheckError,
+}
+
+impl fmt::Display for ModuleGradcheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "gradient with respect to `{}`: {}",
+            self.what, self.error
+        )
+    }
+}
+
+impl std::error::Error for ModuleGradcheckError {}
+
+/// Checks the gradients of `module` at `input` with respect to the input
+/// and every unfrozen parameter. Each evaluation runs on a fresh
+/// `Tape::training(0)`, so dropout draws the same mask every time and batch
+/// normalization uses batch statistics; the function checked is
+/// `phi = sum(u * module(x))` for a fixed random `u`.
+///
+/// A forward error is reported as a panic with its message (the module
+/// must accept `input`).
+///
+/// ```
+/// use wengert_nn::{gradcheck_module, Linear};
+/// use wengert_tensor::{seeded_rng, Tensor, Tolerance};
+/// let mut layer = Linear::<f64>::new(3, 2, &mut seeded_rng(0));
+/// let x = Tensor::rand_uniform(&[4, 3], -1.0, 1.0, &mut seeded_rng(1));
+/// gradcheck_module(&mut layer, &x, Tolerance::default()).unwrap();
+/// ```
+pub fn gradcheck_module<M: Module<f64> + ?Sized>(
+    module: &mut M,
+    input: &Tensor<f64>,
+    tol: Tolerance,
+) -> Result<(), ModuleGradcheckError> {
+    // 1. The input, through the tensor crate's check.
+    {
+        let m: &M = module;
+        gradcheck(
+            |tape, xs| forward_or_panic(m, tape, xs[0]),
+            std::slice::from_ref(input),
+            tol,
+        )
+        .map_err(|error| ModuleGradcheckError {
+            what: "input".into(),
+            error,
+        })?;
+    }
+
+    // 2. Each parameter, element by element.
+    let out_shape = {
+        let tape = Tape::training(0);
+        forward_or_panic(&*module, &tape, tape.constant(input.clone())).shape()
+    };
+    let u = Tensor::<f64>::rand_uniform(&out_shape, -1.0, 1.0, &mut seeded_rng(29));
+    let phi = |m: &M| {
+        let tape = Tape::training(0);
+        let y = forward_or_panic(m, &tape, tape.constant(input.clone()));
+        (y * tape.constant(u.clone())).sum().item()
+    };
+    // Analytic gradients of phi by ParamId, listed with each name.
+    let analytic: Vec<(String, Option<Vec<f64>>, Vec<f64>)> = {
+        let m: &M = module;
+        let tape = Tape::training(0);
+        let y = forward_or_panic(m, &tape, tape.constant(input.clone()));
+        let grads = (y * tape.constant(u.clone())).sum().backward();
+        m.params()
+            .into_iter()
+            .filter(|(_, p)| !p.is_frozen())
+            .map(|(name, p)| (name, grads.get(p).map(|g| g.to_vec()), p.value().to_vec()))
+            .collect()
+    };
+    for (name, grad, values) in analytic {
+        let grad = grad.unwrap_or_else(|| vec![0.0; values.len()]);
+        for (j, &a) in grad.iter().enumerate() {
+            let x = values[j];
+            set_element(module, &name, j, x + tol.eps);
+            let plus = phi(module);
+            set_element(module, &name, j, x - tol.eps);
+            let minus = phi(module);
+            set_element(module, &name, j, x); // restored exactly
+            let numeric = (plus - minus) / (2.0 * tol.eps);
+            let bound = tol.atol + tol.rtol * numeric.abs();
+            if (a - numeric).abs() > bound || a.is_nan() != numeric.is_nan() {
+                return Err(ModuleGradcheckError {
+                    what: name.clone(),
+                    error: GradcheckError {
+                        order: "gradient",
+                        input: 0,
+                        element: vec![j],
+                        direction: None,
+                        analytic: a,
+                        numeric,
+                        tolerance: bound,
+                    },
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sets element `j` (row-major) of the parameter called `name`.
+fn set_element<M: Module<f64> + ?Sized>(module: &mut M, name: &str, j: usize, value: f64) {
+    module.visit_params_mut(&mut |n, p| {
+        if n == name {
+            p.value_mut().data_mut()[j] = value;
+        }
+    });
+}
+
+#[track_caller]
+fn forward_or_panic<'t, M: Module<f64> + ?Sized>(
+    m: &M,
+    tape: &'t Tape<f64>,
+    x: Var<'t, f64>,
+) -> Var<'t, f64> {
+    match m.forward(tape, x) {
+        Ok(y) => y,
+        Err(e) => panic!("gradcheck_module: forward failed: {e}"),
+    }
+}
