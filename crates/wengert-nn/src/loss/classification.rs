@@ -1,43 +1,12 @@
 //! Classification losses: softmax cross-entropy from logits, negative
-//! log-likelihood, binary cross-entropy from logits.
+//! log-likelihood, binary cross-entropy from logits. Log-probabilities come
+//! from `Var::log_softmax` of wengert-tensor (stable: it subtracts the
+//! maximum).
 
 use wengert_tensor::{Float, Tensor, Var};
 
 use super::Reduction;
 use crate::error::{or_panic, NnError, Result};
-
-/// `log_softmax(x) = x - logsumexp(x)` along `axis`, stable for large
-/// logits (logsumexp subtracts the maximum). Gradient
-/// `dx = dy - softmax(x) * sum(dy)` along the axis, from the composition.
-///
-/// PyTorch: `F.log_softmax(x, dim)`.
-///
-/// ```
-/// use wengert_nn::loss::log_softmax;
-/// use wengert_tensor::{Tape, Tensor};
-/// let tape = Tape::<f64>::new();
-/// let x = tape.var(Tensor::from_vec(vec![1000.0, 1000.0], &[1, 2]));
-/// let y = log_softmax(x, 1).value().to_vec();
-/// assert!((y[0] + 2f64.ln()).abs() < 1e-12);
-/// ```
-pub fn try_log_softmax<T: Float>(x: Var<'_, T>, axis: usize) -> Result<Var<'_, T>> {
-    if axis >= x.ndim() {
-        return Err(wengert_tensor::TensorError::AxisOutOfRange {
-            op: "log_softmax",
-            axis,
-            shape: x.shape(),
-            ndim: x.ndim(),
-        }
-        .into());
-    }
-    Ok(x - x.logsumexp_axes(&[axis], true))
-}
-
-/// Panicking form of [`try_log_softmax`].
-#[track_caller]
-pub fn log_softmax<T: Float>(x: Var<'_, T>, axis: usize) -> Var<'_, T> {
-    or_panic(try_log_softmax(x, axis))
-}
 
 /// Checks `[N, C]` scores against `N` class indices below `C`.
 fn check_class_targets(
@@ -159,7 +128,7 @@ fn cross_entropy_impl<'t, T: Float>(
             why: format!("label smoothing must lie in [0, 1], got {eps}"),
         });
     }
-    let log_p = log_softmax(logits, 1);
+    let log_p = logits.log_softmax(1);
     // l_i = -sum_c w_ic log p_ic with w = (1 - eps) onehot + eps / C.
     let off = eps / c as f64;
     let w = logits
@@ -170,7 +139,7 @@ fn cross_entropy_impl<'t, T: Float>(
 
 /// Negative log-likelihood of log-probabilities: `l_i = -x_i[t_i]`,
 /// reduced over the batch. Gradient `-1` at each target (divided by N for
-/// the mean), 0 elsewhere. Pair it with [`log_softmax`]; together they are
+/// the mean), 0 elsewhere. Applied to `Var::log_softmax(1)` of logits it is
 /// [`cross_entropy`].
 ///
 /// # Shapes

@@ -3,8 +3,7 @@
 //!
 //! - regression (`regression.rs`): [`mse_loss`], [`l1_loss`], [`huber_loss`];
 //! - classification (`classification.rs`): [`cross_entropy`] (with label
-//!   smoothing), [`nll_loss`], [`bce_with_logits`], and the
-//!   [`log_softmax`] they build on.
+//!   smoothing), [`nll_loss`], [`bce_with_logits`].
 //!
 //! Each has a `try_` form returning [`crate::NnError`] and a panicking form
 //! with the same message.
@@ -13,9 +12,8 @@ mod classification;
 mod regression;
 
 pub use classification::{
-    bce_with_logits, cross_entropy, cross_entropy_smoothed, log_softmax, nll_loss,
-    try_bce_with_logits, try_cross_entropy, try_cross_entropy_smoothed, try_log_softmax,
-    try_nll_loss,
+    bce_with_logits, cross_entropy, cross_entropy_smoothed, nll_loss, try_bce_with_logits,
+    try_cross_entropy, try_cross_entropy_smoothed, try_nll_loss,
 };
 pub use regression::{huber_loss, l1_loss, mse_loss, try_huber_loss, try_l1_loss, try_mse_loss};
 
