@@ -1,1 +1,97 @@
-//! wengert-optim: not written yet; see the workspace README for its plan.
+//! # wengert-optim
+//!
+//! The optimizers of the text, weight decay both ways, gradient clipping and
+//! learning-rate schedules, each matched to PyTorch's numbers (float64
+//! trajectories from PyTorch are the crate's golden tests). It depends on
+//! `wengert-tensor` only: it reads [`Grads`](wengert_tensor::Grads) and
+//! updates [`Param`](wengert_tensor::Param)s in place.
+//!
+//! ## Reading order
+//!
+//! 1. [`Optimizer`] (`optimizer.rs`): the trait, and how parameters reach an
+//!    optimizer (a slice of `&mut Param`, or a visitor as a model offers).
+//! 2. `driver.rs`: the bookkeeping every optimizer shares, written once:
+//!    frozen parameters and parameters without gradient are skipped, shapes
+//!    are checked before anything changes, each parameter finds its
+//!    [`ParamGroup`], decoupled [`WeightDecay`] is applied, state is kept per
+//!    parameter id. An optimizer only writes its update equation.
+//! 3. The optimizers, simplest first, each one file with its equation and
+//!    its paper: [`Sgd`] (with momentum and Nesterov, `sgd.rs`),
+//!    [`Adagrad`], [`RmsProp`], [`Adadelta`], [`Adam`] (with AMSGrad), and
+//!    AdamW ([`AdamWConfig`]). `FooConfig` builds `Foo`; `FooState` is the
+//!    plain per-parameter state.
+//! 4. [`OptimizerState`] (`state.rs`): the state as a plain structure, to
+//!    save and restore; a restored run continues bitwise.
+//! 5. `clip.rs`: [`clip_grad_norm`] and [`clip_grad_value`], which refuse a
+//!    NaN or infinite gradient and name its parameter.
+//! 6. [`schedule`]: learning-rate schedules as functions of the step, and
+//!    [`ReduceLrOnPlateau`] driven by a metric.
+//!
+//! ## PyTorch conventions
+//!
+//! The updates follow `torch.optim` (single-tensor code path): where eps
+//! goes (outside the square root for AdaGrad, RMSProp and Adam, inside for
+//! AdaDelta), momentum's first step (`b = g`, undampened), `lr` multiplying
+//! the whole momentum buffer, Adam's bias correction. Where the text writes
+//! a formula differently, the optimizer's docs say how and what it changes.
+//!
+//! ## A first example
+//!
+//! ```
+//! use wengert_optim::{clip_grad_norm, AdamConfig, Optimizer};
+//! use wengert_tensor::{Param, Tape, Tensor};
+//!
+//! // Fit w in y = 3x by least squares with Adam.
+//! let mut w = Param::new("w", Tensor::from_vec(vec![0.0f64], &[1, 1]));
+//! let x = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3, 1]);
+//! let y = Tensor::from_vec(vec![3.0, 6.0, 9.0], &[3, 1]);
+//! let mut adam = AdamConfig::new(0.1).build();
+//! for _ in 0..300 {
+//!     let tape = Tape::new();
+//!     let pred = tape.constant(x.clone()).matmul(tape.param(&w));
+//!     let loss = (pred - tape.constant(y.clone())).square().mean();
+//!     let mut grads = loss.backward();
+//!     drop(tape);
+//!     clip_grad_norm(&mut grads, 10.0).unwrap();
+//!     adam.step(&mut [&mut w], &grads);
+//! }
+//! assert!((w.value().item() - 3.0).abs() < 1e-3);
+//! ```
+#![warn(missing_docs)]
+
+mod adadelta;
+mod adagrad;
+mod adam;
+mod adamw;
+mod clip;
+mod delegate;
+mod driver;
+pub mod error;
+mod optimizer;
+mod param_groups;
+mod rmsprop;
+pub mod schedule;
+mod sgd;
+mod state;
+mod weight_decay;
+
+pub use adadelta::{Adadelta, AdadeltaConfig, AdadeltaState};
+pub use adagrad::{Adagrad, AdagradConfig, AdagradState};
+pub use adam::{Adam, AdamConfig, AdamState};
+pub use adamw::AdamWConfig;
+pub use clip::{
+    clip_grad_norm, clip_grad_norm_named, clip_grad_value, clip_grad_value_named, grad_norm,
+    ParamNames,
+};
+pub use error::{OptimError, Result};
+pub use optimizer::{Optimizer, ParamVisitor};
+pub use param_groups::ParamGroup;
+pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
+pub use schedule::{
+    apply_schedule, Anneal, CosineAnnealingLr, CosineAnnealingWarmRestarts, ExponentialLr,
+    LinearLr, LrSchedule, MultiStepLr, OneCycleLr, PlateauMode, ReduceLrOnPlateau, SequentialLr,
+    StepLr, ThresholdMode,
+};
+pub use sgd::{Sgd, SgdConfig, SgdState};
+pub use state::{OptimizerState, ParamState};
+pub use weight_decay::WeightDecay;

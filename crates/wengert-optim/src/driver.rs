@@ -1,0 +1,286 @@
+//! The bookkeeping every optimizer shares, written once: visiting the
+//! parameters, skipping frozen ones and ones without a gradient, checking
+//! shapes, finding each parameter's group, applying decoupled weight decay,
+//! keeping per-parameter state by [`ParamId`], and saving and restoring it.
+//! An optimizer supplies only its update equation.
+
+use std::collections::BTreeMap;
+
+use wengert_tensor::{Float, Grads, Param, ParamId, Tensor};
+
+use crate::error::{OptimError, Result};
+use crate::optimizer::ParamVisitor;
+use crate::param_groups::{settings_for, ParamGroup};
+use crate::state::{BufferState, OptimizerState, ParamState};
+use crate::weight_decay::WeightDecay;
+
+/// What one parameter's update needs besides its data and state.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ParamStep {
+    /// The learning rate of the parameter's group.
+    pub(crate) lr: f64,
+    /// Coupled L2 coefficient (0 when none): `g <- g + wd * x`.
+    pub(crate) l2: f64,
+}
+
+/// A parameter's state with what is needed to save it.
+#[derive(Clone, Debug)]
+struct Slot<S> {
+    name: String,
+    shape: Vec<usize>,
+    state: S,
+}
+
+/// Shared optimizer bookkeeping; `S` is the optimizer's per-parameter state.
+#[derive(Clone, Debug)]
+pub(crate) struct StepDriver<T: Float, S> {
+    optimizer: &'static str,
+    pub(crate) lr: f64,
+    pub(crate) weight_decay: WeightDecay,
+    pub(crate) groups: Vec<ParamGroup>,
+    slots: BTreeMap<ParamId, Slot<S>>,
+    /// Restored entries not yet matched to a parameter.
+    pending: Vec<ParamState<T>>,
+}
+
+impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
+    pub(crate) fn new(
+        optimizer: &'static str,
+        lr: f64,
+        weight_decay: WeightDecay,
+        groups: Vec<ParamGroup>,
+    ) -> Result<Self> {
+        if !(lr.is_finite() && lr >= 0.0) {
+            return Err(OptimError::InvalidHyperparameter {
+                op: optimizer,
+                why: format!("learning rate must be finite and >= 0, got {lr}"),
+            });
+        }
+        weight_decay.check(optimizer)?;
+        for g in &groups {
+            if !(g.scale().is_finite() && g.scale() >= 0.0) {
+                return Err(OptimError::InvalidHyperparameter {
+                    op: optimizer,
+                    why: format!(
+                        "group `{}`: lr scale must be finite and >= 0, got {}",
+                        g.name(),
+                        g.scale()
+                    ),
+                });
+            }
+            if let Some(wd) = g.weight_decay_override() {
+                weight_decay.with_coefficient(wd).check(optimizer)?;
+            }
+        }
+        Ok(StepDriver {
+            optimizer,
+            lr,
+            weight_decay,
+            groups,
+            slots: BTreeMap::new(),
+            pending: Vec::new(),
+        })
+    }
+
+    /// One optimizer step. Runs in two passes over the parameters: the first
+    /// checks every shape and adopts restored state, the second updates, so
+    /// a step that fails changes no parameter.
+    pub(crate) fn try_step(
+        &mut self,
+        grads: &Grads<T>,
+        visit: &mut ParamVisitor<'_, T>,
+        fresh: impl Fn(usize) -> S,
+        mut update: impl FnMut(&mut [T], &[T], &mut S, ParamStep),
+    ) -> Result<()> {
+        let mut first_error: Option<OptimError> = None;
+        visit(&mut |p: &mut Param<T>| {
+            if first_error.is_some() || p.is_frozen() {
+                return;
+            }
+            let Some(g) = grads.by_id(p.id()) else {
+                return;
+            };
+            if let Err(e) = self.prepare(p, g, &fresh) {
+                first_error = Some(e);
+            }
+        });
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        visit(&mut |p: &mut Param<T>| {
+            if p.is_frozen() {
+                return;
+            }
+            let Some(g) = grads.by_id(p.id()) else {
+                return;
+            };
+            let settings = settings_for(&self.groups, p.id(), p.name());
+            let decay = match settings.weight_decay {
+                Some(wd) => self.weight_decay.with_coefficient(wd),
+                None => self.weight_decay,
+            };
+            let lr = self.lr * settings.lr_scale;
+            let slot = self
+                .slots
+                .get_mut(&p.id())
+                .expect("the first pass made a slot for every parameter with a gradient");
+            let x = p.value_mut().data_mut();
+            let shrink = decay.decoupled();
+            if shrink != 0.0 {
+                // Decoupled decay (AdamW): x <- x * (1 - lr * wd), before the step.
+                let factor = T::from_f64(1.0 - lr * shrink);
+                x.iter_mut().for_each(|xi| *xi *= factor);
+            }
+            let g = g.values();
+            update(
+                x,
+                &g,
+                &mut slot.state,
+                ParamStep {
+                    lr,
+                    l2: decay.coupled(),
+                },
+            );
+        });
+        Ok(())
+    }
+
+    /// First pass for one parameter: shape checks and its state slot.
+    fn prepare(&mut self, p: &Param<T>, g: &Tensor<T>, fresh: &impl Fn(usize) -> S) -> Result<()> {
+        if g.shape() != p.shape() {
+            return Err(OptimError::GradShape {
+                optimizer: self.optimizer,
+                param: p.name().to_string(),
+                grad: g.shape().to_vec(),
+                expected: p.shape().to_vec(),
+            });
+        }
+        if let Some(slot) = self.slots.get(&p.id()) {
+            if slot.shape != p.shape() {
+                return Err(OptimError::StateMismatch {
+                    optimizer: self.optimizer,
+                    param: p.name().to_string(),
+                    why: format!(
+                        "its state has shape {:?} but the parameter now has shape {:?}",
+                        slot.shape,
+                        p.shape()
+                    ),
+                });
+            }
+            return Ok(());
+        }
+        let state = match self.take_pending(p) {
+            Some(saved) => {
+                let mismatch = |why: String| OptimError::StateMismatch {
+                    optimizer: self.optimizer,
+                    param: p.name().to_string(),
+                    why,
+                };
+                for (buffer, t) in &saved.buffers {
+                    if t.shape() != p.shape() {
+                        return Err(mismatch(format!(
+                            "saved buffer `{buffer}` has shape {:?} but the parameter has shape {:?}",
+                            t.shape(),
+                            p.shape()
+                        )));
+                    }
+                }
+                S::from_saved(&saved, p.numel()).map_err(mismatch)?
+            }
+            None => fresh(p.numel()),
+        };
+        self.slots.insert(
+            p.id(),
+            Slot {
+                name: p.name().to_string(),
+                shape: p.shape().to_vec(),
+                state,
+            },
+        );
+        Ok(())
+    }
+
+    /// The restored entry for `p`: same id, else the only one with its name.
+    fn take_pending(&mut self, p: &Param<T>) -> Option<ParamState<T>> {
+        let by_id = self.pending.iter().position(|s| s.id == p.id().as_u64());
+        let by_name = || {
+            let mut same_name = self
+                .pending
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.name == p.name());
+            match (same_name.next(), same_name.next()) {
+                (Some((i, _)), None) => Some(i),
+                _ => None,
+            }
+        };
+        let index = by_id.or_else(by_name)?;
+        Some(self.pending.remove(index))
+    }
+
+    /// The live state of a parameter, for inspection.
+    pub(crate) fn state_of(&self, id: ParamId) -> Option<&S> {
+        self.slots.get(&id).map(|s| &s.state)
+    }
+
+    /// Forgets all state (PyTorch: a fresh optimizer).
+    pub(crate) fn zero_state(&mut self) {
+        self.slots.clear();
+        self.pending.clear();
+    }
+
+    /// The state as a plain structure.
+    pub(crate) fn export(&self) -> OptimizerState<T> {
+        let mut params: Vec<ParamState<T>> = self
+            .slots
+            .iter()
+            .map(|(id, slot)| ParamState {
+                id: id.as_u64(),
+                name: slot.name.clone(),
+                step: slot.state.step(),
+                buffers: slot
+                    .state
+                    .buffers()
+                    .into_iter()
+                    .map(|(name, data)| (name.to_string(), Tensor::from_slice(data, &slot.shape)))
+                    .collect(),
+            })
+            .collect();
+        // Entries restored but not yet used survive a save.
+        params.extend(self.pending.iter().cloned());
+        params.sort_by_key(|s| s.id);
+        OptimizerState {
+            optimizer: self.optimizer.to_string(),
+            lr: self.lr,
+            params,
+        }
+    }
+
+    /// Replaces all state with `saved`; entries are matched to parameters
+    /// at the next step.
+    pub(crate) fn import(&mut self, saved: &OptimizerState<T>) -> Result<()> {
+        if saved.optimizer != self.optimizer {
+            return Err(OptimError::StateMismatch {
+                optimizer: self.optimizer,
+                param: "*".to_string(),
+                why: format!("the state was saved by {}", saved.optimizer),
+            });
+        }
+        self.slots.clear();
+        self.pending = saved.params.clone();
+        self.lr = saved.lr;
+        Ok(())
+    }
+}
+
+/// `g + wd * x`, the coupled L2 gradient, with no work when `wd` is 0
+/// (PyTorch skips the add then, which also keeps an infinite weight from
+/// turning its gradient into NaN through `0 * inf`).
+#[inline(always)]
+pub(crate) fn with_l2<T: Float>(g: T, x: T, wd: T) -> T {
+    if wd == T::zero() {
+        g
+    } else {
+        g + wd * x
+    }
+}

@@ -1,0 +1,254 @@
+//! RMSProp: AdaGrad with a leaky average of squared gradients instead of a
+//! sum, so the step size does not decay to zero (Tieleman & Hinton, lecture
+//! 6.5 of "Neural Networks for Machine Learning", 2012). The centered
+//! variant divides by an estimate of the gradient's variance instead of its
+//! second moment (Graves, "Generating Sequences With Recurrent Neural
+//! Networks", 2013).
+//!
+//! PyTorch's form, which this follows (`alpha` is the text's `gamma`):
+//!
+//! ```text
+//! v   <- alpha * v + (1 - alpha) * g^2
+//! avg <- sqrt(v) + eps                         (plain)
+//!   or   sqrt(v - m^2) + eps, m <- m + (1 - alpha) * (g - m)   (centered)
+//! x   <- x - lr * g / avg                      (no momentum)
+//!   or   b <- momentum * b + g / avg; x <- x - lr * b          (momentum)
+//! ```
+//!
+//! **Where eps goes.** The text writes `g / sqrt(s + eps)`; PyTorch adds eps
+//! (default 1e-8) *outside* the square root, and so does this crate.
+
+use wengert_tensor::{Float, Grads, ParamId};
+
+use crate::driver::{with_l2, StepDriver};
+use crate::error::{OptimError, Result};
+use crate::optimizer::{Optimizer, ParamVisitor};
+use crate::param_groups::ParamGroup;
+use crate::state::{optional_saved_buffer, saved_buffer, BufferState, ParamState};
+use crate::weight_decay::WeightDecay;
+
+/// Settings of [`RmsProp`]; PyTorch: `torch.optim.RMSprop(params, lr=0.01,
+/// alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)`.
+///
+/// ```
+/// use wengert_optim::{RmsProp, RmsPropConfig};
+/// let opt: RmsProp<f32> = RmsPropConfig::new(0.01).alpha(0.9).centered(true).build();
+/// # let _ = opt;
+/// ```
+#[derive(Clone, Debug)]
+pub struct RmsPropConfig {
+    lr: f64,
+    alpha: f64,
+    eps: f64,
+    momentum: f64,
+    centered: bool,
+    weight_decay: WeightDecay,
+    groups: Vec<ParamGroup>,
+}
+
+impl RmsPropConfig {
+    /// RMSProp with learning rate `lr` and PyTorch's defaults.
+    pub fn new(lr: f64) -> Self {
+        RmsPropConfig {
+            lr,
+            alpha: 0.99,
+            eps: 1e-8,
+            momentum: 0.0,
+            centered: false,
+            weight_decay: WeightDecay::None,
+            groups: Vec::new(),
+        }
+    }
+
+    /// Smoothing constant of the squared-gradient average (the text's gamma,
+    /// default 0.99).
+    pub fn alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// Added to the square root in the denominator (default 1e-8).
+    pub fn eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// Momentum on the normalised gradient (default 0: none).
+    pub fn momentum(mut self, momentum: f64) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// Divide by the centred second moment (an estimate of the variance).
+    pub fn centered(mut self, centered: bool) -> Self {
+        self.centered = centered;
+        self
+    }
+
+    /// Weight decay (PyTorch's `weight_decay=wd` is [`WeightDecay::L2`]).
+    pub fn weight_decay(mut self, weight_decay: WeightDecay) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// Adds a parameter group (first match wins).
+    pub fn group(mut self, group: ParamGroup) -> Self {
+        self.groups.push(group);
+        self
+    }
+
+    /// Builds the optimizer, checking the settings.
+    pub fn try_build<T: Float>(self) -> Result<RmsProp<T>> {
+        let invalid = |why: String| OptimError::InvalidHyperparameter { op: "RMSprop", why };
+        if !(0.0..1.0).contains(&self.alpha) {
+            return Err(invalid(format!(
+                "alpha must be in [0, 1), got {}",
+                self.alpha
+            )));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(invalid(format!(
+                "momentum must be in [0, 1), got {}",
+                self.momentum
+            )));
+        }
+        if !(self.eps >= 0.0) {
+            return Err(invalid(format!("eps must be >= 0, got {}", self.eps)));
+        }
+        Ok(RmsProp {
+            alpha: self.alpha,
+            eps: self.eps,
+            momentum: self.momentum,
+            centered: self.centered,
+            driver: StepDriver::new("RMSprop", self.lr, self.weight_decay, self.groups)?,
+        })
+    }
+
+    /// Panicking form of [`RmsPropConfig::try_build`].
+    #[track_caller]
+    pub fn build<T: Float>(self) -> RmsProp<T> {
+        self.try_build().unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// RMSProp's state for one parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RmsPropState<T> {
+    /// Updates taken.
+    pub step: u64,
+    /// Leaky average of squared gradients `v`, PyTorch's `square_avg`.
+    pub square_avg: Vec<T>,
+    /// Leaky average of gradients `m` (centered only), PyTorch's `grad_avg`.
+    pub grad_avg: Option<Vec<T>>,
+    /// Momentum buffer `b` (momentum > 0 only).
+    pub momentum_buffer: Option<Vec<T>>,
+}
+
+impl<T: Float> BufferState<T> for RmsPropState<T> {
+    fn step(&self) -> u64 {
+        self.step
+    }
+    fn buffers(&self) -> Vec<(&'static str, &[T])> {
+        let mut out = vec![("square_avg", self.square_avg.as_slice())];
+        if let Some(m) = &self.grad_avg {
+            out.push(("grad_avg", m));
+        }
+        if let Some(b) = &self.momentum_buffer {
+            out.push(("momentum_buffer", b));
+        }
+        out
+    }
+    fn from_saved(saved: &ParamState<T>, numel: usize) -> Result<Self, String> {
+        Ok(RmsPropState {
+            step: saved.step,
+            square_avg: saved_buffer(saved, "square_avg", numel)?,
+            grad_avg: optional_saved_buffer(saved, "grad_avg", numel)?,
+            momentum_buffer: optional_saved_buffer(saved, "momentum_buffer", numel)?,
+        })
+    }
+}
+
+/// RMSProp (plain, centered, with or without momentum), built by
+/// [`RmsPropConfig`]; see the module docs for the update.
+#[derive(Clone, Debug)]
+pub struct RmsProp<T: Float> {
+    alpha: f64,
+    eps: f64,
+    momentum: f64,
+    centered: bool,
+    driver: StepDriver<T, RmsPropState<T>>,
+}
+
+impl<T: Float> RmsProp<T> {
+    /// The state of one parameter, if it has been stepped.
+    pub fn state_of(&self, id: ParamId) -> Option<&RmsPropState<T>> {
+        self.driver.state_of(id)
+    }
+}
+
+impl<T: Float> Optimizer<T> for RmsProp<T> {
+    fn name(&self) -> &'static str {
+        "RMSprop"
+    }
+
+    fn try_step_with(&mut self, grads: &Grads<T>, visit: &mut ParamVisitor<'_, T>) -> Result<()> {
+        let alpha = T::from_f64(self.alpha);
+        let one_minus_alpha = T::from_f64(1.0 - self.alpha);
+        let eps = T::from_f64(self.eps);
+        let momentum = T::from_f64(self.momentum);
+        let (centered, with_momentum) = (self.centered, self.momentum > 0.0);
+        let fresh = |numel| RmsPropState {
+            step: 0,
+            square_avg: vec![T::zero(); numel],
+            grad_avg: centered.then(|| vec![T::zero(); numel]),
+            momentum_buffer: with_momentum.then(|| vec![T::zero(); numel]),
+        };
+        self.driver
+            .try_step(grads, visit, fresh, |x, g, state, hp| {
+                state.step += 1;
+                let lr = T::from_f64(hp.lr);
+                let wd = T::from_f64(hp.l2);
+                // A state restored from a run with other settings may lack a buffer.
+                let n = x.len();
+                let grad_avg =
+                    centered.then(|| state.grad_avg.get_or_insert_with(|| vec![T::zero(); n]));
+                let buf = with_momentum.then(|| {
+                    state
+                        .momentum_buffer
+                        .get_or_insert_with(|| vec![T::zero(); n])
+                });
+                let mut grad_avg = grad_avg.map(|m| m.as_mut_slice());
+                let mut buf = buf.map(|b| b.as_mut_slice());
+                for i in 0..n {
+                    let gi = with_l2(g[i], x[i], wd);
+                    let v = &mut state.square_avg[i];
+                    *v = *v * alpha + one_minus_alpha * gi * gi;
+                    let avg = match grad_avg.as_deref_mut() {
+                        // PyTorch's lerp: m + (1 - alpha) * (g - m).
+                        Some(m) => {
+                            m[i] = m[i] + one_minus_alpha * (gi - m[i]);
+                            (*v - m[i] * m[i]).sqrt() + eps
+                        }
+                        None => v.sqrt() + eps,
+                    };
+                    match buf.as_deref_mut() {
+                        Some(b) => {
+                            b[i] = b[i] * momentum + gi / avg;
+                            x[i] -= lr * b[i];
+                        }
+                        None => x[i] -= lr * (gi / avg),
+                    }
+                }
+            })
+    }
+
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        if self.momentum == 0.0 {
+            return false;
+        }
+        self.momentum = momentum;
+        true
+    }
+
+    crate::delegate::delegate_to_driver!();
+}

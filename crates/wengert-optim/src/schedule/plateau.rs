@@ -1,0 +1,178 @@
+//! Lower the rate when a validation metric stops improving.
+
+use super::require;
+
+/// Whether lower (a loss) or higher (an accuracy) is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlateauMode {
+    /// Lower is better.
+    Min,
+    /// Higher is better.
+    Max,
+}
+
+/// How much better a value must be to count as an improvement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThresholdMode {
+    /// Relative: below `best * (1 - threshold)` (mode min).
+    Rel,
+    /// Absolute: below `best - threshold` (mode min).
+    Abs,
+}
+
+/// Multiplies the learning rate by `factor` when the metric has not
+/// improved for more than `patience` calls.
+///
+/// Each call of [`ReduceLrOnPlateau::step`] (once per epoch, with the
+/// validation loss) counts a *bad epoch* unless the value beats the best so
+/// far by the threshold (mode min, relative: `value < best * (1 -
+/// threshold)`; equal or barely lower is bad). When the count exceeds
+/// `patience`, the rate becomes `max(lr * factor, min_lr)`, if that changes
+/// it by more than `eps`, the count restarts at 0 and a cooldown of
+/// `cooldown` epochs begins, during which bad epochs are not counted.
+/// PyTorch: `ReduceLROnPlateau(optimizer, mode='min', factor=0.1,
+/// patience=10, threshold=1e-4, threshold_mode='rel', cooldown=0,
+/// min_lr=0, eps=1e-8)`. Its fields are public: save them with a
+/// checkpoint to resume.
+///
+/// ```
+/// use wengert_optim::ReduceLrOnPlateau;
+/// let mut plateau = ReduceLrOnPlateau::new(0.1).factor(0.5).patience(1);
+/// assert_eq!(plateau.step(1.0), 0.1); // best 1.0
+/// assert_eq!(plateau.step(1.0), 0.1); // 1 bad epoch
+/// assert_eq!(plateau.step(1.0), 0.05); // 2 > patience: halve
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReduceLrOnPlateau {
+    /// The current learning rate.
+    pub lr: f64,
+    /// Best value so far (starts at +inf for min, -inf for max).
+    pub best: f64,
+    /// Bad epochs since the last improvement or reduction.
+    pub num_bad_epochs: usize,
+    /// Epochs of cooldown left.
+    pub cooldown_counter: usize,
+    /// Lower or higher is better.
+    pub mode: PlateauMode,
+    /// Multiplier of the rate on a plateau.
+    pub factor: f64,
+    /// Bad epochs tolerated before reducing.
+    pub patience: usize,
+    /// Margin an improvement must clear.
+    pub threshold: f64,
+    /// Relative or absolute margin.
+    pub threshold_mode: ThresholdMode,
+    /// Epochs to wait after a reduction before counting again.
+    pub cooldown: usize,
+    /// The rate never goes below this.
+    pub min_lr: f64,
+    /// Reductions smaller than this are skipped.
+    pub eps: f64,
+}
+
+impl ReduceLrOnPlateau {
+    /// PyTorch's defaults, starting from rate `lr`, mode min.
+    pub fn new(lr: f64) -> Self {
+        ReduceLrOnPlateau {
+            lr,
+            best: f64::INFINITY,
+            num_bad_epochs: 0,
+            cooldown_counter: 0,
+            mode: PlateauMode::Min,
+            factor: 0.1,
+            patience: 10,
+            threshold: 1e-4,
+            threshold_mode: ThresholdMode::Rel,
+            cooldown: 0,
+            min_lr: 0.0,
+            eps: 1e-8,
+        }
+    }
+
+    /// Lower (min, default) or higher (max) is better; resets the best value.
+    pub fn mode(mut self, mode: PlateauMode) -> Self {
+        self.mode = mode;
+        self.best = match mode {
+            PlateauMode::Min => f64::INFINITY,
+            PlateauMode::Max => f64::NEG_INFINITY,
+        };
+        self
+    }
+
+    /// Multiplier on a plateau (default 0.1).
+    ///
+    /// # Panics
+    /// Unless `0 <= factor < 1`.
+    #[track_caller]
+    pub fn factor(mut self, factor: f64) -> Self {
+        require((0.0..1.0).contains(&factor), "ReduceLrOnPlateau", || {
+            format!("factor must be in [0, 1), got {factor}")
+        });
+        self.factor = factor;
+        self
+    }
+
+    /// Bad epochs tolerated (default 10).
+    pub fn patience(mut self, patience: usize) -> Self {
+        self.patience = patience;
+        self
+    }
+
+    /// Improvement margin and its kind (default 1e-4, relative).
+    pub fn threshold(mut self, threshold: f64, mode: ThresholdMode) -> Self {
+        self.threshold = threshold;
+        self.threshold_mode = mode;
+        self
+    }
+
+    /// Epochs of cooldown after a reduction (default 0).
+    pub fn cooldown(mut self, cooldown: usize) -> Self {
+        self.cooldown = cooldown;
+        self
+    }
+
+    /// Floor of the rate (default 0).
+    pub fn min_lr(mut self, min_lr: f64) -> Self {
+        self.min_lr = min_lr;
+        self
+    }
+
+    /// Smallest reduction applied (default 1e-8).
+    pub fn eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    fn is_better(&self, value: f64) -> bool {
+        match (self.mode, self.threshold_mode) {
+            (PlateauMode::Min, ThresholdMode::Rel) => value < self.best * (1.0 - self.threshold),
+            (PlateauMode::Min, ThresholdMode::Abs) => value < self.best - self.threshold,
+            (PlateauMode::Max, ThresholdMode::Rel) => value > self.best * (self.threshold + 1.0),
+            (PlateauMode::Max, ThresholdMode::Abs) => value > self.best + self.threshold,
+        }
+    }
+
+    /// Records one epoch's metric and returns the learning rate for the
+    /// next epoch.
+    pub fn step(&mut self, metric: f64) -> f64 {
+        if self.is_better(metric) {
+            self.best = metric;
+            self.num_bad_epochs = 0;
+        } else {
+            self.num_bad_epochs += 1;
+        }
+        if self.cooldown_counter > 0 {
+            self.cooldown_counter -= 1;
+            self.num_bad_epochs = 0;
+        }
+        if self.num_bad_epochs > self.patience {
+            let reduced = (self.lr * self.factor).max(self.min_lr);
+            if self.lr - reduced > self.eps {
+                self.lr = reduced;
+            }
+            self.cooldown_counter = self.cooldown;
+            self.num_bad_epochs = 0;
+        }
+        self.lr
+    }
+}

@@ -1,0 +1,99 @@
+//! Optimizer state that can be saved and restored.
+//!
+//! Momentum buffers and running averages are part of a training run: a run
+//! resumed from a checkpoint continues the exact trajectory only if they
+//! are restored too. [`OptimizerState`] is a plain structure (names,
+//! counters, tensors) that a checkpoint writer can store however it likes.
+//!
+//! Parameter ids are unique within a process only, so each entry carries
+//! the parameter's name as well. Restored entries are matched to parameters
+//! at the next step: by id first (same process), else by name when exactly
+//! one saved entry has that name (a new process that rebuilt the model).
+
+use std::collections::BTreeMap;
+
+use wengert_tensor::{Float, Tensor};
+
+/// Everything an optimizer needs to continue a run: its learning rate and
+/// one [`ParamState`] per parameter it has stepped.
+///
+/// ```
+/// use wengert_optim::{Optimizer, SgdConfig};
+/// use wengert_tensor::{Grads, Param, Tensor};
+///
+/// let mut x = Param::new("x", Tensor::from_vec(vec![1.0f64, 2.0], &[2]));
+/// let mut grads = Grads::new();
+/// grads.insert(x.id(), Tensor::from_vec(vec![0.5, -0.5], &[2]));
+/// let mut sgd = SgdConfig::new(0.1).momentum(0.9).build();
+/// sgd.step(&mut [&mut x], &grads);
+/// let saved = sgd.state();
+/// assert_eq!(saved.optimizer, "SGD");
+/// assert_eq!(saved.params[0].name, "x");
+/// assert!(saved.params[0].buffers.contains_key("momentum_buffer"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizerState<T: Float> {
+    /// Which optimizer wrote it (`"SGD"`, `"Adam"`, ...); loading into
+    /// another kind is refused.
+    pub optimizer: String,
+    /// The learning rate at the time of saving (a plateau schedule may have
+    /// lowered it).
+    pub lr: f64,
+    /// One entry per parameter, in parameter-id order.
+    pub params: Vec<ParamState<T>>,
+}
+
+/// The saved state of one parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamState<T: Float> {
+    /// The parameter's id when saved (matches in the same process only).
+    pub id: u64,
+    /// The parameter's name (matches across processes).
+    pub name: String,
+    /// How many updates this parameter has had (Adam's `t`).
+    pub step: u64,
+    /// Named buffers, with the parameter's shape (`momentum_buffer`,
+    /// `exp_avg`, `exp_avg_sq`, ... as in PyTorch's `state_dict`).
+    pub buffers: BTreeMap<String, Tensor<T>>,
+}
+
+/// The per-parameter state of one optimizer: how it is saved and restored.
+pub(crate) trait BufferState<T: Float>: Sized {
+    /// Updates taken so far.
+    fn step(&self) -> u64;
+    /// The named buffers, flat.
+    fn buffers(&self) -> Vec<(&'static str, &[T])>;
+    /// Rebuilds the state; `Err` says what is missing or malformed.
+    fn from_saved(saved: &ParamState<T>, numel: usize) -> Result<Self, String>;
+}
+
+/// The buffer `name` of a saved entry, checked to hold `numel` values.
+pub(crate) fn saved_buffer<T: Float>(
+    saved: &ParamState<T>,
+    name: &str,
+    numel: usize,
+) -> Result<Vec<T>, String> {
+    optional_saved_buffer(saved, name, numel)?.ok_or_else(|| {
+        format!(
+            "buffer `{name}` is missing (saved buffers: {:?})",
+            saved.buffers.keys().collect::<Vec<_>>()
+        )
+    })
+}
+
+/// The buffer `name` if it was saved, checked to hold `numel` values.
+pub(crate) fn optional_saved_buffer<T: Float>(
+    saved: &ParamState<T>,
+    name: &str,
+    numel: usize,
+) -> Result<Option<Vec<T>>, String> {
+    match saved.buffers.get(name) {
+        None => Ok(None),
+        Some(t) if t.numel() == numel => Ok(Some(t.to_vec())),
+        Some(t) => Err(format!(
+            "buffer `{name}` has shape {:?} ({} values) but the parameter has {numel}",
+            t.shape(),
+            t.numel()
+        )),
+    }
+}
