@@ -83,7 +83,7 @@ pub use layers::{
     Residual, Sigmoid, Softplus, Tanh, ELU, GELU,
 };
 pub use module::{join_name, BufferMut, BufferRef, Module};
-pub use module_gradcheck::{gradcheck_module, ModuleGradcheckError};
+pub use module_gradcheck::{gradcheck_module, gradcheck_module_eval, ModuleGradcheckError};
 pub use regularization::{l1_penalty, l2_penalty};
 pub use sequential::Sequential;
 pub use state_dict::{load_state_dict, state_dict, StateDict, StateValue};

@@ -57,11 +57,41 @@ pub fn gradcheck_module<M: Module<f64> + ?Sized>(
     input: &Tensor<f64>,
     tol: Tolerance,
 ) -> Result<(), ModuleGradcheckError> {
-    // 1. The input, through the tensor crate's check.
+    check(module, input, tol, true)
+}
+
+/// [`gradcheck_module`] in evaluation mode: every pass runs on an inference
+/// tape (dropout off, batch normalization on its running statistics).
+pub fn gradcheck_module_eval<M: Module<f64> + ?Sized>(
+    module: &mut M,
+    input: &Tensor<f64>,
+    tol: Tolerance,
+) -> Result<(), ModuleGradcheckError> {
+    check(module, input, tol, false)
+}
+
+/// A tape for one evaluation: seed 0, in the requested mode.
+fn tape_for(training: bool) -> Tape<f64> {
+    let tape = Tape::training(0);
+    tape.set_training(training);
+    tape
+}
+
+fn check<M: Module<f64> + ?Sized>(
+    module: &mut M,
+    input: &Tensor<f64>,
+    tol: Tolerance,
+    training: bool,
+) -> Result<(), ModuleGradcheckError> {
+    // 1. The input, through the tensor crate's check (whose tapes are
+    //    training tapes with seed 0; the mode is set on each).
     {
         let m: &M = module;
         gradcheck(
-            |tape, xs| forward_or_panic(m, tape, xs[0]),
+            |tape, xs| {
+                tape.set_training(training);
+                forward_or_panic(m, tape, xs[0])
+            },
             std::slice::from_ref(input),
             tol,
         )
@@ -73,19 +103,19 @@ pub fn gradcheck_module<M: Module<f64> + ?Sized>(
 
     // 2. Each parameter, element by element.
     let out_shape = {
-        let tape = Tape::training(0);
+        let tape = tape_for(training);
         forward_or_panic(&*module, &tape, tape.constant(input.clone())).shape()
     };
     let u = Tensor::<f64>::rand_uniform(&out_shape, -1.0, 1.0, &mut seeded_rng(29));
     let phi = |m: &M| {
-        let tape = Tape::training(0);
+        let tape = tape_for(training);
         let y = forward_or_panic(m, &tape, tape.constant(input.clone()));
         (y * tape.constant(u.clone())).sum().item()
     };
     // Analytic gradients of phi by ParamId, listed with each name.
     let analytic: Vec<(String, Option<Vec<f64>>, Vec<f64>)> = {
         let m: &M = module;
-        let tape = Tape::training(0);
+        let tape = tape_for(training);
         let y = forward_or_panic(m, &tape, tape.constant(input.clone()));
         let grads = (y * tape.constant(u.clone())).sum().backward();
         m.params()
