@@ -64,8 +64,8 @@ impl<T: Float> ByteImageDataset<T> {
                 why: format!("label {bad} of image {i} is not below the class count {classes}"),
             });
         }
-        let scale = T::one() / T::from_f64(255.0);
-        let table: [T; 256] = std::array::from_fn(|b| T::from_f64(b as f64) * scale);
+        // Divided in f64 then rounded once, so each entry is the float nearest b / 255.
+        let table: [T; 256] = std::array::from_fn(|b| T::from_f64(b as f64 / 255.0));
         Ok(ByteImageDataset {
             pixels: pixels.into(),
             labels: labels.into(),
