@@ -74,9 +74,8 @@ impl<T: Float> Module<T> for PReLU<T> {
     fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
         let shape = x.shape();
         let c = self.num_parameters();
-        let a = tape.param(&self.weight);
         let slope = if c == 1 {
-            a
+            tape.param(&self.weight)
         } else {
             let axis = if shape.len() >= 2 { 1 } else { 0 };
             if shape.get(axis) != Some(&c) {
@@ -89,7 +88,7 @@ impl<T: Float> Module<T> for PReLU<T> {
             // [C] -> [C, 1, ..., 1] so it broadcasts along axis `axis`.
             let mut s = vec![1; shape.len() - axis];
             s[0] = c;
-            a.reshape(&s)
+            tape.param(&self.weight).reshape(&s)
         };
         let pos = x
             .value()
