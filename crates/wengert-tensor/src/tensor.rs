@@ -16,7 +16,22 @@ use rand_distr::{Distribution, Normal, StandardNormal, Uniform};
 
 use crate::error::{Result, TensorError};
 use crate::float::Float;
-use crate::shape::{check_axis, contiguous_strides, numel};
+use crate::shape::{check_axis, numel};
+
+/// Sizes or strides of a tensor, inline up to four axes: most tensors have
+/// at most four, and keeping them off the heap makes creating a tensor (and
+/// so every op on the tape) allocate only its data.
+pub(crate) type Dims = smallvec::SmallVec<[usize; 4]>;
+
+fn dims_of_contiguous(shape: &[usize]) -> Dims {
+    let mut strides = Dims::from_elem(0, shape.len());
+    let mut acc = 1;
+    for (s, &d) in strides.iter_mut().zip(shape).rev() {
+        *s = acc;
+        acc *= d;
+    }
+    strides
+}
 
 /// An n-dimensional tensor of `f32` or `f64`, row-major, cheap to clone.
 ///
@@ -31,8 +46,8 @@ use crate::shape::{check_axis, contiguous_strides, numel};
 #[derive(Clone)]
 pub struct Tensor<T> {
     pub(crate) storage: Arc<Vec<T>>,
-    pub(crate) shape: Vec<usize>,
-    pub(crate) strides: Vec<usize>,
+    pub(crate) shape: Dims,
+    pub(crate) strides: Dims,
     pub(crate) offset: usize,
 }
 
@@ -72,8 +87,8 @@ impl<T: Float> Tensor<T> {
     pub(crate) fn from_storage(storage: Arc<Vec<T>>, shape: &[usize]) -> Self {
         Tensor {
             storage,
-            shape: shape.to_vec(),
-            strides: contiguous_strides(shape),
+            shape: Dims::from_slice(shape),
+            strides: dims_of_contiguous(shape),
             offset: 0,
         }
     }
@@ -284,7 +299,7 @@ impl<T: Float> Tensor<T> {
         if numel(shape) != self.numel() {
             return Err(TensorError::ShapeMismatch {
                 op: "reshape",
-                lhs: self.shape.clone(),
+                lhs: self.shape.to_vec(),
                 rhs: shape.to_vec(),
                 why: format!(
                     "element counts differ ({} vs {})",
@@ -296,8 +311,8 @@ impl<T: Float> Tensor<T> {
         let base = self.contiguous();
         Ok(Tensor {
             storage: base.storage,
-            shape: shape.to_vec(),
-            strides: contiguous_strides(shape),
+            shape: Dims::from_slice(shape),
+            strides: dims_of_contiguous(shape),
             offset: base.offset,
         })
     }

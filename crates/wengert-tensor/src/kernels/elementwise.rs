@@ -8,17 +8,19 @@ use crate::float::Float;
 use crate::shape::{broadcast_shapes, numel};
 use crate::tensor::Tensor;
 
-/// `out[i] = f(a[i])`.
+/// `out[i] = f(a[i])`. The output is collected, not zero-filled first.
 pub fn map<T: Float>(a: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
     let src = a.values();
-    let mut out = vec![T::zero(); src.len()];
-    if src.len() >= PARALLEL_THRESHOLD {
-        out.par_chunks_mut(CHUNK)
-            .zip(src.par_chunks(CHUNK))
-            .for_each(|(o, s)| o.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x)));
+    let out: Vec<T> = if src.len() >= PARALLEL_THRESHOLD {
+        let mut out = Vec::with_capacity(src.len());
+        src.par_iter()
+            .with_min_len(CHUNK)
+            .map(|&x| f(x))
+            .collect_into_vec(&mut out);
+        out
     } else {
-        out.iter_mut().zip(src.iter()).for_each(|(o, &x)| *o = f(x));
-    }
+        src.iter().map(|&x| f(x)).collect()
+    };
     Tensor::from_vec(out, a.shape())
 }
 
@@ -30,20 +32,17 @@ pub fn zip_same<T: Float>(
 ) -> Tensor<T> {
     debug_assert_eq!(a.shape(), b.shape());
     let (sa, sb) = (a.values(), b.values());
-    let mut out = vec![T::zero(); sa.len()];
-    if sa.len() >= PARALLEL_THRESHOLD {
-        out.par_chunks_mut(CHUNK)
-            .zip(sa.par_chunks(CHUNK).zip(sb.par_chunks(CHUNK)))
-            .for_each(|(o, (x, y))| {
-                for i in 0..o.len() {
-                    o[i] = f(x[i], y[i]);
-                }
-            });
+    let out: Vec<T> = if sa.len() >= PARALLEL_THRESHOLD {
+        let mut out = Vec::with_capacity(sa.len());
+        sa.par_iter()
+            .zip(sb.par_iter())
+            .with_min_len(CHUNK)
+            .map(|(&x, &y)| f(x, y))
+            .collect_into_vec(&mut out);
+        out
     } else {
-        for i in 0..out.len() {
-            out[i] = f(sa[i], sb[i]);
-        }
-    }
+        sa.iter().zip(sb.iter()).map(|(&x, &y)| f(x, y)).collect()
+    };
     Tensor::from_vec(out, a.shape())
 }
 

@@ -8,6 +8,7 @@
 pub mod elementwise;
 pub mod matmul;
 pub mod reduce;
+pub mod softmax;
 
 /// Element count above which element-wise kernels go parallel.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;

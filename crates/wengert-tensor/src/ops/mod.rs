@@ -31,6 +31,7 @@
 mod binary;
 mod broadcast;
 mod compare;
+mod fused;
 mod index;
 mod matmul;
 mod movement;

@@ -8,7 +8,7 @@
 //! functions of their inputs, output and `dy`.
 
 use super::grads::{GradGraph, Grads};
-use super::{Origin, Tape, Var};
+use super::{Inputs, Origin, Tape, Var};
 use crate::error::TensorError;
 use crate::float::Float;
 use crate::tensor::Tensor;
@@ -17,10 +17,12 @@ use crate::tensor::Tensor;
 pub struct BackwardCtx<'t, T: Float> {
     tape: &'t Tape<T>,
     op: &'static str,
-    inputs: Vec<usize>,
+    inputs: Inputs,
     output: usize,
-    needs: Vec<bool>,
+    needs: Needs,
 }
+
+type Needs = smallvec::SmallVec<[bool; 2]>;
 
 impl<'t, T: Float> BackwardCtx<'t, T> {
     /// Input `i` of the node (`a`, `b`, or `x` in a rule).
@@ -79,54 +81,60 @@ impl<T: Float> Tape<T> {
         }
         for i in (0..n).rev() {
             let Some(dy) = grads[i] else { continue };
+            // Take the rule out of its node while it runs: the rule appends
+            // nodes to the tape (which needs the tape mutably) but never
+            // touches node i, and it goes back in afterwards so a second
+            // backward finds it.
             let (rule, inputs, needs, op) = {
-                let nodes = self.nodes();
-                let node = &nodes[i];
-                let Some(rule) = node.rule.clone() else {
+                let mut nodes = self.nodes_mut();
+                let Some(rule) = nodes[i].rule.take() else {
                     continue; // a leaf: its gradient stays in the table
                 };
-                let needs: Vec<bool> = node
-                    .inputs
-                    .iter()
-                    .map(|&j| nodes[j].requires_grad)
-                    .collect();
-                (rule, node.inputs.clone(), needs, node.op)
+                let inputs = nodes[i].inputs.clone();
+                let mut needs = Needs::new();
+                for &j in &inputs {
+                    needs.push(nodes[j].requires_grad);
+                }
+                (rule, inputs, needs, nodes[i].op)
             };
             // An intermediate's gradient is no longer needed once passed on.
             grads[i] = None;
             let ctx = BackwardCtx {
                 tape: self,
                 op,
-                inputs: inputs.clone(),
+                inputs,
                 output: i,
-                needs: needs.clone(),
+                needs,
             };
             let dinputs = rule(&ctx, dy);
+            self.nodes_mut()[i].rule = Some(rule);
             assert_eq!(
                 dinputs.len(),
-                inputs.len(),
+                ctx.inputs.len(),
                 "backward of {op} returned {} gradients for {} inputs",
                 dinputs.len(),
-                inputs.len()
+                ctx.inputs.len()
             );
-            for (k, (&j, d)) in inputs.iter().zip(dinputs).enumerate() {
+            for (k, (&j, d)) in ctx.inputs.iter().zip(dinputs).enumerate() {
                 let Some(d) = d else { continue };
-                if !needs[k] {
+                if !ctx.needs[k] {
                     continue;
                 }
-                let expected = self.nodes()[j].value.shape().to_vec();
-                let got = d.shape();
-                if got != expected {
-                    panic!(
-                        "{}",
-                        TensorError::GradientShape {
-                            op,
-                            node: i,
-                            input: k,
-                            got,
-                            expected
-                        }
-                    );
+                {
+                    let nodes = self.nodes();
+                    let (got, expected) = (nodes[d.id()].value.shape(), nodes[j].value.shape());
+                    if got != expected {
+                        panic!(
+                            "{}",
+                            TensorError::GradientShape {
+                                op,
+                                node: i,
+                                input: k,
+                                got: got.to_vec(),
+                                expected: expected.to_vec()
+                            }
+                        );
+                    }
                 }
                 grads[j] = Some(match grads[j] {
                     None => d,

@@ -17,7 +17,6 @@ mod grads;
 mod var;
 
 use std::cell::{Cell, Ref, RefCell, RefMut};
-use std::rc::Rc;
 
 pub use backward::BackwardCtx;
 pub use grads::{GradGraph, Grads};
@@ -32,7 +31,10 @@ use crate::WengertRng;
 /// upstream gradient `dy`, one optional gradient per input. Rules are written
 /// with `Var` ops, so they can themselves be recorded and differentiated.
 pub(crate) type Rule<T> =
-    Rc<dyn for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>) -> Vec<Option<Var<'a, T>>>>;
+    Box<dyn for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>) -> Vec<Option<Var<'a, T>>>>;
+
+/// Input ids of a node: inline for the usual one or two inputs.
+pub(crate) type Inputs = smallvec::SmallVec<[usize; 2]>;
 
 /// What kind of leaf a node is, if it is one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +52,7 @@ pub(crate) enum Origin {
 /// One entry of the Wengert list.
 pub(crate) struct Node<T: Float> {
     pub(crate) op: &'static str,
-    pub(crate) inputs: Vec<usize>,
+    pub(crate) inputs: Inputs,
     pub(crate) value: Tensor<T>,
     pub(crate) requires_grad: bool,
     pub(crate) origin: Origin,
@@ -194,7 +196,7 @@ impl<T: Float> Tape<T> {
         let requires_grad = matches!(origin, Origin::Param(_) | Origin::Input);
         self.push(Node {
             op,
-            inputs: Vec::new(),
+            inputs: Inputs::new(),
             value,
             requires_grad,
             origin,
@@ -222,13 +224,17 @@ impl<T: Float> Tape<T> {
             let nodes = self.nodes.borrow();
             inputs.iter().any(|v| nodes[v.id()].requires_grad)
         };
+        let mut ids = Inputs::new();
+        for v in inputs {
+            ids.push(v.id());
+        }
         self.push(Node {
             op,
-            inputs: inputs.iter().map(|v| v.id()).collect(),
+            inputs: ids,
             value,
             requires_grad,
             origin: Origin::Op,
-            rule: requires_grad.then(|| Rc::new(rule) as Rule<T>),
+            rule: requires_grad.then(|| Box::new(rule) as Rule<T>),
         })
     }
 
@@ -240,6 +246,10 @@ impl<T: Float> Tape<T> {
 
     pub(crate) fn nodes(&self) -> Ref<'_, Vec<Node<T>>> {
         self.nodes.borrow()
+    }
+
+    pub(crate) fn nodes_mut(&self) -> RefMut<'_, Vec<Node<T>>> {
+        self.nodes.borrow_mut()
     }
 
     pub(crate) fn set_recording(&self, on: bool) -> bool {

@@ -1,0 +1,18 @@
+//! Criterion benches of wengert-tensor, one module per family.
+//!
+//! Run all: `cargo bench -p wengert-tensor`; one family:
+//! `cargo bench -p wengert-tensor -- gemm`. Inputs are deterministic (seeded).
+//! Thread count: rayon's and matrixmultiply's defaults (all cores); set
+//! `RAYON_NUM_THREADS=1 MATMUL_NUM_THREADS=1` for single-threaded numbers.
+
+use criterion::criterion_main;
+
+mod benchmarks;
+
+criterion_main!(
+    benchmarks::gemm::benches,
+    benchmarks::elementwise::benches,
+    benchmarks::reduce::benches,
+    benchmarks::tape::benches,
+    benchmarks::mlp_sgd::benches,
+);

@@ -1,0 +1,58 @@
+//! `gemm/{tensor,raw}/n/f32`: square matrix products through the Tensor API
+//! and through raw matrixmultiply side by side, so the API's overhead is the
+//! ratio of the two. Throughput in FLOP (2 n^3 per product).
+
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+use wengert_tensor::{seeded_rng, Tensor};
+
+fn gemm(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gemm");
+    for n in [128usize, 256, 512, 1024] {
+        let a = Tensor::<f32>::randn(&[n, n], &mut seeded_rng(1));
+        let b = Tensor::<f32>::randn(&[n, n], &mut seeded_rng(2));
+        group.throughput(Throughput::Elements((2 * n * n * n) as u64));
+        if n >= 512 {
+            group.sample_size(10);
+        }
+        group.bench_with_input(
+            BenchmarkId::new("tensor", format!("{n}/f32")),
+            &n,
+            |bench, _| bench.iter(|| black_box(a.matmul(&b))),
+        );
+        let (sa, sb) = (a.to_vec(), b.to_vec());
+        let mut out = vec![0f32; n * n];
+        group.bench_with_input(
+            BenchmarkId::new("raw", format!("{n}/f32")),
+            &n,
+            |bench, _| {
+                bench.iter(|| {
+                    // SAFETY: sa, sb and out are n x n row-major buffers of
+                    // exactly n*n elements; out is distinct from both inputs.
+                    unsafe {
+                        matrixmultiply::sgemm(
+                            n,
+                            n,
+                            n,
+                            1.0,
+                            sa.as_ptr(),
+                            n as isize,
+                            1,
+                            sb.as_ptr(),
+                            n as isize,
+                            1,
+                            0.0,
+                            out.as_mut_ptr(),
+                            n as isize,
+                            1,
+                        )
+                    }
+                    black_box(&out);
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, gemm);

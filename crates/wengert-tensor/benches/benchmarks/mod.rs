@@ -1,0 +1,5 @@
+pub mod elementwise;
+pub mod gemm;
+pub mod mlp_sgd;
+pub mod reduce;
+pub mod tape;
