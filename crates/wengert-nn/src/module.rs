@@ -107,7 +107,10 @@ pub trait Module<T: Float>: Send {
     }
 
     /// Mutable form of [`Module::visit_params`]: what optimizers, freezing
-    /// and weight loading go through.
+    /// and weight loading go through. An optimizer that takes a visitor of
+    /// the form `FnMut(&mut dyn FnMut(&mut Param<T>))` (wengert-optim's
+    /// `step_with`) is fed with
+    /// `&mut |f| model.visit_params_mut(&mut |_name, p| f(p))`.
     fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
         self.visit_children_mut(&mut |child, m| {
             m.visit_params_mut(&mut |name, p| f(&join_name(child, name), p));

@@ -215,3 +215,35 @@ fn batch_norm_buffers_are_visible_and_writable() {
     assert_eq!(bn.running_mean().to_vec(), vec![1.0, 2.0]);
     assert_eq!(bn.num_batches_tracked(), 7);
 }
+
+/// The shape wengert-optim's `Optimizer::step_with` takes: a function that
+/// calls its argument on every parameter.
+type ParamVisitor<'a, T> = dyn FnMut(&mut dyn FnMut(&mut Param<T>)) + 'a;
+
+/// A stand-in for an optimizer fed through a visitor: SGD with lr 0.5 on
+/// unfrozen parameters.
+fn step_with(grads: &wengert_tensor::Grads<f64>, visit: &mut ParamVisitor<'_, f64>) -> usize {
+    let mut updated = 0;
+    visit(&mut |p: &mut Param<f64>| {
+        if let (false, Some(g)) = (p.is_frozen(), grads.get(p)) {
+            let v = p.value().sub(&g.mul_scalar(0.5));
+            p.set_value(v).unwrap();
+            updated += 1;
+        }
+    });
+    updated
+}
+
+#[test]
+fn visit_params_mut_feeds_a_visitor_based_optimizer() {
+    let mut rng = seeded_rng(2);
+    let mut m = Sequential::<f64>::new().with(Linear::new(2, 3, &mut rng)).with(ReLU).with(Linear::new(3, 1, &mut rng));
+    m.set_frozen("2.bias", true).unwrap();
+    let tape = Tape::training(0);
+    let y = m.forward(&tape, tape.constant(Tensor::ones(&[4, 2]))).unwrap();
+    let grads = y.square().mean().backward();
+    let before = m.params()[3].1.value().to_vec();
+    let updated = step_with(&grads, &mut |f| m.visit_params_mut(&mut |_, p| f(p)));
+    assert_eq!(updated, 3, "weights and first bias, not the frozen bias");
+    assert_eq!(m.params()[3].1.value().to_vec(), before);
+}
