@@ -96,7 +96,7 @@ impl AdadeltaConfig {
         if !(0.0..=1.0).contains(&self.rho) {
             return Err(invalid(format!("rho must be in [0, 1], got {}", self.rho)));
         }
-        if !(self.eps >= 0.0) {
+        if self.eps.is_nan() || self.eps < 0.0 {
             return Err(invalid(format!("eps must be >= 0, got {}", self.eps)));
         }
         Ok(Adadelta {

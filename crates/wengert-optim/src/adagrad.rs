@@ -90,16 +90,16 @@ impl AdagradConfig {
     /// Builds the optimizer, checking the settings.
     pub fn try_build<T: Float>(self) -> Result<Adagrad<T>> {
         let invalid = |why: String| OptimError::InvalidHyperparameter { op: "Adagrad", why };
-        if !(self.lr_decay >= 0.0) {
+        if self.lr_decay.is_nan() || self.lr_decay < 0.0 {
             return Err(invalid(format!(
                 "lr_decay must be >= 0, got {}",
                 self.lr_decay
             )));
         }
-        if !(self.eps >= 0.0) {
+        if self.eps.is_nan() || self.eps < 0.0 {
             return Err(invalid(format!("eps must be >= 0, got {}", self.eps)));
         }
-        if !(self.initial_accumulator_value >= 0.0) {
+        if self.initial_accumulator_value.is_nan() || self.initial_accumulator_value < 0.0 {
             return Err(invalid(format!(
                 "initial_accumulator_value must be >= 0, got {}",
                 self.initial_accumulator_value

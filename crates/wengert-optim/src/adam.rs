@@ -110,7 +110,7 @@ impl AdamConfig {
                 return Err(invalid(format!("{which} must be in [0, 1), got {beta}")));
             }
         }
-        if !(self.eps >= 0.0) {
+        if self.eps.is_nan() || self.eps < 0.0 {
             return Err(invalid(format!("eps must be >= 0, got {}", self.eps)));
         }
         Ok(Adam {

@@ -186,7 +186,7 @@ pub fn clip_grad_value_named<T: Float>(
     names: &ParamNames,
 ) -> Result<()> {
     const OP: &str = "clip_grad_value";
-    if !(clip_value >= 0.0) {
+    if clip_value.is_nan() || clip_value < 0.0 {
         return Err(OptimError::InvalidHyperparameter {
             op: OP,
             why: format!("clip_value must be >= 0, got {clip_value}"),

@@ -112,7 +112,7 @@ impl RmsPropConfig {
                 self.momentum
             )));
         }
-        if !(self.eps >= 0.0) {
+        if self.eps.is_nan() || self.eps < 0.0 {
             return Err(invalid(format!("eps must be >= 0, got {}", self.eps)));
         }
         Ok(RmsProp {

@@ -249,7 +249,7 @@ fn compare(
         } else {
             TOL
         };
-        if !(diff <= tol) {
+        if diff.is_nan() || diff > tol {
             failures.push(format!(
                 "case {id}, step {step}, coordinate {j}: {what} {g:e}, PyTorch {w:e}, |diff| {diff:e} > {tol:e}"
             ));
