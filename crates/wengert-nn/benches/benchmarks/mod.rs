@@ -1,0 +1,3 @@
+pub mod layers;
+pub mod losses;
+pub mod weights;
