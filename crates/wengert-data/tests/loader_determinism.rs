@@ -180,3 +180,28 @@ fn loader_over_a_subset_reads_only_its_examples() {
     assert_eq!(seen, vec![0, 1, 2]);
     assert_eq!(loader.dataset().len(), 3);
 }
+
+#[test]
+fn prefetch_builds_batches_on_a_worker_thread_and_inline_on_the_caller() {
+    use std::sync::{Arc, Mutex};
+    use std::thread::ThreadId;
+    for (prefetch, on_worker) in [(0, false), (2, true)] {
+        let threads: Arc<Mutex<Vec<ThreadId>>> = Arc::default();
+        let record = Arc::clone(&threads);
+        let spy = move |x: Tensor<f32>, _rng: &mut WengertRng| {
+            record.lock().unwrap().push(std::thread::current().id());
+            x
+        };
+        let loader = DataLoader::new(digits_images(), LoaderConfig::new(256).prefetch(prefetch))
+            .with_transform(spy);
+        assert_eq!(loader.epoch(0).count(), 8);
+        let caller = std::thread::current().id();
+        let seen = threads.lock().unwrap();
+        assert_eq!(seen.len(), 1797);
+        assert_eq!(
+            seen.iter().all(|&t| t != caller),
+            on_worker,
+            "prefetch {prefetch}"
+        );
+    }
+}

@@ -241,6 +241,11 @@ impl RandomErasing {
 impl<T: Float> Transform<T> for RandomErasing {
     fn apply(&self, x: Tensor<T>, rng: &mut WengertRng) -> Tensor<T> {
         let (planes, h, w) = image_dims("RandomErasing", &x);
+        let (s, r) = (self.scale, self.ratio);
+        assert!(
+            0.0 < s.0 && s.0 <= s.1 && s.1 <= 1.0 && 0.0 < r.0 && r.0 <= r.1 && r.1.is_finite(),
+            "RandomErasing: needs 0 < scale.0 <= scale.1 <= 1 and 0 < ratio.0 <= ratio.1, got scale {s:?}, ratio {r:?}"
+        );
         if rng.random::<f64>() >= self.p || h == 0 || w == 0 {
             return x;
         }
