@@ -214,11 +214,19 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                         state.momentum_buffer = Some(b);
                     }
                     Some(b) => {
-                        for ((x, &g), b) in x.iter_mut().zip(g).zip(b.iter_mut()) {
-                            let g = with_l2(g, *x, wd);
-                            *b = *b * momentum + keep * g;
-                            let d = if nesterov { g + momentum * *b } else { *b };
-                            *x -= lr * d;
+                        let k = MomentumStep {
+                            lr,
+                            momentum,
+                            keep,
+                            wd,
+                        };
+                        // One loop per case, so each compiles to straight-line
+                        // vector code.
+                        match (nesterov, wd == T::zero()) {
+                            (false, true) => momentum_loop::<T, false, false>(x, g, b, k),
+                            (false, false) => momentum_loop::<T, false, true>(x, g, b, k),
+                            (true, true) => momentum_loop::<T, true, false>(x, g, b, k),
+                            (true, false) => momentum_loop::<T, true, true>(x, g, b, k),
                         }
                     }
                 }
@@ -234,6 +242,33 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     }
 
     crate::delegate::delegate_to_driver!();
+}
+
+/// Scalars of one momentum update.
+#[derive(Clone, Copy)]
+struct MomentumStep<T> {
+    lr: T,
+    momentum: T,
+    keep: T,
+    wd: T,
+}
+
+/// `b <- momentum * b + (1 - dampening) * g; x <- x - lr * d` with
+/// `d = b` or, Nesterov, `d = g + momentum * b`; `g` includes `wd * x` when
+/// `L2`.
+#[inline(always)]
+fn momentum_loop<T: Float, const NESTEROV: bool, const L2: bool>(
+    x: &mut [T],
+    g: &[T],
+    b: &mut [T],
+    k: MomentumStep<T>,
+) {
+    for ((x, &g), b) in x.iter_mut().zip(g).zip(b.iter_mut()) {
+        let g = if L2 { g + k.wd * *x } else { g };
+        *b = *b * k.momentum + k.keep * g;
+        let d = if NESTEROV { g + k.momentum * *b } else { *b };
+        *x -= k.lr * d;
+    }
 }
 
 #[cfg(test)]
