@@ -8,6 +8,7 @@
 use criterion::criterion_main;
 
 mod benchmarks;
+mod workloads;
 
 criterion_main!(
     benchmarks::gemm::benches,

@@ -40,10 +40,16 @@ fn elementwise(c: &mut Criterion) {
             z.iter(|| black_box(a.relu()))
         });
         let src = a.to_vec();
+        let mut dst = vec![0f32; n];
         group.bench_with_input(
             BenchmarkId::new("memcpy", format!("{n}/f32")),
             &n,
-            |z, _| z.iter(|| black_box(src.clone())),
+            |z, _| {
+                z.iter(|| {
+                    dst.copy_from_slice(&src);
+                    black_box(&dst);
+                })
+            },
         );
     }
     group.finish();

@@ -8,17 +8,7 @@ use criterion::{criterion_group, Criterion, Throughput};
 use std::hint::black_box;
 use wengert_tensor::{Tape, Tensor};
 
-/// One chain: forward of `len` ops, then backward. Reuses the tape.
-pub fn chain(tape: &mut Tape<f32>, len: usize) -> f32 {
-    tape.reset();
-    let x = tape.var(Tensor::from_vec(vec![1.0], &[1]));
-    let mut y = x;
-    for i in 0..len {
-        y = if i % 2 == 0 { y * 1.0001 } else { y + 0.0001 };
-    }
-    let grads = y.backward();
-    grads.wrt(x).unwrap().item()
-}
+use crate::workloads::chain;
 
 fn tape(c: &mut Criterion) {
     let mut group = c.benchmark_group("tape");
