@@ -65,18 +65,22 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod conv;
+mod embedding;
 mod error;
 pub mod init;
 pub mod layers;
 pub mod loss;
 mod module;
 mod module_gradcheck;
+pub mod recurrent;
 mod regularization;
 mod sequential;
 mod state_dict;
 mod summary;
 mod weights;
 
+pub use embedding::Embedding;
 pub use error::{NnError, Result};
 pub use layers::{
     BatchNorm1d, BatchNormConfig, Dropout, LayerNorm, LeakyReLU, Linear, LinearConfig, PReLU, ReLU,

@@ -1,0 +1,111 @@
+//! `BatchNorm2d`: batch normalization of images, per channel over batch,
+//! height and width. The formulas live in the shared batch-norm core
+//! (`layers/batch_norm.rs`); this layer checks the rank and delegates.
+
+use wengert_tensor::{Float, Param, Tape, Tensor, Var};
+
+use crate::error::Result;
+use crate::layers::{BatchNormConfig, BatchNormCore};
+use crate::module::{input_error, BufferMut, BufferRef, Module};
+
+/// Batch normalization over `[N, C, H, W]`:
+/// `y = (x - mean) / sqrt(var + eps) * weight[c] + bias[c]`, with mean and
+/// (biased) variance per channel over the `n = N*H*W` values of a training
+/// batch, and the running statistics in an inference pass. Running averages
+/// use the unbiased variance, as PyTorch (see [`crate::BatchNorm1d`], which
+/// shares the implementation).
+///
+/// # Shapes
+/// `[N, C, H, W] -> [N, C, H, W]`.
+///
+/// PyTorch: `nn.BatchNorm2d(C, eps=1e-5, momentum=0.1)`.
+///
+/// ```
+/// use wengert_nn::conv::BatchNorm2d;
+/// use wengert_nn::Module;
+/// use wengert_tensor::{Tape, Tensor};
+/// let bn = BatchNorm2d::<f64>::new(2);
+/// let tape = Tape::training(0);
+/// let x = Tensor::arange(0.0, 16.0, 1.0).reshape(&[2, 2, 2, 2]);
+/// let y = bn.forward(&tape, tape.constant(x)).unwrap();
+/// assert_eq!(y.shape(), vec![2, 2, 2, 2]);
+/// // channel 0 holds 0..4 and 8..12: mean 6; running_mean = 0.1 * 6
+/// assert!((bn.running_mean().to_vec()[0] - 0.6).abs() < 1e-15);
+/// ```
+#[derive(Clone, Debug)]
+pub struct BatchNorm2d<T: Float> {
+    core: BatchNormCore<T>,
+}
+
+impl<T: Float> BatchNorm2d<T> {
+    /// PyTorch's defaults (eps 1e-5, momentum 0.1, affine) for `C` channels.
+    pub fn new(num_features: usize) -> Self {
+        Self::from_config(BatchNormConfig::new(num_features))
+    }
+
+    /// From a configuration.
+    pub fn from_config(config: BatchNormConfig) -> Self {
+        BatchNorm2d {
+            core: BatchNormCore::new(config),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BatchNormConfig {
+        &self.core.config
+    }
+
+    /// The running mean, `[C]`.
+    pub fn running_mean(&self) -> Tensor<T> {
+        self.core.stats.borrow().mean.clone()
+    }
+
+    /// The running (unbiased) variance, `[C]`.
+    pub fn running_var(&self) -> Tensor<T> {
+        self.core.stats.borrow().var.clone()
+    }
+
+    /// How many training batches updated the running statistics.
+    pub fn num_batches_tracked(&self) -> i64 {
+        self.core.stats.borrow().num_batches_tracked
+    }
+
+    /// Sets the running mean and variance (both `[C]`).
+    pub fn set_running_stats(&mut self, mean: Tensor<T>, var: Tensor<T>) -> Result<()> {
+        self.core.set_running_stats(mean, var)
+    }
+}
+
+impl<T: Float> Module<T> for BatchNorm2d<T> {
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
+        if x.ndim() != 4 {
+            let c = self.core.config.num_features;
+            return Err(input_error(
+                format!("BatchNorm2d({c})"),
+                format!("[N, {c}, H, W]"),
+                x.shape(),
+            ));
+        }
+        self.core.forward(tape, x, "BatchNorm2d")
+    }
+
+    fn type_name(&self) -> &'static str {
+        "BatchNorm2d"
+    }
+
+    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
+        self.core.visit_params(f);
+    }
+
+    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
+        self.core.visit_params_mut(f);
+    }
+
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
+        self.core.visit_buffers(f);
+    }
+
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
+        self.core.visit_buffers_mut(f);
+    }
+}

@@ -1,0 +1,217 @@
+//! `Conv2d`: 2-d convolution (cross-correlation) through im2col and one
+//! matrix product per group.
+
+use rand::Rng;
+use wengert_tensor::{Float, Param, Tape, Var};
+
+use super::window::{im2col, Window2d};
+use crate::error::{NnError, Result};
+use crate::init::Init;
+use crate::module::{input_error, Module};
+
+/// Builds a [`Conv2d`]. Defaults as PyTorch: stride 1, no padding, no
+/// dilation, one group, a bias, PyTorch's default init.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Conv2dConfig {
+    /// Input channels `C`.
+    pub in_channels: usize,
+    /// Output channels `O`.
+    pub out_channels: usize,
+    /// Kernel, stride, padding and dilation.
+    pub window: Window2d,
+    /// Groups `g`: `C` and `O` split into `g` blocks, block `k` of the
+    /// output sees only block `k` of the input.
+    pub groups: usize,
+    /// Whether the layer has a bias.
+    pub bias: bool,
+}
+
+impl Conv2dConfig {
+    /// `in_channels -> out_channels` with a square `kernel x kernel` kernel.
+    pub fn new(in_channels: usize, out_channels: usize, kernel: usize) -> Self {
+        Conv2dConfig {
+            in_channels,
+            out_channels,
+            window: Window2d::square(kernel),
+            groups: 1,
+            bias: true,
+        }
+    }
+
+    /// With this stride (both axes).
+    pub fn with_stride(mut self, stride: usize) -> Self {
+        self.window.stride = [stride, stride];
+        self
+    }
+
+    /// With this zero padding (both axes).
+    pub fn with_padding(mut self, padding: usize) -> Self {
+        self.window.padding = [padding, padding];
+        self
+    }
+
+    /// With this dilation (both axes).
+    pub fn with_dilation(mut self, dilation: usize) -> Self {
+        self.window.dilation = [dilation, dilation];
+        self
+    }
+
+    /// With this many groups.
+    pub fn with_groups(mut self, groups: usize) -> Self {
+        self.groups = groups;
+        self
+    }
+
+    /// With or without a bias.
+    pub fn with_bias(mut self, bias: bool) -> Self {
+        self.bias = bias;
+        self
+    }
+
+    /// Draws weight then bias from `rng` with PyTorch's default:
+    /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for both, `fan_in = C/g * kh * kw`.
+    pub fn build<T: Float, R: Rng + ?Sized>(&self, rng: &mut R) -> Result<Conv2d<T>> {
+        let g = self.groups;
+        let invalid = |why: String| NnError::InvalidConfig {
+            layer: "Conv2d".into(),
+            why,
+        };
+        if g == 0 || self.in_channels % g != 0 || self.out_channels % g != 0 {
+            return Err(invalid(format!(
+                "groups ({g}) must divide in_channels ({}) and out_channels ({})",
+                self.in_channels, self.out_channels
+            )));
+        }
+        let w = &self.window;
+        if w.taps() == 0 || w.stride.contains(&0) || w.dilation.contains(&0) {
+            return Err(invalid(format!(
+                "kernel, stride and dilation must be positive, got {w:?}"
+            )));
+        }
+        let shape = [
+            self.out_channels,
+            self.in_channels / g,
+            w.kernel[0],
+            w.kernel[1],
+        ];
+        let weight = Init::PYTORCH_LINEAR_WEIGHT.tensor(&shape, rng)?;
+        let bias = if self.bias {
+            let fan_in = shape[1] * w.taps();
+            Some(Init::pytorch_linear_bias(fan_in).tensor(&[self.out_channels], rng)?)
+        } else {
+            None
+        };
+        Ok(Conv2d {
+            config: *self,
+            weight: Param::new("weight", weight),
+            bias: bias.map(|b| Param::new("bias", b)),
+        })
+    }
+}
+
+/// 2-d convolution over `[N, C, H, W]` images, as PyTorch computes it
+/// (cross-correlation: the kernel is not flipped):
+///
+/// ```text
+/// y[n, o, i, j] = b[o] + sum_{c in group(o), u, v}
+///                 w[o, c', u, v] * xpad[n, c, i*stride + u*dilation, j*stride + v*dilation]
+/// ```
+///
+/// Computed as `W_g @ im2col(x)_g` for each group `g` (one batched matrix
+/// product), then reshaped. Backward comes from the matrix product and
+/// im2col's adjoint col2im: `dW_g = dY_g cols_g^T`, `dx = col2im(W_g^T dY_g)`,
+/// `db = sum dY`; all composed, so twice differentiable.
+///
+/// # Shapes
+/// `[N, C, H, W] -> [N, O, oh, ow]`, `oh = floor((H + 2p - d(k - 1) - 1) / s) + 1`.
+/// Weight `[O, C/g, kh, kw]`, bias `[O]`.
+///
+/// PyTorch: `nn.Conv2d(C, O, k, stride, padding, dilation, groups, bias)`.
+///
+/// ```
+/// use wengert_nn::conv::{Conv2d, Conv2dConfig};
+/// use wengert_nn::Module;
+/// use wengert_tensor::{seeded_rng, Tape, Tensor};
+/// let conv: Conv2d<f32> = Conv2dConfig::new(1, 8, 3).with_padding(1).build(&mut seeded_rng(0)).unwrap();
+/// let tape = Tape::new();
+/// let y = conv.forward(&tape, tape.constant(Tensor::zeros(&[2, 1, 28, 28]))).unwrap();
+/// assert_eq!(y.shape(), vec![2, 8, 28, 28]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Conv2d<T: Float> {
+    config: Conv2dConfig,
+    weight: Param<T>,
+    bias: Option<Param<T>>,
+}
+
+impl<T: Float> Conv2d<T> {
+    /// `in -> out` channels, `k x k` kernel, PyTorch's defaults otherwise.
+    #[track_caller]
+    pub fn new<R: Rng + ?Sized>(
+        in_channels: usize,
+        out_channels: usize,
+        kernel: usize,
+        rng: &mut R,
+    ) -> Self {
+        crate::error::or_panic(Conv2dConfig::new(in_channels, out_channels, kernel).build(rng))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Conv2dConfig {
+        &self.config
+    }
+
+    /// The weight `[O, C/g, kh, kw]`.
+    pub fn weight(&self) -> &Param<T> {
+        &self.weight
+    }
+
+    /// The bias `[O]`, if any.
+    pub fn bias(&self) -> Option<&Param<T>> {
+        self.bias.as_ref()
+    }
+}
+
+impl<T: Float> Module<T> for Conv2d<T> {
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
+        let cfg = &self.config;
+        let (c, o, g) = (cfg.in_channels, cfg.out_channels, cfg.groups);
+        let shape = x.shape();
+        if shape.len() != 4 || shape[1] != c {
+            return Err(input_error(
+                format!("Conv2d({c} -> {o})"),
+                format!("[N, {c}, H, W]"),
+                shape,
+            ));
+        }
+        let (oh, ow) = cfg.window.check_input("Conv2d", &shape)?;
+        let n = shape[0];
+        let k = (c / g) * cfg.window.taps();
+        let cols = im2col(x, cfg.window)?.reshape(&[g, k, n * oh * ow]);
+        let w = tape.param(&self.weight).reshape(&[g, o / g, k]);
+        // [g, O/g, N*L] -> [O, N, L] -> [N, O, L]
+        let mut y = w.matmul(cols).reshape(&[o, n, oh * ow]).permute(&[1, 0, 2]);
+        if let Some(b) = &self.bias {
+            y = y + tape.param(b).reshape(&[1, o, 1]);
+        }
+        Ok(y.reshape(&[n, o, oh, ow]))
+    }
+
+    fn type_name(&self) -> &'static str {
+        "Conv2d"
+    }
+
+    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
+        f("weight", &self.weight);
+        if let Some(b) = &self.bias {
+            f("bias", b);
+        }
+    }
+
+    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
+        f("weight", &mut self.weight);
+        if let Some(b) = &mut self.bias {
+            f("bias", b);
+        }
+    }
+}

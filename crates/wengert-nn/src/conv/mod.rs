@@ -1,0 +1,26 @@
+//! Convolutional layers for `[N, C, H, W]` images: [`Conv2d`],
+//! [`MaxPool2d`], [`AvgPool2d`], [`GlobalAvgPool2d`], [`BatchNorm2d`],
+//! [`Flatten`], and ResNet's [`ResidualBlock`].
+//!
+//! ## Reading order
+//!
+//! 1. `window.rs`: the sliding-window geometry ([`Window2d`]) and the one
+//!    new primitive pair, [`im2col`] and its adjoint [`col2im`], each the
+//!    other's backward rule.
+//! 2. `conv2d.rs`: convolution as im2col followed by one (grouped) matrix
+//!    product; its gradients come from those two ops.
+//! 3. `pool.rs`: max pooling as a `gather` at the windows' maxima, average
+//!    pooling as im2col and a mean, global pooling, flatten.
+//! 4. `batch_norm2d.rs` and `residual_block.rs`.
+
+mod batch_norm2d;
+mod conv2d;
+mod pool;
+mod residual_block;
+mod window;
+
+pub use batch_norm2d::BatchNorm2d;
+pub use conv2d::{Conv2d, Conv2dConfig};
+pub use pool::{AvgPool2d, Flatten, GlobalAvgPool2d, MaxPool2d};
+pub use residual_block::ResidualBlock;
+pub use window::{col2im, im2col, Window2d};

@@ -1,0 +1,276 @@
+//! The geometry of a 2-d sliding window (kernel, stride, padding,
+//! dilation) and the `im2col` / `col2im` pair that lays windows out as
+//! matrix columns.
+//!
+//! `im2col` copies every window of a zero-padded input into one column, so
+//! a convolution becomes one matrix product. It is linear, and its adjoint
+//! is `col2im`, which adds each column back into the windows it came from
+//! (overlapping windows sum). Each is the other's backward rule, written as
+//! a `Var` op, so both are differentiable any number of times.
+
+use wengert_tensor::{Float, Tensor, Var};
+
+use crate::error::{NnError, Result};
+
+/// A 2-d sliding window: `[height, width]` pairs as in PyTorch's
+/// `kernel_size`, `stride`, `padding`, `dilation`.
+///
+/// The output size along each axis is
+/// `floor((in + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1`
+/// (floor mode: a partial window at the end is dropped).
+///
+/// ```
+/// use wengert_nn::conv::Window2d;
+/// let w = Window2d::square(3).with_stride(2).with_padding(1);
+/// assert_eq!(w.output_size(5, 5), Some((3, 3)));
+/// assert_eq!(Window2d::square(2).with_stride(2).output_size(5, 5), Some((2, 2)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window2d {
+    /// Kernel `[kh, kw]`.
+    pub kernel: [usize; 2],
+    /// Step between windows.
+    pub stride: [usize; 2],
+    /// Zeros added on each side.
+    pub padding: [usize; 2],
+    /// Spacing between kernel taps (1: contiguous).
+    pub dilation: [usize; 2],
+}
+
+impl Window2d {
+    /// A `k x k` window, stride 1, no padding, no dilation.
+    pub fn square(k: usize) -> Self {
+        Window2d {
+            kernel: [k, k],
+            stride: [1, 1],
+            padding: [0, 0],
+            dilation: [1, 1],
+        }
+    }
+
+    /// With the same stride on both axes.
+    pub fn with_stride(mut self, s: usize) -> Self {
+        self.stride = [s, s];
+        self
+    }
+
+    /// With the same padding on both axes.
+    pub fn with_padding(mut self, p: usize) -> Self {
+        self.padding = [p, p];
+        self
+    }
+
+    /// With the same dilation on both axes.
+    pub fn with_dilation(mut self, d: usize) -> Self {
+        self.dilation = [d, d];
+        self
+    }
+
+    /// `kh * kw`.
+    pub fn taps(&self) -> usize {
+        self.kernel[0] * self.kernel[1]
+    }
+
+    /// `(out_h, out_w)` for an input `h x w`, or `None` when the window
+    /// does not fit (or a size, stride or dilation is 0).
+    pub fn output_size(&self, h: usize, w: usize) -> Option<(usize, usize)> {
+        let axis = |n: usize, a: usize| {
+            let (k, s, p, d) = (
+                self.kernel[a],
+                self.stride[a],
+                self.padding[a],
+                self.dilation[a],
+            );
+            if k == 0 || s == 0 || d == 0 {
+                return None;
+            }
+            let span = d * (k - 1) + 1;
+            (n + 2 * p >= span).then(|| (n + 2 * p - span) / s + 1)
+        };
+        Some((axis(h, 0)?, axis(w, 1)?))
+    }
+
+    /// The input position read by output index `o` and tap `u` along axis
+    /// `a`, or `None` when it falls in the padding.
+    #[inline]
+    pub(crate) fn source(&self, a: usize, o: usize, u: usize, n: usize) -> Option<usize> {
+        let pos = (o * self.stride[a] + u * self.dilation[a]) as isize - self.padding[a] as isize;
+        (pos >= 0 && (pos as usize) < n).then_some(pos as usize)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "kernel {:?}, stride {:?}, padding {:?}, dilation {:?}",
+            self.kernel, self.stride, self.padding, self.dilation
+        )
+    }
+
+    /// Checks `[N, C, H, W]` and returns `(oh, ow)`; `layer` names the caller.
+    pub(crate) fn check_input(&self, layer: &str, shape: &[usize]) -> Result<(usize, usize)> {
+        let out = if shape.len() == 4 {
+            self.output_size(shape[2], shape[3])
+        } else {
+            None
+        };
+        out.ok_or_else(|| NnError::InputShape {
+            layer: format!("{layer}({})", self.describe()),
+            expected:
+                "[N, C, H, W] with H and W at least the dilated kernel minus twice the padding"
+                    .into(),
+            got: shape.to_vec(),
+        })
+    }
+}
+
+/// The column layout: `[C * kh * kw, N * oh * ow]`, row `(c, u, v)`,
+/// column `(n, i, j)`, so a weight `[O, C * kh * kw]` times it gives every
+/// output position of every image in one product.
+fn im2col_kernel<T: Float>(
+    x: &[T],
+    shape: [usize; 4],
+    win: &Window2d,
+    out: (usize, usize),
+) -> Vec<T> {
+    let [n, c, h, w] = shape;
+    let (oh, ow) = out;
+    let [kh, kw] = win.kernel;
+    let cols = n * oh * ow;
+    let mut dst = vec![T::zero(); c * kh * kw * cols];
+    for ci in 0..c {
+        for u in 0..kh {
+            for v in 0..kw {
+                let row = (ci * kh + u) * kw + v;
+                let row = &mut dst[row * cols..(row + 1) * cols];
+                for ni in 0..n {
+                    let plane = &x[(ni * c + ci) * h * w..(ni * c + ci + 1) * h * w];
+                    for i in 0..oh {
+                        let Some(hi) = win.source(0, i, u, h) else {
+                            continue; // a padding row: zeros
+                        };
+                        let at = (ni * oh + i) * ow;
+                        for j in 0..ow {
+                            if let Some(wj) = win.source(1, j, v, w) {
+                                row[at + j] = plane[hi * w + wj];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    dst
+}
+
+/// The adjoint of [`im2col_kernel`]: each column entry is added back to the
+/// input position it was copied from.
+fn col2im_kernel<T: Float>(
+    cols: &[T],
+    shape: [usize; 4],
+    win: &Window2d,
+    out: (usize, usize),
+) -> Vec<T> {
+    let [n, c, h, w] = shape;
+    let (oh, ow) = out;
+    let [kh, kw] = win.kernel;
+    let ncols = n * oh * ow;
+    let mut dst = vec![T::zero(); n * c * h * w];
+    for ci in 0..c {
+        for u in 0..kh {
+            for v in 0..kw {
+                let row = (ci * kh + u) * kw + v;
+                let row = &cols[row * ncols..(row + 1) * ncols];
+                for ni in 0..n {
+                    let plane = &mut dst[(ni * c + ci) * h * w..(ni * c + ci + 1) * h * w];
+                    for i in 0..oh {
+                        let Some(hi) = win.source(0, i, u, h) else {
+                            continue;
+                        };
+                        let at = (ni * oh + i) * ow;
+                        for j in 0..ow {
+                            if let Some(wj) = win.source(1, j, v, w) {
+                                plane[hi * w + wj] += row[at + j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    dst
+}
+
+/// Every window of `x [N, C, H, W]` as a column: `[C * kh * kw, N * oh * ow]`,
+/// zeros where a window reaches into the padding.
+///
+/// Linear; backward: `dx = col2im(dcols)`. PyTorch: `F.unfold` (whose
+/// layout is `[N, C * kh * kw, oh * ow]`; here the batch joins the columns
+/// so one matrix product covers it).
+///
+/// ```
+/// use wengert_nn::conv::{im2col, Window2d};
+/// use wengert_tensor::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let x = tape.constant(Tensor::arange(0.0, 9.0, 1.0).reshape(&[1, 1, 3, 3]));
+/// let cols = im2col(x, Window2d::square(2)).unwrap(); // 4 taps x 4 windows
+/// assert_eq!(cols.shape(), vec![4, 4]);
+/// // Row 0 is the top-left tap of each window: x[0,0], x[0,1], x[1,0], x[1,1].
+/// assert_eq!(cols.value().to_vec()[..4], [0.0, 1.0, 3.0, 4.0]);
+/// ```
+pub fn im2col<'t, T: Float>(x: Var<'t, T>, win: Window2d) -> Result<Var<'t, T>> {
+    let shape = x.shape();
+    let out = win.check_input("im2col", &shape)?;
+    let s4 = [shape[0], shape[1], shape[2], shape[3]];
+    let xv = x.value();
+    let cols = im2col_kernel(&xv.values(), s4, &win, out);
+    let value = Tensor::from_vec(cols, &[s4[1] * win.taps(), s4[0] * out.0 * out.1]);
+    Ok(x.tape().record("im2col", &[x], value, move |_ctx, dcols| {
+        vec![Some(col2im_var(dcols, win, s4, out))]
+    }))
+}
+
+/// The adjoint of [`im2col`]: columns `[C * kh * kw, N * oh * ow]` summed
+/// back into an input of shape `[N, C, H, W]` (overlapping windows add up).
+/// Backward: `dcols = im2col(dx)`. PyTorch: `F.fold`.
+///
+/// ```
+/// use wengert_nn::conv::{col2im, Window2d};
+/// use wengert_tensor::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// // 2x2 windows over 3x3 with stride 1: the centre lies in all four windows.
+/// let ones = tape.constant(Tensor::ones(&[4, 4]));
+/// let x = col2im(ones, Window2d::square(2), [1, 1, 3, 3]).unwrap();
+/// assert_eq!(x.value().to_vec(), vec![1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]);
+/// ```
+pub fn col2im<'t, T: Float>(
+    cols: Var<'t, T>,
+    win: Window2d,
+    input_shape: [usize; 4],
+) -> Result<Var<'t, T>> {
+    let out = win.check_input("col2im", &input_shape)?;
+    let expected = [input_shape[1] * win.taps(), input_shape[0] * out.0 * out.1];
+    if cols.shape() != expected {
+        return Err(NnError::InputShape {
+            layer: format!("col2im(into {input_shape:?})"),
+            expected: format!("columns of shape {expected:?}"),
+            got: cols.shape(),
+        });
+    }
+    Ok(col2im_var(cols, win, input_shape, out))
+}
+
+fn col2im_var<'t, T: Float>(
+    cols: Var<'t, T>,
+    win: Window2d,
+    shape: [usize; 4],
+    out: (usize, usize),
+) -> Var<'t, T> {
+    let cv = cols.value();
+    let x = col2im_kernel(&cv.values(), shape, &win, out);
+    let value = Tensor::from_vec(x, &shape);
+    cols.tape()
+        .record("col2im", &[cols], value, move |_ctx, dx| {
+            vec![Some(
+                im2col(dx, win).expect("the shape was checked forward"),
+            )]
+        })
+}

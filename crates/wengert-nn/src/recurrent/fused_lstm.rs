@@ -1,0 +1,199 @@
+//! The fused LSTM step: one tape node for the whole cell.
+//!
+//! The composed step (`lstm_cell.rs`) records about thirty nodes per time
+//! step (eight gate products, their sums, four activations, the cell
+//! update), each with its own output buffer and backward rule. Here the four
+//! gates' products with `x` are one matrix product with the stacked
+//! `W_ih [4H, I]`, those with `h` one product with `W_hh [4H, H]`, and every
+//! gate activation and the cell update one element-wise pass. Backward
+//! mirrors it: one element-wise pass gives the gate gradient `da [B, 4H]`,
+//! then `dx = da W_ih`, `dh = da W_hh`, `dW_ih = da^T x`, `dW_hh = da^T h`,
+//! `db = sum_batch da`. The `lstm` bench compares the two.
+//!
+//! The backward is a hand-written kernel, so the node refuses a second
+//! derivative; [`lstm_cell_composed`](super::lstm_cell_composed) is the
+//! twice-differentiable twin.
+
+use wengert_tensor::{Float, Tensor, Var};
+
+use crate::error::{NnError, Result};
+
+/// The logistic function `1 / (1 + e^-a)`.
+fn sigmoid<T: Float>(a: T) -> T {
+    T::one() / (T::one() + (-a).exp())
+}
+
+/// One LSTM step as a single tape node.
+///
+/// The state is packed: `state [B, 2H]` holds `h` in columns `0:H` and `c`
+/// in `H:2H`, and so does the result `(h', c')` (one node has one output;
+/// `narrow(1, 0, H)` and `narrow(1, H, H)` unpack it). The equations are
+/// those of [`LstmCell`](super::LstmCell), gate order i, f, g, o.
+///
+/// Backward, with `dh'`, `dc'` the upstream gradient and `t = tanh(c')`:
+///
+/// ```text
+/// dc~ = dc' + dh' * o * (1 - t^2)           total gradient reaching c'
+/// da_i = dc~ * g * i(1 - i)      da_f = dc~ * c * f(1 - f)
+/// da_g = dc~ * i * (1 - g^2)     da_o = dh' * t * o(1 - o)
+/// dc = dc~ * f,  dh = da W_hh,  dx = da W_ih,  dW_ih = da^T x,  dW_hh = da^T h,
+/// db_ih = db_hh = sum over the batch of da
+/// ```
+///
+/// It keeps the four gate activations and `tanh(c')` for the backward pass.
+/// Under [`backward_with_graph`](wengert_tensor::Var::backward_with_graph)
+/// it panics with a message naming its composed twin.
+///
+/// # Shapes
+/// `x [B, I]`, `state [B, 2H]`, `w_ih [4H, I]`, `w_hh [4H, H]`,
+/// `b_ih [4H]`, `b_hh [4H]` -> `[B, 2H]`. An error names every shape when
+/// they do not fit.
+///
+/// PyTorch runs the same fusion inside `nn.LSTM` on GPU
+/// (`_thnn_fused_lstm_cell`).
+///
+/// ```
+/// use wengert_nn::recurrent::{lstm_cell_composed, lstm_cell_fused};
+/// use wengert_tensor::{seeded_rng, Tape, Tensor};
+/// let mut rng = seeded_rng(0);
+/// let (b, i, h) = (2, 3, 4);
+/// let tape = Tape::<f64>::new();
+/// let mut rand = |s: &[usize]| tape.var(Tensor::randn(s, &mut rng));
+/// let (x, state) = (rand(&[b, i]), rand(&[b, 2 * h]));
+/// let (w_ih, w_hh, b_ih, b_hh) = (rand(&[4 * h, i]), rand(&[4 * h, h]), rand(&[4 * h]), rand(&[4 * h]));
+/// let fused = lstm_cell_fused(x, state, w_ih, w_hh, b_ih, b_hh).unwrap();
+/// let (h1, c1) = lstm_cell_composed(x, state.narrow(1, 0, h), state.narrow(1, h, h), w_ih, w_hh, b_ih, b_hh);
+/// let diff = fused.value().sub(&wengert_tensor::Var::concat(&[h1, c1], 1).value());
+/// assert!(diff.to_vec().iter().all(|d| d.abs() < 1e-14));
+/// ```
+pub fn lstm_cell_fused<'t, T: Float>(
+    x: Var<'t, T>,
+    state: Var<'t, T>,
+    w_ih: Var<'t, T>,
+    w_hh: Var<'t, T>,
+    b_ih: Var<'t, T>,
+    b_hh: Var<'t, T>,
+) -> Result<Var<'t, T>> {
+    let shapes = [
+        x.shape(),
+        state.shape(),
+        w_ih.shape(),
+        w_hh.shape(),
+        b_ih.shape(),
+        b_hh.shape(),
+    ];
+    let hs = shapes[3].get(1).copied().unwrap_or(0);
+    let (batch, input) = match shapes[0][..] {
+        [b, i] => (b, i),
+        _ => (0, 0),
+    };
+    let fits = shapes[0].len() == 2
+        && shapes[1] == [batch, 2 * hs]
+        && shapes[2] == [4 * hs, input]
+        && shapes[3] == [4 * hs, hs]
+        && shapes[4] == [4 * hs]
+        && shapes[5] == [4 * hs];
+    if !fits || hs == 0 {
+        return Err(NnError::InputShape {
+            layer: "lstm_cell_fused".into(),
+            expected: format!(
+                "x [B, I], state [B, 2H], w_ih [4H, I], w_hh [4H, H], b_ih [4H], b_hh [4H] \
+                 (got x {:?}, state {:?}, w_ih {:?}, w_hh {:?}, b_ih {:?}, b_hh {:?})",
+                shapes[0], shapes[1], shapes[2], shapes[3], shapes[4], shapes[5]
+            ),
+            got: shapes[0].clone(),
+        });
+    }
+
+    // Forward: the gate pre-activations in two matrix products (transposed
+    // weights are strided views, read in place).
+    let s = state.value();
+    let (h, c) = (s.narrow(1, 0, hs), s.narrow(1, hs, hs).contiguous());
+    let from_x = x.value().matmul(&w_ih.value().transpose(0, 1));
+    let from_h = h.matmul(&w_hh.value().transpose(0, 1));
+    let (from_x, from_h) = (from_x.values(), from_h.values());
+    let (bi, bh) = (b_ih.value(), b_hh.value());
+    let (bi, bh) = (bi.values(), bh.values());
+    let c_prev = c.values();
+
+    // One pass: activations, cell update, output. `acts` keeps i, f, g, o
+    // in the stacked layout and `tanh_c` keeps tanh(c'): the backward pass
+    // needs exactly these (and the old c).
+    let g4 = 4 * hs;
+    let mut acts = vec![T::zero(); batch * g4];
+    let mut tanh_c = vec![T::zero(); batch * hs];
+    let mut out = vec![T::zero(); batch * 2 * hs];
+    for b in 0..batch {
+        for j in 0..hs {
+            let pre = |k: usize| {
+                let at = b * g4 + k * hs + j;
+                from_x[at] + from_h[at] + bi[k * hs + j] + bh[k * hs + j]
+            };
+            let (i, f, g, o) = (
+                sigmoid(pre(0)),
+                sigmoid(pre(1)),
+                pre(2).tanh(),
+                sigmoid(pre(3)),
+            );
+            let c_next = f * c_prev[b * hs + j] + i * g;
+            let t = c_next.tanh();
+            let row = &mut acts[b * g4..(b + 1) * g4];
+            (row[j], row[hs + j], row[2 * hs + j], row[3 * hs + j]) = (i, f, g, o);
+            tanh_c[b * hs + j] = t;
+            out[b * 2 * hs + j] = o * t;
+            out[b * 2 * hs + hs + j] = c_next;
+        }
+    }
+    let c_prev = c_prev.into_owned();
+    let value = Tensor::from_vec(out, &[batch, 2 * hs]);
+    let inputs = [x, state, w_ih, w_hh, b_ih, b_hh];
+    Ok(x.tape()
+        .record("lstm_cell_fused", &inputs, value, move |ctx, dy| {
+            ctx.refuse_second_derivative("lstm_cell_composed (recurrent/lstm_cell.rs)");
+            let dy = dy.value();
+            let dy = dy.values();
+            // The gate gradient da [B, 4H] and dc [B, H], in one pass.
+            let mut da = vec![T::zero(); batch * g4];
+            let mut dc = vec![T::zero(); batch * hs];
+            let one = T::one();
+            for b in 0..batch {
+                for j in 0..hs {
+                    let row = &acts[b * g4..(b + 1) * g4];
+                    let (i, f, g, o) = (row[j], row[hs + j], row[2 * hs + j], row[3 * hs + j]);
+                    let t = tanh_c[b * hs + j];
+                    let (dh_next, dc_next) = (dy[b * 2 * hs + j], dy[b * 2 * hs + hs + j]);
+                    let dc_total = dc_next + dh_next * o * (one - t * t);
+                    let d = &mut da[b * g4..(b + 1) * g4];
+                    d[j] = dc_total * g * i * (one - i);
+                    d[hs + j] = dc_total * c_prev[b * hs + j] * f * (one - f);
+                    d[2 * hs + j] = dc_total * i * (one - g * g);
+                    d[3 * hs + j] = dh_next * t * o * (one - o);
+                    dc[b * hs + j] = dc_total * f;
+                }
+            }
+            let da = Tensor::from_vec(da, &[batch, g4]);
+            let constant = |t: Tensor<T>| Some(ctx.tape().constant(t));
+            let mut grads = vec![None; 6];
+            if ctx.needs_grad(0) {
+                grads[0] = constant(da.matmul(&ctx.input(2).value()));
+            }
+            if ctx.needs_grad(1) {
+                let dh = da.matmul(&ctx.input(3).value());
+                let dc = Tensor::from_vec(dc, &[batch, hs]);
+                grads[1] = constant(Tensor::concat(&[dh, dc], 1));
+            }
+            if ctx.needs_grad(2) {
+                grads[2] = constant(da.transpose(0, 1).matmul(&ctx.input(0).value()));
+            }
+            if ctx.needs_grad(3) {
+                let h = ctx.input(1).value().narrow(1, 0, hs);
+                grads[3] = constant(da.transpose(0, 1).matmul(&h));
+            }
+            if ctx.needs_grad(4) || ctx.needs_grad(5) {
+                let db = da.sum_axes(&[0], false);
+                grads[4] = constant(db.clone());
+                grads[5] = constant(db);
+            }
+            grads
+        }))
+}

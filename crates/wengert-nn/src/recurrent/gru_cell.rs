@@ -1,0 +1,141 @@
+//! `GruCell`: the gated recurrent unit (Cho et al., 2014), PyTorch's variant.
+
+use rand::Rng;
+use wengert_tensor::{Float, Param, Tape, Var};
+
+use super::stack::{Recurrence, Stepper};
+use super::weights::{check_step, zero_state, CellWeights};
+use crate::error::Result;
+use crate::module::Module;
+
+/// One step of a gated recurrent unit, gate blocks in PyTorch's order
+/// r, z, n (rows `0:H`, `H:2H`, `2H:3H` of the weights and biases):
+///
+/// ```text
+/// gi = x W_ih^T + b_ih          gh = h W_hh^T + b_hh        (each [B, 3H])
+/// r  = sigmoid(gi_r + gh_r)     reset gate
+/// z  = sigmoid(gi_z + gh_z)     update gate
+/// n  = tanh(gi_n + r * gh_n)    candidate; r multiplies W_hn h + b_hn, bias included
+/// h' = (1 - z) * n + z * h
+/// ```
+///
+/// The gradient reaches the old state along `z * h` with factor `z`
+/// untouched by any squashing, which is what keeps it alive over long
+/// sequences. Backward is composed from the `Var` ops.
+///
+/// # Shapes
+/// `x [B, I]`, `h [B, H]` -> `h' [B, H]`; `weight_ih [3H, I]`,
+/// `weight_hh [3H, H]`, `bias_ih [3H]`, `bias_hh [3H]`.
+///
+/// As a [`Module`], `forward(x)` starts from a zero state.
+/// PyTorch: `nn.GRUCell(I, H)`.
+///
+/// ```
+/// use wengert_nn::recurrent::GruCell;
+/// use wengert_nn::Module;
+/// use wengert_tensor::{seeded_rng, Tape, Tensor};
+/// let cell = GruCell::<f32>::new(4, 6, &mut seeded_rng(0));
+/// assert_eq!(cell.param_names(), ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]);
+/// let tape = Tape::new();
+/// let h1 = cell.forward(&tape, tape.constant(Tensor::ones(&[3, 4]))).unwrap();
+/// assert_eq!(h1.shape(), vec![3, 6]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct GruCell<T: Float> {
+    pub(crate) weights: CellWeights<T>,
+}
+
+impl<T: Float> GruCell<T> {
+    /// `input_size -> hidden_size` with PyTorch's default init.
+    #[track_caller]
+    pub fn new<R: Rng + ?Sized>(input_size: usize, hidden_size: usize, rng: &mut R) -> Self {
+        crate::error::or_panic(Self::try_new(input_size, hidden_size, rng))
+    }
+
+    /// Fallible form of [`GruCell::new`] (`hidden_size == 0` is an error).
+    pub fn try_new<R: Rng + ?Sized>(
+        input_size: usize,
+        hidden_size: usize,
+        rng: &mut R,
+    ) -> Result<Self> {
+        Ok(GruCell {
+            weights: CellWeights::init(3, input_size, hidden_size, rng)?,
+        })
+    }
+
+    /// Input features `I`.
+    pub fn input_size(&self) -> usize {
+        self.weights.input_size()
+    }
+
+    /// Hidden features `H`.
+    pub fn hidden_size(&self) -> usize {
+        self.weights.hidden_size()
+    }
+
+    /// One step: `x [B, I]`, `h [B, H]` -> `h' [B, H]`.
+    pub fn forward_step<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        x: Var<'t, T>,
+        h: Var<'t, T>,
+    ) -> Result<Var<'t, T>> {
+        check_step(
+            "GRUCell",
+            self.input_size(),
+            self.hidden_size(),
+            &x.shape(),
+            &[&h.shape()],
+        )?;
+        Ok(self.stepper(tape)(x, h))
+    }
+}
+
+impl<T: Float> Recurrence<T> for GruCell<T> {
+    fn weights(&self) -> &CellWeights<T> {
+        &self.weights
+    }
+
+    fn weights_mut(&mut self) -> &mut CellWeights<T> {
+        &mut self.weights
+    }
+
+    fn state_size(&self) -> usize {
+        self.hidden_size()
+    }
+
+    fn stepper<'t>(&self, tape: &'t Tape<T>) -> Stepper<'t, T> {
+        let w = self.weights.bind(tape);
+        let (w_ih_t, w_hh_t) = (w.w_ih.matrix_transpose(), w.w_hh.matrix_transpose());
+        let hs = self.hidden_size();
+        Box::new(move |x, h| {
+            let gi = x.matmul(w_ih_t) + w.b_ih;
+            let gh = h.matmul(w_hh_t) + w.b_hh;
+            let block = |g: Var<'t, T>, k: usize| g.narrow(1, k * hs, hs);
+            let r = (block(gi, 0) + block(gh, 0)).sigmoid();
+            let z = (block(gi, 1) + block(gh, 1)).sigmoid();
+            let n = (block(gi, 2) + r * block(gh, 2)).tanh();
+            // (1 - z) * n + z * h, written with one product fewer.
+            n + z * (h - n)
+        })
+    }
+}
+
+impl<T: Float> Module<T> for GruCell<T> {
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
+        let batch = x.shape().first().copied().unwrap_or(0);
+        self.forward_step(tape, x, zero_state(tape, batch, self.hidden_size()))
+    }
+
+    fn type_name(&self) -> &'static str {
+        "GRUCell"
+    }
+
+    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
+        self.weights.visit("", f);
+    }
+
+    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
+        self.weights.visit_mut("", f);
+    }
+}

@@ -1,0 +1,39 @@
+//! Recurrent networks: the cells [`RnnCell`], [`LstmCell`], [`GruCell`]
+//! (one time step) and the layers [`Rnn`], [`Lstm`], [`Gru`] (a whole
+//! sequence, stacked, optionally bidirectional).
+//!
+//! ## Reading order
+//!
+//! 1. `weights.rs`: the four tensors every cell owns, with PyTorch's names
+//!    and layout (`weight_ih [G*H, I]`, `weight_hh [G*H, H]`, `bias_ih`,
+//!    `bias_hh`; gate blocks stacked along the rows) and PyTorch's default
+//!    initialisation U(-1/sqrt(H), 1/sqrt(H)).
+//! 2. `rnn_cell.rs`, `gru_cell.rs`, `lstm_cell.rs`: one step each, written
+//!    as the textbook equations with `Var` ops.
+//! 3. `fused_lstm.rs`: the LSTM step as one tape node (two matrix products
+//!    and one element-wise pass forward and backward), checked against the
+//!    composed step of `lstm_cell.rs`.
+//! 4. `stack.rs`: the loop over time, layers and directions shared by the
+//!    three layers; `layers.rs`: [`Rnn`], [`Lstm`], [`Gru`].
+//!
+//! ## Backpropagation through time
+//!
+//! A layer unrolls the sequence on the tape: every step is a few nodes, and
+//! `loss.backward()` walks them back from the last step to the first. To
+//! truncate it, run the sequence in chunks and carry the final state of one
+//! chunk into the next after [`Var::detach`](wengert_tensor::Var::detach)
+//! ([`LstmState::detach`]): the gradient then stops at the chunk boundary.
+
+mod fused_lstm;
+mod gru_cell;
+mod layers;
+mod lstm_cell;
+mod rnn_cell;
+mod stack;
+mod weights;
+
+pub use fused_lstm::lstm_cell_fused;
+pub use gru_cell::GruCell;
+pub use layers::{Gru, Lstm, LstmState, Rnn, RnnConfig};
+pub use lstm_cell::{lstm_cell_composed, LstmCell};
+pub use rnn_cell::{RnnCell, RnnNonlinearity};

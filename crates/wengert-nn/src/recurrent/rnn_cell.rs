@@ -1,0 +1,164 @@
+//! `RnnCell`: the Elman recurrent step `h' = act(W_ih x + b_ih + W_hh h + b_hh)`.
+
+use rand::Rng;
+use wengert_tensor::{Float, Param, Tape, Var};
+
+use super::stack::{Recurrence, Stepper};
+use super::weights::{check_step, zero_state, CellWeights};
+use crate::error::Result;
+use crate::module::Module;
+
+/// The nonlinearity of a plain recurrent cell (PyTorch's `nonlinearity`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RnnNonlinearity {
+    /// `tanh` (PyTorch's default).
+    Tanh,
+    /// `relu`.
+    ReLU,
+}
+
+/// One step of a vanilla (Elman) recurrent network:
+///
+/// ```text
+/// h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh),   act = tanh or relu
+/// ```
+///
+/// Backward (composed): with `a` the pre-activation and `da = dh' * act'(a)`
+/// (`1 - h'^2` for tanh), `dx = da W_ih`, `dh = da W_hh`, `dW_ih = da^T x`,
+/// `dW_hh = da^T h`, `db_ih = db_hh = sum_batch da`. Through many steps the
+/// factor `W_hh^T diag(act')` multiplies up: the vanishing and exploding
+/// gradients that LSTM and GRU cells were designed against.
+///
+/// # Shapes
+/// `x [B, I]`, `h [B, H]` -> `h' [B, H]`. Parameters `weight_ih [H, I]`,
+/// `weight_hh [H, H]`, `bias_ih [H]`, `bias_hh [H]`.
+///
+/// As a [`Module`], `forward(x)` starts from a zero state.
+/// PyTorch: `nn.RNNCell(I, H, nonlinearity='tanh')`.
+///
+/// ```
+/// use wengert_nn::recurrent::RnnCell;
+/// use wengert_tensor::{seeded_rng, Tape, Tensor};
+/// let cell = RnnCell::<f64>::new(3, 5, &mut seeded_rng(0));
+/// let tape = Tape::new();
+/// let x = tape.constant(Tensor::ones(&[2, 3]));
+/// let h = tape.constant(Tensor::zeros(&[2, 5]));
+/// let h1 = cell.forward_step(&tape, x, h).unwrap();
+/// assert_eq!(h1.shape(), vec![2, 5]);
+/// assert!(h1.value().to_vec().iter().all(|v| v.abs() < 1.0)); // tanh
+/// ```
+#[derive(Clone, Debug)]
+pub struct RnnCell<T: Float> {
+    pub(crate) weights: CellWeights<T>,
+    nonlinearity: RnnNonlinearity,
+}
+
+impl<T: Float> RnnCell<T> {
+    /// A tanh cell `input_size -> hidden_size` with PyTorch's default init.
+    #[track_caller]
+    pub fn new<R: Rng + ?Sized>(input_size: usize, hidden_size: usize, rng: &mut R) -> Self {
+        crate::error::or_panic(Self::try_new(
+            input_size,
+            hidden_size,
+            RnnNonlinearity::Tanh,
+            rng,
+        ))
+    }
+
+    /// A cell with the given nonlinearity; an error for `hidden_size == 0`.
+    pub fn try_new<R: Rng + ?Sized>(
+        input_size: usize,
+        hidden_size: usize,
+        nonlinearity: RnnNonlinearity,
+        rng: &mut R,
+    ) -> Result<Self> {
+        Ok(RnnCell {
+            weights: CellWeights::init(1, input_size, hidden_size, rng)?,
+            nonlinearity,
+        })
+    }
+
+    /// The same cell with another nonlinearity.
+    pub fn with_nonlinearity(mut self, nonlinearity: RnnNonlinearity) -> Self {
+        self.nonlinearity = nonlinearity;
+        self
+    }
+
+    /// Input features `I`.
+    pub fn input_size(&self) -> usize {
+        self.weights.input_size()
+    }
+
+    /// Hidden features `H`.
+    pub fn hidden_size(&self) -> usize {
+        self.weights.hidden_size()
+    }
+
+    /// `weight_ih [H, I]`.
+    pub fn weight_ih(&self) -> &Param<T> {
+        &self.weights.weight_ih
+    }
+
+    /// One step: `x [B, I]`, `h [B, H]` -> `h' [B, H]`.
+    pub fn forward_step<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        x: Var<'t, T>,
+        h: Var<'t, T>,
+    ) -> Result<Var<'t, T>> {
+        check_step(
+            "RNNCell",
+            self.input_size(),
+            self.hidden_size(),
+            &x.shape(),
+            &[&h.shape()],
+        )?;
+        Ok(self.stepper(tape)(x, h))
+    }
+}
+
+impl<T: Float> Recurrence<T> for RnnCell<T> {
+    fn weights(&self) -> &CellWeights<T> {
+        &self.weights
+    }
+
+    fn weights_mut(&mut self) -> &mut CellWeights<T> {
+        &mut self.weights
+    }
+
+    fn state_size(&self) -> usize {
+        self.hidden_size()
+    }
+
+    fn stepper<'t>(&self, tape: &'t Tape<T>) -> Stepper<'t, T> {
+        let w = self.weights.bind(tape);
+        let (w_ih_t, w_hh_t) = (w.w_ih.matrix_transpose(), w.w_hh.matrix_transpose());
+        let nonlinearity = self.nonlinearity;
+        Box::new(move |x, h| {
+            let a = x.matmul(w_ih_t) + w.b_ih + h.matmul(w_hh_t) + w.b_hh;
+            match nonlinearity {
+                RnnNonlinearity::Tanh => a.tanh(),
+                RnnNonlinearity::ReLU => a.relu(),
+            }
+        })
+    }
+}
+
+impl<T: Float> Module<T> for RnnCell<T> {
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
+        let batch = x.shape().first().copied().unwrap_or(0);
+        self.forward_step(tape, x, zero_state(tape, batch, self.hidden_size()))
+    }
+
+    fn type_name(&self) -> &'static str {
+        "RNNCell"
+    }
+
+    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
+        self.weights.visit("", f);
+    }
+
+    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
+        self.weights.visit_mut("", f);
+    }
+}
