@@ -93,5 +93,5 @@ pub use schedule::{
     StepLr, ThresholdMode,
 };
 pub use sgd::{Sgd, SgdConfig, SgdState};
-pub use state::{OptimizerState, ParamState};
+pub use state::{NamedTensors, OptimizerState, ParamState};
 pub use weight_decay::WeightDecay;

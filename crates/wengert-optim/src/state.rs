@@ -57,6 +57,103 @@ pub struct ParamState<T: Float> {
     pub buffers: BTreeMap<String, Tensor<T>>,
 }
 
+/// Tensors with their names, as a weight or checkpoint file lists them.
+pub type NamedTensors<T> = Vec<(String, Tensor<T>)>;
+
+impl<T: Float> OptimizerState<T> {
+    /// Flattens the state into named tensors and string metadata, the shape
+    /// of a safetensors file: tensors `param.{i}.{buffer}` and metadata
+    /// `optimizer`, `lr`, `params`, `param.{i}.name`, `param.{i}.id`,
+    /// `param.{i}.step` (`i` is the entry's position). Numbers are written
+    /// so they read back exactly.
+    ///
+    /// ```
+    /// use wengert_optim::{AdamConfig, Optimizer, OptimizerState};
+    /// use wengert_tensor::{Grads, Param, Tensor};
+    /// let mut x = Param::new("x", Tensor::from_vec(vec![1.0f32, 2.0], &[2]));
+    /// let mut grads = Grads::new();
+    /// grads.insert(x.id(), Tensor::from_vec(vec![0.1, 0.2], &[2]));
+    /// let mut adam = AdamConfig::new(1e-3).build();
+    /// adam.step(&mut [&mut x], &grads);
+    /// let (tensors, metadata) = adam.state().to_named_tensors();
+    /// assert!(tensors.iter().any(|(name, _)| name == "param.0.exp_avg_sq"));
+    /// let back = OptimizerState::from_named_tensors(tensors, &metadata).unwrap();
+    /// assert_eq!(back, adam.state());
+    /// ```
+    pub fn to_named_tensors(&self) -> (NamedTensors<T>, BTreeMap<String, String>) {
+        let mut tensors = Vec::new();
+        let mut metadata = BTreeMap::new();
+        metadata.insert("optimizer".to_string(), self.optimizer.clone());
+        // `{:?}` of an f64 is the shortest string that parses back exactly.
+        metadata.insert("lr".to_string(), format!("{:?}", self.lr));
+        metadata.insert("params".to_string(), self.params.len().to_string());
+        for (i, p) in self.params.iter().enumerate() {
+            metadata.insert(format!("param.{i}.name"), p.name.clone());
+            metadata.insert(format!("param.{i}.id"), p.id.to_string());
+            metadata.insert(format!("param.{i}.step"), p.step.to_string());
+            for (buffer, t) in &p.buffers {
+                tensors.push((format!("param.{i}.{buffer}"), t.clone()));
+            }
+        }
+        (tensors, metadata)
+    }
+
+    /// Rebuilds the state written by [`OptimizerState::to_named_tensors`];
+    /// an error names the missing or malformed entry.
+    pub fn from_named_tensors(
+        tensors: NamedTensors<T>,
+        metadata: &BTreeMap<String, String>,
+    ) -> crate::Result<Self> {
+        let bad = |why: String| crate::OptimError::StateMismatch {
+            optimizer: "OptimizerState::from_named_tensors",
+            param: "*".to_string(),
+            why,
+        };
+        let get = |key: &str| {
+            metadata
+                .get(key)
+                .ok_or_else(|| bad(format!("metadata `{key}` is missing")))
+        };
+        fn parse<V: std::str::FromStr>(
+            key: &str,
+            text: &str,
+            bad: impl Fn(String) -> crate::OptimError,
+        ) -> crate::Result<V> {
+            text.parse()
+                .map_err(|_| bad(format!("metadata `{key}` = {text:?} is not a number")))
+        }
+        let count: usize = parse("params", get("params")?, bad)?;
+        let mut params: Vec<ParamState<T>> = (0..count)
+            .map(|i| -> crate::Result<ParamState<T>> {
+                let key = |field: &str| format!("param.{i}.{field}");
+                Ok(ParamState {
+                    name: get(&key("name"))?.clone(),
+                    id: parse(&key("id"), get(&key("id"))?, bad)?,
+                    step: parse(&key("step"), get(&key("step"))?, bad)?,
+                    buffers: BTreeMap::new(),
+                })
+            })
+            .collect::<crate::Result<_>>()?;
+        for (name, t) in tensors {
+            let parsed = name
+                .strip_prefix("param.")
+                .and_then(|rest| rest.split_once('.'))
+                .and_then(|(i, buffer)| Some((i.parse::<usize>().ok()?, buffer)));
+            let Some((i, buffer)) = parsed.filter(|(i, _)| *i < count) else {
+                return Err(bad(format!(
+                    "tensor `{name}` is not `param.{{i}}.{{buffer}}` with i below {count}"
+                )));
+            };
+            params[i].buffers.insert(buffer.to_string(), t);
+        }
+        Ok(OptimizerState {
+            optimizer: get("optimizer")?.clone(),
+            lr: parse("lr", get("lr")?, bad)?,
+            params,
+        })
+    }
+}
+
 /// The per-parameter state of one optimizer: how it is saved and restored.
 pub(crate) trait BufferState<T: Float>: Sized {
     /// Updates taken so far.

@@ -8,7 +8,7 @@ mod common;
 mod configs;
 
 use configs::all_optimizers;
-use wengert_optim::{AdamConfig, OptimError, Optimizer, SgdConfig};
+use wengert_optim::{AdamConfig, OptimError, Optimizer, OptimizerState, SgdConfig};
 use wengert_tensor::{seeded_rng, Float, Grads, Param, Tensor};
 
 /// Gradient of f = sum(a * x^2 + 0.1 * x) over a few parameters:
@@ -84,11 +84,13 @@ fn resume_is_bitwise<T: Float>() {
             T::DTYPE
         );
 
-        // A new process: the model is rebuilt (new ids) with the saved values.
+        // A new process: the state went through a file (as named tensors and
+        // metadata) and the model is rebuilt (new ids) with the saved values.
         let (mut params, _) = fresh_model::<T>();
         let mut first = make();
         run(first.as_mut(), &mut params, &scales, k);
-        let saved = first.state();
+        let (tensors, metadata) = first.state().to_named_tensors();
+        let saved = OptimizerState::from_named_tensors(tensors, &metadata).unwrap();
         let (mut rebuilt, _) = fresh_model::<T>();
         for (new, old) in rebuilt.iter_mut().zip(&params) {
             assert_ne!(new.id(), old.id());
