@@ -168,6 +168,52 @@ impl<T: Float> BufferState<T> for RmsPropState<T> {
     }
 }
 
+/// Scalars of one RMSProp update.
+#[derive(Clone, Copy)]
+struct RmsStep<T> {
+    lr: T,
+    wd: T,
+    alpha: T,
+    one_minus_alpha: T,
+    eps: T,
+    momentum: T,
+}
+
+/// The update of the module docs over one parameter; `m` (gradient average)
+/// is used only when `CENTERED`, `b` (momentum buffer) only with `MOMENTUM`.
+#[inline(always)]
+fn rmsprop_loop<T: Float, const CENTERED: bool, const MOMENTUM: bool>(
+    x: &mut [T],
+    g: &[T],
+    v: &mut [T],
+    m: &mut [T],
+    b: &mut [T],
+    k: RmsStep<T>,
+) {
+    let n = x.len();
+    // Equal lengths up front let the compiler drop the bounds checks.
+    let (g, v) = (&g[..n], &mut v[..n]);
+    let m = if CENTERED { &mut m[..n] } else { m };
+    let b = if MOMENTUM { &mut b[..n] } else { b };
+    for i in 0..n {
+        let gi = with_l2(g[i], x[i], k.wd);
+        v[i] = v[i] * k.alpha + k.one_minus_alpha * gi * gi;
+        let avg = if CENTERED {
+            // PyTorch's lerp: m + (1 - alpha) * (g - m).
+            m[i] = m[i] + k.one_minus_alpha * (gi - m[i]);
+            (v[i] - m[i] * m[i]).sqrt() + k.eps
+        } else {
+            v[i].sqrt() + k.eps
+        };
+        if MOMENTUM {
+            b[i] = b[i] * k.momentum + gi / avg;
+            x[i] -= k.lr * b[i];
+        } else {
+            x[i] -= k.lr * (gi / avg);
+        }
+    }
+}
+
 /// RMSProp (plain, centered, with or without momentum), built by
 /// [`RmsPropConfig`]; see the module docs for the update.
 #[derive(Clone, Debug)]
@@ -217,27 +263,23 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
                         .momentum_buffer
                         .get_or_insert_with(|| vec![T::zero(); n])
                 });
-                let mut grad_avg = grad_avg.map(|m| m.as_mut_slice());
-                let mut buf = buf.map(|b| b.as_mut_slice());
-                for i in 0..n {
-                    let gi = with_l2(g[i], x[i], wd);
-                    let v = &mut state.square_avg[i];
-                    *v = *v * alpha + one_minus_alpha * gi * gi;
-                    let avg = match grad_avg.as_deref_mut() {
-                        // PyTorch's lerp: m + (1 - alpha) * (g - m).
-                        Some(m) => {
-                            m[i] = m[i] + one_minus_alpha * (gi - m[i]);
-                            (*v - m[i] * m[i]).sqrt() + eps
-                        }
-                        None => v.sqrt() + eps,
-                    };
-                    match buf.as_deref_mut() {
-                        Some(b) => {
-                            b[i] = b[i] * momentum + gi / avg;
-                            x[i] -= lr * b[i];
-                        }
-                        None => x[i] -= lr * (gi / avg),
-                    }
+                let m = grad_avg.map(|m| m.as_mut_slice()).unwrap_or_default();
+                let b = buf.map(|b| b.as_mut_slice()).unwrap_or_default();
+                let v = state.square_avg.as_mut_slice();
+                let k = RmsStep {
+                    lr,
+                    wd,
+                    alpha,
+                    one_minus_alpha,
+                    eps,
+                    momentum,
+                };
+                // One loop per case, so each compiles to straight-line code.
+                match (centered, with_momentum) {
+                    (false, false) => rmsprop_loop::<T, false, false>(x, g, v, m, b, k),
+                    (false, true) => rmsprop_loop::<T, false, true>(x, g, v, m, b, k),
+                    (true, false) => rmsprop_loop::<T, true, false>(x, g, v, m, b, k),
+                    (true, true) => rmsprop_loop::<T, true, true>(x, g, v, m, b, k),
                 }
             })
     }
