@@ -52,6 +52,29 @@ fn gemm(c: &mut Criterion) {
             },
         );
     }
+    // A batch of small products: parallel over the batch.
+    let a = Tensor::<f32>::randn(&[32, 64, 64], &mut seeded_rng(3));
+    let b = Tensor::<f32>::randn(&[32, 64, 64], &mut seeded_rng(4));
+    group.throughput(Throughput::Elements((2 * 32 * 64 * 64 * 64) as u64));
+    group.bench_function("batched/32x64x64x64/f32", |bench| {
+        bench.iter(|| black_box(a.matmul(&b)))
+    });
+    // The same products one after another, for comparison.
+    let (sa, sb): (Vec<_>, Vec<_>) = (0..32)
+        .map(|i| {
+            (
+                a.narrow(0, i, 1).reshape(&[64, 64]),
+                b.narrow(0, i, 1).reshape(&[64, 64]),
+            )
+        })
+        .unzip();
+    group.bench_function("batched_serial_loop/32x64x64x64/f32", |bench| {
+        bench.iter(|| {
+            for (x, y) in sa.iter().zip(&sb) {
+                black_box(x.matmul(y));
+            }
+        })
+    });
     group.finish();
 }
 

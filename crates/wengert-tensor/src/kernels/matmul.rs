@@ -5,9 +5,15 @@
 //! operands of shape `[..., m, k]` and `[..., k, n]` whose batch dimensions
 //! are equal; a batch dimension of stride 0 (a broadcast view) is fine too.
 
+use rayon::prelude::*;
+
 use crate::error::{Result, TensorError};
 use crate::float::Float;
 use crate::tensor::Tensor;
+
+/// Products of at most this many multiply-adds (m k n) count as small:
+/// a batch of them runs in parallel over the batch.
+const SMALL_PRODUCT: usize = 96 * 96 * 96;
 
 /// Checks shapes of a (batched) matrix product and returns (batch, m, k, n).
 pub fn matmul_dims(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, usize, usize, usize)> {
@@ -46,9 +52,9 @@ pub fn matmul<T: Float>(a: &Tensor<T>, b: &Tensor<T>) -> Result<Tensor<T>> {
     let nd = a.ndim();
     let (rsa, csa) = (sa[nd - 2] as isize, sa[nd - 1] as isize);
     let (rsb, csb) = (sb[nd - 2] as isize, sb[nd - 1] as isize);
-    if m * n > 0 {
-        for bi in 0..nb {
-            // Offsets of this batch entry in each operand, from the batch strides.
+    if m * n > 0 && k > 0 {
+        // Offsets of batch entry `bi` in each operand, from the batch strides.
+        let offsets = |bi: usize| {
             let (mut off_a, mut off_b, mut rest) = (oa, ob, bi);
             for ax in (0..batch.len()).rev() {
                 let i = rest % batch[ax];
@@ -56,17 +62,17 @@ pub fn matmul<T: Float>(a: &Tensor<T>, b: &Tensor<T>) -> Result<Tensor<T>> {
                 off_a += i * sa[ax];
                 off_b += i * sb[ax];
             }
-            let c = &mut out[bi * m * n..(bi + 1) * m * n];
-            if k == 0 {
-                continue; // an empty sum: c stays zero
-            }
-            // SAFETY: `off_a` with strides (rsa, csa) addresses an m x k matrix
-            // inside `da` because the view's shape and strides were built to
-            // stay in bounds of its storage (every Tensor constructor keeps
-            // that invariant); likewise for b (k x n) in `db`. `c` is a fresh,
-            // exclusively borrowed m x n row-major buffer, so it aliases
-            // neither input. This is exercised by every matmul test, including
-            // transposed and batched views.
+            (off_a, off_b)
+        };
+        let product = |bi: usize, c: &mut [T]| {
+            let (off_a, off_b) = offsets(bi);
+            // SAFETY: `off_a` with strides (rsa, csa) addresses an m x k
+            // matrix inside `da` because the view's shape and strides were
+            // built to stay in bounds of its storage (every Tensor
+            // constructor keeps that invariant); likewise for b (k x n) in
+            // `db`. `c` is an exclusively borrowed m x n row-major block of
+            // a fresh buffer, so it aliases neither input. Exercised by every
+            // matmul test, including transposed, broadcast and batched views.
             unsafe {
                 T::gemm(
                     m,
@@ -84,6 +90,19 @@ pub fn matmul<T: Float>(a: &Tensor<T>, b: &Tensor<T>) -> Result<Tensor<T>> {
                     n as isize,
                     1,
                 );
+            }
+        };
+        // Many small products: one per rayon task (matrixmultiply would not
+        // split such small ones across threads). Large ones: in order, each
+        // using matrixmultiply's own threads. Either way every output
+        // element is computed by one thread in a fixed order.
+        if nb >= 4 && m * k * n <= SMALL_PRODUCT {
+            out.par_chunks_mut(m * n)
+                .enumerate()
+                .for_each(|(bi, c)| product(bi, c));
+        } else {
+            for (bi, c) in out.chunks_mut(m * n).enumerate() {
+                product(bi, c);
             }
         }
     }
