@@ -6,7 +6,8 @@
 //! cargo run --release --example bench_report -- [--threads N] [WORKLOAD...]
 //! ```
 //!
-//! Workloads: `gemm`, `add`, `tape`, `mlp_sgd`, `mlp` (all by default).
+//! Workloads: `gemm`, `add`, `tape`, `mlp_sgd`, `mlp` (all by default), and
+//! `threshold` (serial vs parallel element-wise add around the threshold).
 //! `--threads N` sets both rayon's pool and matrixmultiply's threads.
 //!
 //! ```text
@@ -116,6 +117,38 @@ fn add(threads: usize) {
     );
 }
 
+/// Where parallel element-wise work starts to pay: the same add loop run
+/// serially and with rayon (chunks of `wengert_tensor::kernels::CHUNK`), at
+/// sizes around `wengert_tensor::kernels::PARALLEL_THRESHOLD`.
+fn threshold(threads: usize) {
+    use rayon::prelude::*;
+    use wengert_tensor::kernels::{CHUNK, PARALLEL_THRESHOLD};
+    for n in [2048usize, 4096, 8192, 16384, 32768, 65536, 131072, 262144] {
+        let a: Vec<f32> = (0..n).map(|i| i as f32).collect();
+        let b = a.clone();
+        let iters = (20_000_000 / n).clamp(50, 5000);
+        let serial = median(&time(10, iters, || {
+            let out: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+            black_box(out);
+        }));
+        let parallel = median(&time(10, iters, || {
+            let mut out = Vec::with_capacity(n);
+            a.par_iter()
+                .zip(b.par_iter())
+                .with_min_len(CHUNK)
+                .map(|(x, y)| x + y)
+                .collect_into_vec(&mut out);
+            black_box(out);
+        }));
+        println!(
+            "{{\"lib\":\"wengert\",\"workload\":\"threshold\",\"n\":{n},\"threads\":{threads},\"serial_us\":{:.2},\"parallel_us\":{:.2},\"speedup\":{:.2},\"current_threshold\":{PARALLEL_THRESHOLD}}}",
+            serial * 1e6,
+            parallel * 1e6,
+            serial / parallel
+        );
+    }
+}
+
 fn tape(threads: usize) {
     let mut t = Tape::new();
     let ops = 1000;
@@ -209,8 +242,9 @@ fn main() {
             "tape" => tape(threads),
             "mlp_sgd" => mlp_sgd(threads),
             "mlp" => mlp_adam(threads),
+            "threshold" => threshold(threads),
             other => {
-                eprintln!("unknown workload {other:?}: expected gemm, add, tape, mlp_sgd or mlp")
+                eprintln!("unknown workload {other:?}: expected gemm, add, tape, mlp_sgd, mlp or threshold")
             }
         }
     }
