@@ -52,11 +52,11 @@ impl ParamNames {
         names
     }
 
-    /// The names of every parameter a visitor reaches (a wengert-nn module's
-    /// `visit_params_mut`).
+    /// The names a visitor gives its parameters (a wengert-nn module's
+    /// `visit_params_mut` gives full paths).
     pub fn from_visitor<T: Float>(visit: &mut ParamVisitor<'_, T>) -> Self {
         let mut names = Self::new();
-        visit(&mut |p: &mut Param<T>| names.insert(p.id(), p.name()));
+        visit(&mut |name: &str, p: &mut Param<T>| names.insert(p.id(), name));
         names
     }
 

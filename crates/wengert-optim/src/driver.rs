@@ -93,28 +93,28 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
         mut update: impl FnMut(&mut [T], &[T], &mut S, ParamStep),
     ) -> Result<()> {
         let mut first_error: Option<OptimError> = None;
-        visit(&mut |p: &mut Param<T>| {
+        visit(&mut |name: &str, p: &mut Param<T>| {
             if first_error.is_some() || p.is_frozen() {
                 return;
             }
             let Some(g) = grads.by_id(p.id()) else {
                 return;
             };
-            if let Err(e) = self.prepare(p, g, &fresh) {
+            if let Err(e) = self.prepare(name, p, g, &fresh) {
                 first_error = Some(e);
             }
         });
         if let Some(e) = first_error {
             return Err(e);
         }
-        visit(&mut |p: &mut Param<T>| {
+        visit(&mut |name: &str, p: &mut Param<T>| {
             if p.is_frozen() {
                 return;
             }
             let Some(g) = grads.by_id(p.id()) else {
                 return;
             };
-            let settings = settings_for(&self.groups, p.id(), p.name());
+            let settings = settings_for(&self.groups, p.id(), name);
             let decay = match settings.weight_decay {
                 Some(wd) => self.weight_decay.with_coefficient(wd),
                 None => self.weight_decay,
@@ -146,11 +146,18 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
     }
 
     /// First pass for one parameter: shape checks and its state slot.
-    fn prepare(&mut self, p: &Param<T>, g: &Tensor<T>, fresh: &impl Fn(usize) -> S) -> Result<()> {
+    /// `name` is the name the visitor gave (a module's full path).
+    fn prepare(
+        &mut self,
+        name: &str,
+        p: &Param<T>,
+        g: &Tensor<T>,
+        fresh: &impl Fn(usize) -> S,
+    ) -> Result<()> {
         if g.shape() != p.shape() {
             return Err(OptimError::GradShape {
                 optimizer: self.optimizer,
-                param: p.name().to_string(),
+                param: name.to_string(),
                 grad: g.shape().to_vec(),
                 expected: p.shape().to_vec(),
             });
@@ -159,7 +166,7 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
             if slot.shape != p.shape() {
                 return Err(OptimError::StateMismatch {
                     optimizer: self.optimizer,
-                    param: p.name().to_string(),
+                    param: name.to_string(),
                     why: format!(
                         "its state has shape {:?} but the parameter now has shape {:?}",
                         slot.shape,
@@ -169,11 +176,11 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
             }
             return Ok(());
         }
-        let state = match self.take_pending(p) {
+        let state = match self.take_pending(name, p) {
             Some(saved) => {
                 let mismatch = |why: String| OptimError::StateMismatch {
                     optimizer: self.optimizer,
-                    param: p.name().to_string(),
+                    param: name.to_string(),
                     why,
                 };
                 for (buffer, t) in &saved.buffers {
@@ -192,7 +199,7 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
         self.slots.insert(
             p.id(),
             Slot {
-                name: p.name().to_string(),
+                name: name.to_string(),
                 shape: p.shape().to_vec(),
                 state,
             },
@@ -201,14 +208,14 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
     }
 
     /// The restored entry for `p`: same id, else the only one with its name.
-    fn take_pending(&mut self, p: &Param<T>) -> Option<ParamState<T>> {
+    fn take_pending(&mut self, name: &str, p: &Param<T>) -> Option<ParamState<T>> {
         let by_id = self.pending.iter().position(|s| s.id == p.id().as_u64());
         let by_name = || {
             let mut same_name = self
                 .pending
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| s.name == p.name());
+                .filter(|(_, s)| s.name == name);
             match (same_name.next(), same_name.next()) {
                 (Some((i, _)), None) => Some(i),
                 _ => None,

@@ -5,26 +5,32 @@
 //! An optimizer needs each parameter mutably, together with the [`Grads`]
 //! of the last backward pass. Models own their parameters, so the optimizer
 //! does not hold them; instead a step is given a *visitor*: a function that
-//! calls its argument once on every parameter. A wengert-nn module offers
-//! exactly that (`visit_params_mut`), so a training step reads
+//! calls its argument once on every parameter, with the parameter's full
+//! name. A wengert-nn module offers exactly that (`visit_params_mut`, which
+//! passes paths like `layers.0.weight`), so a training step reads
 //!
 //! ```text
 //! opt.step_with(&grads, &mut |f| model.visit_params_mut(f));
 //! ```
 //!
 //! and bare parameters go through [`Optimizer::step`], which takes a slice
-//! of `&mut Param`. The visitor may be called more than once per step (the
-//! first pass checks shapes, the second updates), so it must visit the same
-//! parameters in the same order each time.
+//! of `&mut Param` and uses each [`Param::name`]. The name given by the
+//! visitor is what parameter groups match and what saved state is keyed by,
+//! so it should be unique (a layer's local name, `weight`, is not).
+//!
+//! The visitor may be called more than once per step (the first pass checks
+//! shapes, the second updates), so it must visit the same parameters in the
+//! same order each time.
 
 use wengert_tensor::{Float, Grads, Param, ParamId};
 
 use crate::error::Result;
 use crate::state::OptimizerState;
 
-/// A parameter visitor: calls its argument on every parameter, in a fixed
-/// order (a wengert-nn module's `visit_params_mut` has this shape).
-pub type ParamVisitor<'a, T> = dyn FnMut(&mut dyn FnMut(&mut Param<T>)) + 'a;
+/// A parameter visitor: calls its argument with the full name and the
+/// parameter, for every parameter in a fixed order (the shape of a
+/// wengert-nn module's `visit_params_mut`).
+pub type ParamVisitor<'a, T> = dyn FnMut(&mut dyn FnMut(&str, &mut Param<T>)) + 'a;
 
 /// An optimizer: updates parameters in place from their gradients.
 ///
@@ -70,7 +76,8 @@ pub trait Optimizer<T: Float> {
     fn try_step(&mut self, params: &mut [&mut Param<T>], grads: &Grads<T>) -> Result<()> {
         self.try_step_with(grads, &mut |f| {
             for p in params.iter_mut() {
-                f(p)
+                let name = p.name().to_string();
+                f(&name, p)
             }
         })
     }

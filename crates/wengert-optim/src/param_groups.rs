@@ -5,8 +5,11 @@
 //! parameters (decaying a bias toward zero does not limit the model's
 //! capacity, it only shifts it), and a lower learning rate for pretrained
 //! layers while fine-tuning a new head. A group selects its members by
-//! [`ParamId`] or by a predicate on the parameter's name; a parameter in no
-//! group uses the optimizer's own settings. The first matching group wins.
+//! [`ParamId`] or by a predicate on the parameter's name (the name the
+//! step's visitor gives, a module's full path like `layers.0.bias`, or
+//! [`wengert_tensor::Param::name`] for a slice of parameters); a parameter
+//! in no group uses the optimizer's own settings. The first matching group
+//! wins.
 //!
 //! A group's learning rate is the optimizer's learning rate times the
 //! group's scale, so a learning-rate schedule (which calls

@@ -69,38 +69,94 @@ fn frozen_and_gradientless_parameters_are_left_alone() {
     assert_eq!(adam.param_step(live.id()), 1);
 }
 
-/// A model as wengert-nn offers it: a visitor over its parameters.
+/// A model as wengert-nn offers it: parameters with local names (`weight`
+/// twice) and a visitor that passes full paths.
 struct TwoLayers {
     first: Param<f64>,
     second: Param<f64>,
 }
 
 impl TwoLayers {
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<f64>)) {
-        f(&mut self.first);
-        f(&mut self.second);
+    fn new() -> Self {
+        TwoLayers {
+            first: Param::new("weight", Tensor::from_vec(vec![1.0, -1.0], &[2])),
+            second: Param::new("weight", Tensor::from_vec(vec![0.5], &[1])),
+        }
+    }
+
+    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<f64>)) {
+        f("first.weight", &mut self.first);
+        f("second.weight", &mut self.second);
+    }
+
+    fn grads(&self, g: f64) -> Grads<f64> {
+        grads_of(&[&self.first, &self.second], g)
     }
 }
 
 #[test]
 fn stepping_through_a_visitor_equals_stepping_a_slice() {
-    let make = || TwoLayers {
-        first: Param::new("first", Tensor::from_vec(vec![1.0, -1.0], &[2])),
-        second: Param::new("second", Tensor::from_vec(vec![0.5], &[1])),
-    };
-    let mut by_visitor = make();
-    let mut by_slice = make();
+    let mut by_visitor = TwoLayers::new();
+    let mut by_slice = TwoLayers::new();
     let mut a = SgdConfig::new(0.1).momentum(0.9).build();
     let mut b = SgdConfig::new(0.1).momentum(0.9).build();
     for step in 0..3 {
         let g = 0.5 + step as f64;
-        let grads_v = grads_of(&[&by_visitor.first, &by_visitor.second], g);
-        a.step_with(&grads_v, &mut |f| by_visitor.visit_params_mut(f));
-        let grads_s = grads_of(&[&by_slice.first, &by_slice.second], g);
-        b.step(&mut [&mut by_slice.first, &mut by_slice.second], &grads_s);
+        let grads = by_visitor.grads(g);
+        // The module's visitor is passed as it is.
+        a.step_with(&grads, &mut |f| by_visitor.visit_params_mut(f));
+        let grads = by_slice.grads(g);
+        b.step(&mut [&mut by_slice.first, &mut by_slice.second], &grads);
     }
     assert_eq!(by_visitor.first.value(), by_slice.first.value());
     assert_eq!(by_visitor.second.value(), by_slice.second.value());
+}
+
+#[test]
+fn groups_and_saved_state_use_the_visitor_full_names() {
+    let mut model = TwoLayers::new();
+    // Freeze the learning rate of everything under `first.` by name.
+    let config = || {
+        AdamConfig::new(0.1).group(
+            ParamGroup::by_name("first frozen by lr", |n| n.starts_with("first.")).lr_scale(0.0),
+        )
+    };
+    let mut adam = config().build();
+    let grads = model.grads(1.0);
+    adam.step_with(&grads, &mut |f| model.visit_params_mut(&mut |n, p| f(n, p)));
+    assert_eq!(model.first.value().to_vec(), vec![1.0, -1.0]);
+    assert_ne!(model.second.value().to_vec(), vec![0.5]);
+    let saved = adam.state();
+    let names: Vec<&str> = saved.params.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["first.weight", "second.weight"]);
+
+    // A rebuilt model (new ids, the same duplicate local names) picks its
+    // state up by full name and continues as the uninterrupted run.
+    let mut straight = TwoLayers::new();
+    let mut reference = config().build();
+    for _ in 0..2 {
+        let grads = straight.grads(1.0);
+        reference.step_with(&grads, &mut |f| {
+            straight.visit_params_mut(&mut |n, p| f(n, p))
+        });
+    }
+    let mut rebuilt = TwoLayers::new();
+    rebuilt
+        .first
+        .set_value(model.first.value().clone())
+        .unwrap();
+    rebuilt
+        .second
+        .set_value(model.second.value().clone())
+        .unwrap();
+    let mut resumed = config().build();
+    resumed.load_state(&saved).unwrap();
+    let grads = rebuilt.grads(1.0);
+    resumed.step_with(&grads, &mut |f| {
+        rebuilt.visit_params_mut(&mut |n, p| f(n, p))
+    });
+    assert_eq!(rebuilt.second.value(), straight.second.value());
+    assert_eq!(resumed.param_step(rebuilt.second.id()), 2);
 }
 
 #[test]
