@@ -314,6 +314,16 @@ proptest! {
         grad_ok("select", move |_t, v| Var::select(&mask, v[0], v[1]), &[a, b])?;
     }
 
+    #[test]
+    fn cross_entropy_grad(n in 1usize..5, c in 2usize..6, seed in any::<u64>()) {
+        let z = Tensor::<f64>::randn(&[n, c], &mut wengert_tensor::seeded_rng(seed)).mul_scalar(2.0);
+        let targets: Vec<usize> = (0..n).map(|i| ((seed >> (i * 3)) as usize) % c).collect();
+        let t2 = targets.clone();
+        grad_ok("cross_entropy_with_logits", move |_t, v| v[0].cross_entropy_with_logits(&t2), &[z.clone()])?;
+        // the composed twin, twice differentiable
+        gradgrad_ok("log_softmax+gather", move |_t, v| -(v[0].log_softmax(1).gather(1, &targets).mean()), &[z])?;
+    }
+
     // ---- matmul ----
 
     #[test]

@@ -73,6 +73,36 @@ impl<T: Float> Tensor<T> {
         or_panic(self.try_min_axes(axes, keepdim))
     }
 
+    /// Variance over `axes` with Bessel's `correction` (0: biased, 1: unbiased).
+    #[track_caller]
+    pub fn var_axes(&self, axes: &[usize], keepdim: bool, correction: usize) -> Tensor<T> {
+        let n: usize = axes
+            .iter()
+            .map(|&a| self.shape().get(a).copied().unwrap_or(1))
+            .product();
+        let centered = self.sub(&self.mean_axes(axes, true));
+        let denom = T::from_f64(n.saturating_sub(correction) as f64);
+        centered
+            .mul(&centered)
+            .sum_axes(axes, keepdim)
+            .mul_scalar(T::one() / denom)
+    }
+
+    /// `ln(sum(exp(x)))` over `axes`, with the maximum subtracted first.
+    #[track_caller]
+    pub fn logsumexp_axes(&self, axes: &[usize], keepdim: bool) -> Tensor<T> {
+        let m = self
+            .max_axes(axes, true)
+            .map(|v| if v.is_finite() { v } else { T::zero() });
+        let lse = self.sub(&m).exp().sum_axes(axes, true).ln().add(&m);
+        if keepdim {
+            lse
+        } else {
+            let axes = or_panic(normalize_axes("logsumexp", axes, self.shape()));
+            lse.reshape(&reduced_shape(self.shape(), &axes, false))
+        }
+    }
+
     /// Index of the first maximum along `axis`, one per position of the
     /// other axes (row-major). PyTorch: `torch.argmax(x, dim)`.
     #[track_caller]
@@ -235,6 +265,13 @@ mod tests {
         assert_eq!(x.max_axes(&[1], false).to_vec(), vec![3.0, 6.0]);
         assert_eq!(x.argmax(1), vec![2, 2]);
         assert_eq!(x.argmin(0), vec![0, 0, 0]);
+        // variance of [1, 2, 3] is 2/3 (biased) and 1 (unbiased)
+        let v = x.var_axes(&[1], false, 0).to_vec();
+        assert!((v[0] - 2.0 / 3.0).abs() < 1e-15);
+        assert_eq!(x.var_axes(&[1], false, 1).to_vec(), vec![1.0, 1.0]);
+        // logsumexp([1, 2, 3]) = 3 + ln(1 + e^-1 + e^-2)
+        let l = x.logsumexp_axes(&[1], false).to_vec();
+        assert!((l[0] - (3.0 + (1.0 + (-1f64).exp() + (-2f64).exp()).ln())).abs() < 1e-14);
     }
 
     #[test]

@@ -101,6 +101,16 @@ impl<T: Float> Tensor<T> {
     pub fn leaky_relu(&self, slope: T) -> Tensor<T> {
         self.map(move |x| if x > T::zero() { x } else { slope * x })
     }
+    /// Element-wise `x > 0 ? x : alpha (e^x - 1)`.
+    pub fn elu(&self, alpha: T) -> Tensor<T> {
+        self.map(move |x| if x > T::zero() { x } else { alpha * x.exp_m1() })
+    }
+    /// Element-wise GELU, erf form: `x/2 (1 + erf(x / sqrt 2))`.
+    pub fn gelu(&self) -> Tensor<T> {
+        let half = T::from_f64(0.5);
+        let inv_sqrt2 = T::from_f64(std::f64::consts::FRAC_1_SQRT_2);
+        self.map(move |x| half * x * (T::one() + (x * inv_sqrt2).erf()))
+    }
 }
 
 impl<'t, T: Float> Var<'t, T> {
@@ -321,6 +331,10 @@ mod tests {
         assert_eq!(x.tanh().value().to_vec()[1], 0.0);
         assert!((x.softplus().value().to_vec()[1] - 2f64.ln()).abs() < 1e-15);
         assert_eq!(x.gelu().value().to_vec()[1], 0.0);
+        // the Tensor forms agree with the Var forms
+        let t = x.value();
+        crate::gradcheck::assert_close(&t.elu(1.0), &x.elu(1.0).value(), 1e-15, 0.0);
+        crate::gradcheck::assert_close(&t.gelu(), &x.gelu().value(), 1e-15, 0.0);
     }
 
     #[test]
