@@ -37,7 +37,11 @@ use crate::summary::SummaryRow;
 /// # Writing a custom module
 ///
 /// Implement `forward`, `type_name`, and the two child visitors; names,
-/// parameter counts, freezing, summaries and weight files then work.
+/// parameter counts, freezing, summaries and weight files then work. A
+/// module that also owns parameters itself overrides `visit_params` and
+/// `visit_params_mut` to list them (as [`crate::Linear`] does) and its
+/// children's (prefixed with [`join_name`]); one with running statistics
+/// does the same with the buffer visitors.
 ///
 /// ```
 /// use wengert_nn::{Linear, Module, NnError, Result};

@@ -42,7 +42,11 @@ fn model<T: Float>() -> Sequential<T> {
 }
 
 fn outputs<T: Float>(m: &Sequential<T>, x: &Tensor<f64>, training: bool) -> (Vec<f64>, f64) {
-    let tape = if training { Tape::training(5) } else { Tape::inference() };
+    let tape = if training {
+        Tape::training(5)
+    } else {
+        Tape::inference()
+    };
     let y = m.forward(&tape, tape.constant(x.cast::<T>())).unwrap();
     let t = tape.constant(Tensor::full(&y.shape(), T::from_f64(0.25)));
     let loss = cross_entropy_smoothed(y, &[0, 2, 1, 1], 0.1, Reduction::Mean)
@@ -64,8 +68,14 @@ fn f32_model_tracks_f64_model_in_training_and_eval() {
         // f32 carries ~7 digits; a dozen layers of O(1) values lose a few
         // ulps each, and batch statistics of 4 rows amplify them a little.
         for (a, b) in y64.iter().zip(&y32) {
-            assert!((a - b).abs() < 1e-4 * (1.0 + a.abs()), "training {training}: {a} vs {b}");
+            assert!(
+                (a - b).abs() < 1e-4 * (1.0 + a.abs()),
+                "training {training}: {a} vs {b}"
+            );
         }
-        assert!((l64 - l32).abs() < 1e-4 * (1.0 + l64.abs()), "training {training}: loss {l64} vs {l32}");
+        assert!(
+            (l64 - l32).abs() < 1e-4 * (1.0 + l64.abs()),
+            "training {training}: loss {l64} vs {l32}"
+        );
     }
 }

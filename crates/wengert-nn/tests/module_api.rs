@@ -237,10 +237,15 @@ fn step_with(grads: &wengert_tensor::Grads<f64>, visit: &mut ParamVisitor<'_, f6
 #[test]
 fn visit_params_mut_feeds_a_visitor_based_optimizer() {
     let mut rng = seeded_rng(2);
-    let mut m = Sequential::<f64>::new().with(Linear::new(2, 3, &mut rng)).with(ReLU).with(Linear::new(3, 1, &mut rng));
+    let mut m = Sequential::<f64>::new()
+        .with(Linear::new(2, 3, &mut rng))
+        .with(ReLU)
+        .with(Linear::new(3, 1, &mut rng));
     m.set_frozen("2.bias", true).unwrap();
     let tape = Tape::training(0);
-    let y = m.forward(&tape, tape.constant(Tensor::ones(&[4, 2]))).unwrap();
+    let y = m
+        .forward(&tape, tape.constant(Tensor::ones(&[4, 2])))
+        .unwrap();
     let grads = y.square().mean().backward();
     let before = m.params()[3].1.value().to_vec();
     let updated = step_with(&grads, &mut |f| m.visit_params_mut(&mut |_, p| f(p)));

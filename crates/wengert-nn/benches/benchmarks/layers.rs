@@ -12,21 +12,32 @@ use wengert_tensor::{seeded_rng, Tape, Tensor};
 
 fn bench_module(c: &mut Criterion, group: &str, name: &str, m: &dyn Module<f32>, x: &Tensor<f32>) {
     let mut g = c.benchmark_group(group);
-    let shape = x.shape().iter().map(|d| d.to_string()).collect::<Vec<_>>().join("x");
+    let shape = x
+        .shape()
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("x");
     g.throughput(Throughput::Elements(x.shape()[0] as u64));
-    g.bench_function(BenchmarkId::new(format!("{name}_fwd"), format!("{shape}/f32")), |b| {
-        b.iter(|| {
-            let tape = Tape::inference();
-            black_box(m.forward(&tape, tape.constant(x.clone())).unwrap().value());
-        })
-    });
-    g.bench_function(BenchmarkId::new(format!("{name}_fwd_bwd"), format!("{shape}/f32")), |b| {
-        b.iter(|| {
-            let tape = Tape::training(0);
-            let y = m.forward(&tape, tape.var(x.clone())).unwrap();
-            black_box(y.sum().backward());
-        })
-    });
+    g.bench_function(
+        BenchmarkId::new(format!("{name}_fwd"), format!("{shape}/f32")),
+        |b| {
+            b.iter(|| {
+                let tape = Tape::inference();
+                black_box(m.forward(&tape, tape.constant(x.clone())).unwrap().value());
+            })
+        },
+    );
+    g.bench_function(
+        BenchmarkId::new(format!("{name}_fwd_bwd"), format!("{shape}/f32")),
+        |b| {
+            b.iter(|| {
+                let tape = Tape::training(0);
+                let y = m.forward(&tape, tape.var(x.clone())).unwrap();
+                black_box(y.sum().backward());
+            })
+        },
+    );
     g.finish();
 }
 

@@ -14,20 +14,30 @@ fn losses(c: &mut Criterion) {
     let targets: Vec<usize> = (0..n).map(|i| (i * 7) % k).collect();
     let soft = Tensor::<f32>::rand_uniform(&[n, k], 0.0, 1.0, &mut rng);
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_function(BenchmarkId::new("cross_entropy_fwd_bwd", format!("{n}x{k}/f32")), |b| {
-        b.iter(|| {
-            let tape = Tape::training(0);
-            let l = cross_entropy(tape.var(z.clone()), &targets, Reduction::Mean);
-            black_box(l.backward());
-        })
-    });
-    g.bench_function(BenchmarkId::new("bce_with_logits_fwd_bwd", format!("{n}x{k}/f32")), |b| {
-        b.iter(|| {
-            let tape = Tape::training(0);
-            let l = bce_with_logits(tape.var(z.clone()), tape.constant(soft.clone()), Reduction::Mean);
-            black_box(l.backward());
-        })
-    });
+    g.bench_function(
+        BenchmarkId::new("cross_entropy_fwd_bwd", format!("{n}x{k}/f32")),
+        |b| {
+            b.iter(|| {
+                let tape = Tape::training(0);
+                let l = cross_entropy(tape.var(z.clone()), &targets, Reduction::Mean);
+                black_box(l.backward());
+            })
+        },
+    );
+    g.bench_function(
+        BenchmarkId::new("bce_with_logits_fwd_bwd", format!("{n}x{k}/f32")),
+        |b| {
+            b.iter(|| {
+                let tape = Tape::training(0);
+                let l = bce_with_logits(
+                    tape.var(z.clone()),
+                    tape.constant(soft.clone()),
+                    Reduction::Mean,
+                );
+                black_box(l.backward());
+            })
+        },
+    );
     g.finish();
 }
 
