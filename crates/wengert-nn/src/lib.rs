@@ -28,6 +28,9 @@
 //! 7. [`summary`](fn@summary): a one-line-per-layer table.
 //! 8. [`gradcheck_module`]: finite-difference checks of a module's
 //!    gradients with respect to its input and every parameter.
+//! 9. Sequence and image layers, built on the same trait: [`recurrent`]
+//!    (RNN, LSTM, GRU), [`conv`] (convolution, pooling, 2-d batch norm) and
+//!    [`Embedding`].
 //!
 //! ## Training and evaluation
 //!
