@@ -248,6 +248,46 @@ pub trait Module<T: Float>: Send {
     }
 }
 
+/// A boxed module is a module: `Box<dyn Module<T>>` can be passed where a
+/// `Module` is expected (a trainer generic over its model, a layer chosen
+/// at run time added to a [`crate::Sequential`]). Every method forwards, so
+/// the boxed module's own overrides (names, buffers, summary rows) are kept.
+impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
+        (**self).forward(tape, x)
+    }
+    fn type_name(&self) -> &'static str {
+        (**self).type_name()
+    }
+    fn visit_children<'s>(&'s self, f: &mut dyn FnMut(&str, &'s dyn Module<T>)) {
+        (**self).visit_children(f)
+    }
+    fn visit_children_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut dyn Module<T>)) {
+        (**self).visit_children_mut(f)
+    }
+    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
+        (**self).visit_params(f)
+    }
+    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
+        (**self).visit_params_mut(f)
+    }
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
+        (**self).visit_buffers(f)
+    }
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
+        (**self).visit_buffers_mut(f)
+    }
+    fn summarize<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        x: Var<'t, T>,
+        name: &str,
+        rows: &mut Vec<SummaryRow>,
+    ) -> Result<Var<'t, T>> {
+        (**self).summarize(tape, x, name, rows)
+    }
+}
+
 /// A buffer's value, read-only: a float tensor (running statistics) or an
 /// integer counter (`num_batches_tracked`, int64 in PyTorch's files).
 #[derive(Clone, Copy, Debug)]

@@ -252,3 +252,21 @@ fn visit_params_mut_feeds_a_visitor_based_optimizer() {
     assert_eq!(updated, 3, "weights and first bias, not the frozen bias");
     assert_eq!(m.params()[3].1.value().to_vec(), before);
 }
+
+#[test]
+fn boxed_modules_keep_their_names_buffers_and_rows() {
+    // A layer chosen at run time, boxed, then nested in a Sequential.
+    let boxed: Box<dyn Module<f32>> = Box::new(nested());
+    let outer = Sequential::new().with(boxed).with(ReLU);
+    assert_eq!(outer.param_names()[0], "0.0.weight");
+    let mut buffers = 0;
+    outer.visit_buffers(&mut |_, _| buffers += 1);
+    assert_eq!(buffers, 6);
+    let s = summary(&outer, &[2, 4]).unwrap();
+    assert_eq!(
+        s.rows.len(),
+        6,
+        "the boxed Sequential still lists its children"
+    );
+    assert_eq!(s.rows[4].name, "0.3.1");
+}
