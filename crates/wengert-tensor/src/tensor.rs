@@ -24,7 +24,8 @@ use crate::shape::{check_axis, numel};
 pub(crate) type Dims = smallvec::SmallVec<[usize; 4]>;
 
 fn dims_of_contiguous(shape: &[usize]) -> Dims {
-    let mut strides = Dims::from_elem(0, shape.len());
+    // Copy the shape (a plain memcpy into the inline buffer), then overwrite.
+    let mut strides = Dims::from_slice(shape);
     let mut acc = 1;
     for (s, &d) in strides.iter_mut().zip(shape).rev() {
         *s = acc;
@@ -43,7 +44,6 @@ fn dims_of_contiguous(shape: &[usize]) -> Dims {
 /// assert_eq!(t.shape(), &[3, 2]);
 /// assert_eq!(t.to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
 /// ```
-#[derive(Clone)]
 pub struct Tensor<T> {
     pub(crate) storage: Arc<Vec<T>>,
     pub(crate) shape: Dims,
@@ -82,6 +82,17 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn from_f64(data: &[f64], shape: &[usize]) -> Self {
         Self::from_vec(data.iter().map(|&x| T::from_f64(x)).collect(), shape)
+    }
+
+    /// A tensor from data the caller has sized right (kernels): no check
+    /// beyond a debug assertion, no `Result` to move around.
+    pub(crate) fn from_parts(data: Vec<T>, shape: &[usize]) -> Self {
+        debug_assert_eq!(
+            data.len(),
+            numel(shape),
+            "kernel produced a wrong element count"
+        );
+        Self::from_storage(Arc::new(data), shape)
     }
 
     pub(crate) fn from_storage(storage: Arc<Vec<T>>, shape: &[usize]) -> Self {
@@ -395,6 +406,20 @@ impl<T: Float> Tensor<T> {
             }
         }
         out
+    }
+}
+
+// By hand rather than derived: SmallVec's own Clone goes element by element
+// through an iterator, which showed up as a tenth of the tape's cost per op;
+// `from_slice` is one copy into the inline buffer.
+impl<T> Clone for Tensor<T> {
+    fn clone(&self) -> Self {
+        Tensor {
+            storage: Arc::clone(&self.storage),
+            shape: Dims::from_slice(&self.shape),
+            strides: Dims::from_slice(&self.strides),
+            offset: self.offset,
+        }
     }
 }
 

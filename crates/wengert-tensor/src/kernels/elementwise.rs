@@ -21,7 +21,7 @@ pub fn map<T: Float>(a: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<
     } else {
         src.iter().map(|&x| f(x)).collect()
     };
-    Tensor::from_vec(out, a.shape())
+    Tensor::from_parts(out, a.shape())
 }
 
 /// `out[i] = f(a[i], b[i])` for tensors of one shape (checked by the caller).
@@ -43,7 +43,7 @@ pub fn zip_same<T: Float>(
     } else {
         sa.iter().zip(sb.iter()).map(|(&x, &y)| f(x, y)).collect()
     };
-    Tensor::from_vec(out, a.shape())
+    Tensor::from_parts(out, a.shape())
 }
 
 /// `out = f(a, b)` element-wise with NumPy broadcasting.
