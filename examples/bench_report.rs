@@ -6,7 +6,7 @@
 //! cargo run --release --example bench_report -- [--threads N] [WORKLOAD...]
 //! ```
 //!
-//! Workloads: `gemm`, `add`, `tape`, `mlp_sgd`, `mlp` (all by default), and
+//! Workloads: `gemm`, `add`, `tape`, `mlp_sgd`, `mlp`, `lstm` (all by default), and
 //! `threshold` (serial vs parallel element-wise add around the threshold).
 //! `--threads N` sets both rayon's pool and matrixmultiply's threads.
 //!
@@ -209,6 +209,41 @@ fn mlp_adam(threads: usize) {
     report("mlp", threads, &step, "");
 }
 
+/// One training step of an LSTM (input 32, hidden 128, sequence 50, batch
+/// 32): last hidden state -> Linear(128, 10) -> cross-entropy, backward
+/// through all 50 steps, Adam (lr 1e-3). Fused cell, then the composed one.
+fn lstm(threads: usize) {
+    use wengert::nn::recurrent::{Lstm, RnnConfig};
+    use wengert::nn::{Linear, Module};
+    for fused in [true, false] {
+        let mut rng = seeded_rng(5);
+        let mut lstm = Lstm::<f32>::new(RnnConfig::new(32, 128).with_fused(fused), &mut rng);
+        let mut head = Linear::<f32>::new(128, 10, &mut rng);
+        let x = Tensor::<f32>::randn(&[50, 32, 32], &mut rng);
+        let labels: Vec<usize> = (0..32).map(|i| (i * 3) % 10).collect();
+        let mut adam = AdamConfig::new(1e-3).build::<f32>();
+        let mut tape = Tape::training(0);
+        let times = time(2, 20, || {
+            tape.reset();
+            let grads = {
+                let input = tape.constant(x.clone());
+                let (_, state) = lstm
+                    .forward_with_state(&tape, input, None)
+                    .expect("shapes fit");
+                let last_h = state.h.reshape(&[32, 128]);
+                let logits = head.forward(&tape, last_h).expect("shapes fit");
+                logits.cross_entropy_with_logits(&labels).backward()
+            };
+            adam.step_with(&grads, &mut |f| {
+                lstm.visit_params_mut(&mut |name, p| f(&format!("lstm.{name}"), p));
+                head.visit_params_mut(&mut |name, p| f(&format!("head.{name}"), p));
+            });
+        });
+        let extra = format!(",\"cell\":\"{}\"", if fused { "fused" } else { "composed" });
+        report("lstm", threads, &times, &extra);
+    }
+}
+
 fn main() {
     let mut threads = None;
     let mut workloads = Vec::new();
@@ -231,7 +266,7 @@ fn main() {
         .build_global()
         .expect("the global thread pool is set once");
     if workloads.is_empty() {
-        workloads = ["gemm", "add", "tape", "mlp_sgd", "mlp"]
+        workloads = ["gemm", "add", "tape", "mlp_sgd", "mlp", "lstm"]
             .map(String::from)
             .to_vec();
     }
@@ -243,8 +278,9 @@ fn main() {
             "mlp_sgd" => mlp_sgd(threads),
             "mlp" => mlp_adam(threads),
             "threshold" => threshold(threads),
+            "lstm" => lstm(threads),
             other => {
-                eprintln!("unknown workload {other:?}: expected gemm, add, tape, mlp_sgd, mlp or threshold")
+                eprintln!("unknown workload {other:?}: expected gemm, add, tape, mlp_sgd, mlp, lstm or threshold")
             }
         }
     }
