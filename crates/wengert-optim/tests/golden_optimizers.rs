@@ -16,7 +16,7 @@ use wengert_optim::{
     clip_grad_norm, clip_grad_value, AdadeltaConfig, AdagradConfig, AdamConfig, Optimizer,
     ParamGroup, RmsPropConfig, SgdConfig, WeightDecay,
 };
-use wengert_tensor::{Param, Tape, Tensor};
+use wengert_tensor::{Float, Grads, Param, Tape, Tensor};
 
 const TOL: f64 = 1e-10;
 
@@ -67,23 +67,23 @@ fn parse_problem(problem: &str, case: &str) -> Quadratic {
 
 /// Loss and gradient of the quadratic at the parameters' current values,
 /// through wengert's tape. Parameters hold consecutive coordinates.
-fn loss_and_grads(q: &Quadratic, params: &[Param<f64>]) -> (f64, wengert_tensor::Grads<f64>) {
+fn loss_and_grads<T: Float>(q: &Quadratic, params: &[Param<T>]) -> (f64, Grads<T>) {
     let tape = Tape::new();
     let mut offset = 0;
-    let mut loss = tape.scalar(0.0);
+    let mut loss = tape.scalar(T::zero());
     for p in params {
         let n = p.numel();
-        let a = tape.constant(Tensor::from_slice(&q.scale[offset..offset + n], p.shape()));
-        let c = tape.constant(Tensor::from_slice(&q.center[offset..offset + n], p.shape()));
+        let a = tape.constant(Tensor::from_f64(&q.scale[offset..offset + n], p.shape()));
+        let c = tape.constant(Tensor::from_f64(&q.center[offset..offset + n], p.shape()));
         let d = tape.param(p) - c;
         loss = loss + (a * d * d).sum();
         offset += n;
     }
-    (loss.item(), loss.backward())
+    (Float::to_f64(loss.item()), loss.backward())
 }
 
 /// The case's optimizer, from PyTorch's class name and hyperparameters.
-fn build_optimizer(case: &Value, groups: Vec<ParamGroup>) -> Box<dyn Optimizer<f64>> {
+fn build_optimizer<T: Float>(case: &Value, groups: Vec<ParamGroup>) -> Box<dyn Optimizer<T>> {
     let id = case["id"].as_str().unwrap();
     let class = case["optimizer"].as_str().unwrap();
     let hp = &case["hyperparameters"];
@@ -168,11 +168,11 @@ fn build_optimizer(case: &Value, groups: Vec<ParamGroup>) -> Box<dyn Optimizer<f
 
 /// The parameters of a case (one tensor `x`, or one per parameter group)
 /// and the groups giving each its learning rate and weight decay.
-fn params_and_groups(case: &Value, x0: &[f64]) -> (Vec<Param<f64>>, Vec<ParamGroup>) {
+fn params_and_groups<T: Float>(case: &Value, x0: &[f64]) -> (Vec<Param<T>>, Vec<ParamGroup>) {
     let id = case["id"].as_str().unwrap();
     let Some(groups) = case["param_groups"].as_array() else {
         return (
-            vec![Param::new("x", Tensor::from_slice(x0, &[x0.len()]))],
+            vec![Param::new("x", Tensor::from_f64(x0, &[x0.len()]))],
             Vec::new(),
         );
     };
@@ -198,7 +198,7 @@ fn params_and_groups(case: &Value, x0: &[f64]) -> (Vec<Param<f64>>, Vec<ParamGro
                 );
             }
         }
-        params.push(Param::new(name, Tensor::from_slice(&x0[i..i + 1], &[1])));
+        params.push(Param::new(name, Tensor::from_f64(&x0[i..i + 1], &[1])));
         let target = name.to_string();
         out.push(
             ParamGroup::by_name(name, move |n| n == target)
@@ -209,21 +209,36 @@ fn params_and_groups(case: &Value, x0: &[f64]) -> (Vec<Param<f64>>, Vec<ParamGro
     (params, out)
 }
 
-fn flat(params: &[Param<f64>]) -> Vec<f64> {
-    params.iter().flat_map(|p| p.value().to_vec()).collect()
-}
-
-fn flat_grads(params: &[Param<f64>], grads: &wengert_tensor::Grads<f64>) -> Vec<f64> {
+fn flat<T: Float>(params: &[Param<T>]) -> Vec<f64> {
     params
         .iter()
-        .flat_map(|p| grads.get(p).unwrap().to_vec())
+        .flat_map(|p| p.value().to_vec())
+        .map(Float::to_f64)
         .collect()
 }
 
+fn flat_grads<T: Float>(params: &[Param<T>], grads: &Grads<T>) -> Vec<f64> {
+    params
+        .iter()
+        .flat_map(|p| grads.get(p).unwrap().to_vec())
+        .map(Float::to_f64)
+        .collect()
+}
+
+/// How closely a run must match.
+#[derive(Clone, Copy)]
+struct Tolerance {
+    tol: f64,
+    /// Points relative to their size once above 1 (losses and gradients
+    /// always are).
+    relative_points: bool,
+}
+
 /// Compares two vectors, recording a message per coordinate off by more
-/// than TOL. Points are compared absolutely, as the issue asks; losses and
-/// gradients relative to their size once above 1 (a diverging run, SGD with
-/// lr 0.6, reaches losses of 1e6, where 1e-10 is below one ulp).
+/// than the tolerance. In f64, points are compared absolutely, as the issue
+/// asks; losses and gradients relative to their size once above 1 (a
+/// diverging run, SGD with lr 0.6, reaches losses of 1e6, where 1e-10 is
+/// below one ulp).
 fn compare(
     failures: &mut Vec<String>,
     what: &str,
@@ -231,8 +246,9 @@ fn compare(
     step: usize,
     got: &[f64],
     want: &[f64],
+    tolerance: Tolerance,
 ) -> f64 {
-    let relative = what != "x";
+    let relative = what != "x" || tolerance.relative_points;
     assert_eq!(
         got.len(),
         want.len(),
@@ -245,9 +261,9 @@ fn compare(
         let diff = (g - w).abs();
         worst = worst.max(diff);
         let tol = if relative {
-            TOL * w.abs().max(1.0)
+            tolerance.tol * w.abs().max(1.0)
         } else {
-            TOL
+            tolerance.tol
         };
         if diff.is_nan() || diff > tol {
             failures.push(format!(
@@ -259,7 +275,7 @@ fn compare(
 }
 
 /// Runs one case; returns the largest deviation of the trajectory.
-fn run_case(case: &Value, failures: &mut Vec<String>) -> f64 {
+fn run_case<T: Float>(case: &Value, tolerance: Tolerance, failures: &mut Vec<String>) -> f64 {
     let id = case["id"].as_str().expect("every case has an id");
     let q = parse_problem(case["problem"].as_str().unwrap_or(""), id);
     let x0 = nums(case, "x0", id);
@@ -279,7 +295,7 @@ fn run_case(case: &Value, failures: &mut Vec<String>) -> f64 {
     for (k, point) in trajectory.iter().enumerate() {
         let step = k + 1;
         let (loss, mut grads) = loss_and_grads(&q, &params);
-        compare(failures, "loss", id, step, &[loss], &[losses[k]]);
+        compare(failures, "loss", id, step, &[loss], &[losses[k]], tolerance);
         let before: Vec<f64> = case["grad_before_clip"][k]
             .as_array()
             .unwrap()
@@ -293,13 +309,22 @@ fn run_case(case: &Value, failures: &mut Vec<String>) -> f64 {
             step,
             &flat_grads(&params, &grads),
             &before,
+            tolerance,
         );
         if !clip.is_null() {
             let f = clip["fn"].as_str().unwrap_or("");
             if f.contains("clip_grad_norm") {
                 let norm = clip_grad_norm(&mut grads, num(clip, "max_norm", id)).unwrap();
                 let want = clip["returned_total_norm_before_clip"][k].as_f64().unwrap();
-                compare(failures, "returned norm", id, step, &[norm], &[want]);
+                compare(
+                    failures,
+                    "returned norm",
+                    id,
+                    step,
+                    &[norm],
+                    &[want],
+                    tolerance,
+                );
             } else if f.contains("clip_grad_value") {
                 clip_grad_value(&mut grads, num(clip, "clip_value", id)).unwrap();
             } else {
@@ -319,8 +344,9 @@ fn run_case(case: &Value, failures: &mut Vec<String>) -> f64 {
             step,
             &flat_grads(&params, &grads),
             &used,
+            tolerance,
         );
-        let mut refs: Vec<&mut Param<f64>> = params.iter_mut().collect();
+        let mut refs: Vec<&mut Param<T>> = params.iter_mut().collect();
         opt.step(&mut refs, &grads);
         let want: Vec<f64> = point
             .as_array()
@@ -328,13 +354,21 @@ fn run_case(case: &Value, failures: &mut Vec<String>) -> f64 {
             .iter()
             .map(|v| v.as_f64().unwrap())
             .collect();
-        worst = worst.max(compare(failures, "x", id, step, &flat(&params), &want));
+        worst = worst.max(compare(
+            failures,
+            "x",
+            id,
+            step,
+            &flat(&params),
+            &want,
+            tolerance,
+        ));
     }
     worst
 }
 
-#[test]
-fn every_optimizer_trajectory_matches_pytorch_to_1e_10() {
+/// Runs every case in `T`; returns the mismatches.
+fn run_all<T: Float>(tolerance: Tolerance) -> Vec<String> {
     let golden = load_golden("optimizers.json");
     let cases = golden["cases"]
         .as_array()
@@ -342,15 +376,43 @@ fn every_optimizer_trajectory_matches_pytorch_to_1e_10() {
     assert!(!cases.is_empty(), "optimizers.json has no cases");
     let mut failures = Vec::new();
     for case in cases {
-        let worst = run_case(case, &mut failures);
+        let worst = run_case::<T>(case, tolerance, &mut failures);
         eprintln!(
-            "{:<55} max |x - x_torch| = {worst:.1e}",
-            case["id"].as_str().unwrap()
+            "{:<55} {} max |x - x_torch| = {worst:.1e}",
+            case["id"].as_str().unwrap(),
+            T::DTYPE
         );
     }
+    failures
+}
+
+#[test]
+fn every_optimizer_trajectory_matches_pytorch_to_1e_10() {
+    let failures = run_all::<f64>(Tolerance {
+        tol: TOL,
+        relative_points: false,
+    });
     assert!(
         failures.is_empty(),
         "{} mismatches against PyTorch:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The f32 path runs the same updates: it tracks PyTorch's float64 points
+/// to float32 precision, 1e-4 relative (absolute for points below 1). The
+/// measured deviation is about 1e-6 for most cases and 2.5e-5 at most
+/// (Nesterov, whose look-ahead amplifies rounding in the oscillating x2).
+#[test]
+fn every_optimizer_trajectory_in_f32_tracks_pytorch() {
+    let failures = run_all::<f32>(Tolerance {
+        tol: 1e-4,
+        relative_points: true,
+    });
+    assert!(
+        failures.is_empty(),
+        "{} f32 mismatches against PyTorch (float64):\n{}",
         failures.len(),
         failures.join("\n")
     );
