@@ -10,6 +10,8 @@ mod benchmarks;
 
 criterion_main!(
     benchmarks::layers::benches,
+    benchmarks::lstm::benches,
+    benchmarks::conv::benches,
     benchmarks::losses::benches,
     benchmarks::weights::benches,
 );

@@ -1,3 +1,5 @@
+pub mod conv;
 pub mod layers;
 pub mod losses;
+pub mod lstm;
 pub mod weights;
