@@ -29,8 +29,8 @@ use crate::module::{input_error, BufferMut, BufferRef, Module};
 /// let x = Tensor::arange(0.0, 16.0, 1.0).reshape(&[2, 2, 2, 2]);
 /// let y = bn.forward(&tape, tape.constant(x)).unwrap();
 /// assert_eq!(y.shape(), vec![2, 2, 2, 2]);
-/// // channel 0 holds 0..4 and 8..12: mean 6; running_mean = 0.1 * 6
-/// assert!((bn.running_mean().to_vec()[0] - 0.6).abs() < 1e-15);
+/// // channel 0 holds 0..=3 and 8..=11: mean 5.5; running_mean = 0.1 * 5.5
+/// assert!((bn.running_mean().to_vec()[0] - 0.55).abs() < 1e-15);
 /// ```
 #[derive(Clone, Debug)]
 pub struct BatchNorm2d<T: Float> {
