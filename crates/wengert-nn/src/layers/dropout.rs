@@ -1,6 +1,6 @@
 //! `Dropout`: inverted dropout, seeded from the tape.
 
-use rand::Rng;
+use rand::RngCore;
 use wengert_tensor::{Float, Tape, Tensor, Var};
 
 use crate::error::{NnError, Result};
@@ -73,11 +73,16 @@ impl<T: Float> Module<T> for Dropout {
         } else {
             T::zero()
         };
+        // An element is dropped when a uniform 32-bit draw falls below
+        // p * 2^32: one generator word per element, half the cost of a
+        // uniform f64 (p is quantised to 2^-32, far below any useful
+        // precision; p = 1 gives 2^32, so every element drops).
+        let threshold = (self.p * 4_294_967_296.0).round() as u64;
         let mask: Vec<T> = {
             let mut rng = tape.rng();
             (0..n)
                 .map(|_| {
-                    if rng.random::<f64>() < self.p {
+                    if u64::from(rng.next_u32()) < threshold {
                         T::zero()
                     } else {
                         scale
