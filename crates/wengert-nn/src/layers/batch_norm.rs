@@ -147,11 +147,13 @@ impl<T: Float> BatchNormCore<T> {
                     shape,
                 ));
             }
-            // Normalize with the biased batch variance (divide by n).
+            // Normalize with the biased batch variance (divide by n),
+            // computed from the centred input so the mean is taken once.
             let mean = x.mean_axes(&axes, true);
-            let var = x.var_axes(&axes, true, 0);
+            let centered = x - mean;
+            let var = centered.square().mean_axes(&axes, true);
             self.update_running_stats(&mean.value(), &var.value(), n);
-            (x - mean) / var.add_scalar(eps).sqrt()
+            centered / var.add_scalar(eps).sqrt()
         } else {
             let stats = self.stats.borrow();
             let mean = tape.constant(stats.mean.reshape(&bshape));

@@ -83,9 +83,10 @@ impl<T: Float> Module<T> for LayerNorm<T> {
             ));
         }
         let axes: Vec<usize> = (shape.len() - k..shape.len()).collect();
-        let mean = x.mean_axes(&axes, true);
-        let var = x.var_axes(&axes, true, 0);
-        let x_hat = (x - mean) / var.add_scalar(T::from_f64(self.eps)).sqrt();
+        // Biased variance of the centred input (the mean is taken once).
+        let centered = x - x.mean_axes(&axes, true);
+        let var = centered.square().mean_axes(&axes, true);
+        let x_hat = centered / var.add_scalar(T::from_f64(self.eps)).sqrt();
         Ok(match (&self.weight, &self.bias) {
             (Some(w), Some(b)) => x_hat * tape.param(w) + tape.param(b),
             _ => x_hat,
