@@ -76,7 +76,7 @@ enum Slot {
 impl Slot {
     fn describe<T: Float>(&self) -> String {
         match self {
-            Slot::Float(shape) => format!("a {} tensor of shape {shape:?}", T::DTYPE),
+            Slot::Float(shape) => format!("an {} tensor of shape {shape:?}", T::DTYPE),
             Slot::Int => "an int64 counter".to_string(),
         }
     }

@@ -244,7 +244,7 @@ fn missing_unexpected_and_wrong_dtype_entries_are_reported() {
     let err = load_weights(&mut m, &path).unwrap_err().to_string();
     assert!(err.contains("`weight`: dtype F16"), "{err}");
     assert!(
-        err.contains("missing `bias`: the model expects a f32 tensor of shape [3]"),
+        err.contains("missing `bias`: the model expects an f32 tensor of shape [3]"),
         "{err}"
     );
     assert!(err.contains("unexpected `extra`"), "{err}");
