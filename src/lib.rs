@@ -40,4 +40,11 @@ pub mod prelude {
         gradcheck, gradgradcheck, seeded_rng, Float, Grads, Param, ParamId, Tape, Tensor,
         Tolerance, Var,
     };
+
+    #[cfg(feature = "data")]
+    pub use wengert_data::{DataLoader, Dataset, LoaderConfig};
+    #[cfg(feature = "nn")]
+    pub use wengert_nn::{Linear, Module, Sequential};
+    #[cfg(feature = "optim")]
+    pub use wengert_optim::{AdamConfig, Optimizer, SgdConfig};
 }
