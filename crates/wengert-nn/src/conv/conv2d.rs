@@ -117,8 +117,9 @@ impl Conv2dConfig {
 ///                 w[o, c', u, v] * xpad[n, c, i*stride + u*dilation, j*stride + v*dilation]
 /// ```
 ///
-/// Computed as `W_g @ im2col(x)_g` for each group `g` (one batched matrix
-/// product), then reshaped. Backward comes from the matrix product and
+/// Computed as `W_g @ im2col(x)_{n,g}` for each image `n` and group `g`
+/// (one batched matrix product), whose result is already laid out
+/// `[N, O, oh, ow]`. Backward comes from the matrix product and
 /// im2col's adjoint col2im: `dW_g = dY_g cols_g^T`, `dx = col2im(W_g^T dY_g)`,
 /// `db = sum dY`; all composed, so twice differentiable.
 ///
@@ -187,14 +188,15 @@ impl<T: Float> Module<T> for Conv2d<T> {
         let (oh, ow) = cfg.window.check_input("Conv2d", &shape)?;
         let n = shape[0];
         let k = (c / g) * cfg.window.taps();
-        let cols = im2col(x, cfg.window)?.reshape(&[g, k, n * oh * ow]);
+        // [N, g, K, L] columns; the weight [g, O/g, K] broadcasts over the
+        // batch, and the product [N, g, O/g, L] is already [N, O, oh, ow].
+        let cols = im2col(x, cfg.window)?.reshape(&[n, g, k, oh * ow]);
         let w = tape.param(&self.weight).reshape(&[g, o / g, k]);
-        // [g, O/g, N*L] -> [O, N, L] -> [N, O, L]
-        let mut y = w.matmul(cols).reshape(&[o, n, oh * ow]).permute(&[1, 0, 2]);
+        let mut y = w.matmul(cols).reshape(&[n, o, oh, ow]);
         if let Some(b) = &self.bias {
-            y = y + tape.param(b).reshape(&[1, o, 1]);
+            y = y + tape.param(b).reshape(&[1, o, 1, 1]);
         }
-        Ok(y.reshape(&[n, o, oh, ow]))
+        Ok(y)
     }
 
     fn type_name(&self) -> &'static str {

@@ -147,9 +147,9 @@ impl<T: Float> Module<T> for AvgPool2d {
         let (oh, ow) = self.window.check_input("AvgPool2d", &shape)?;
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3]);
         // Each channel as its own one-channel image: the columns are then
-        // [taps, N*C*oh*ow], and the mean over the taps is the pool.
+        // [N*C, taps, oh*ow], and the mean over the taps is the pool.
         let cols = im2col(x.reshape(&[n * c, 1, h, w]), self.window)?;
-        Ok(cols.mean_axes(&[0], false).reshape(&[n, c, oh, ow]))
+        Ok(cols.mean_axes(&[1], false).reshape(&[n, c, oh, ow]))
     }
 
     fn type_name(&self) -> &'static str {

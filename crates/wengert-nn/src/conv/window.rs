@@ -3,7 +3,7 @@
 //! matrix columns.
 //!
 //! `im2col` copies every window of a zero-padded input into one column, so
-//! a convolution becomes one matrix product. It is linear, and its adjoint
+//! a convolution becomes one matrix product per image. It is linear, and its adjoint
 //! is `col2im`, which adds each column back into the windows it came from
 //! (overlapping windows sum). Each is the other's backward rule, written as
 //! a `Var` op, so both are differentiable any number of times.
@@ -122,9 +122,9 @@ impl Window2d {
     }
 }
 
-/// The column layout: `[C * kh * kw, N * oh * ow]`, row `(c, u, v)`,
-/// column `(n, i, j)`, so a weight `[O, C * kh * kw]` times it gives every
-/// output position of every image in one product.
+/// The column layout: `[N, C * kh * kw, oh * ow]`, row `(c, u, v)` and
+/// column `(i, j)` of image `n`, so a weight `[O, C * kh * kw]` times image
+/// `n`'s block gives its output `[O, oh * ow]` with no reordering.
 fn im2col_kernel<T: Float>(
     x: &[T],
     shape: [usize; 4],
@@ -134,24 +134,20 @@ fn im2col_kernel<T: Float>(
     let [n, c, h, w] = shape;
     let (oh, ow) = out;
     let [kh, kw] = win.kernel;
-    let cols = n * oh * ow;
-    let mut dst = vec![T::zero(); c * kh * kw * cols];
-    for ci in 0..c {
+    let cols = oh * ow;
+    let mut dst = vec![T::zero(); n * c * kh * kw * cols];
+    for (block, plane) in dst.chunks_mut(kh * kw * cols).zip(x.chunks(h * w)) {
+        // `block` holds the rows (u, v) of one (image, channel) pair.
         for u in 0..kh {
             for v in 0..kw {
-                let row = (ci * kh + u) * kw + v;
-                let row = &mut dst[row * cols..(row + 1) * cols];
-                for ni in 0..n {
-                    let plane = &x[(ni * c + ci) * h * w..(ni * c + ci + 1) * h * w];
-                    for i in 0..oh {
-                        let Some(hi) = win.source(0, i, u, h) else {
-                            continue; // a padding row: zeros
-                        };
-                        let at = (ni * oh + i) * ow;
-                        for j in 0..ow {
-                            if let Some(wj) = win.source(1, j, v, w) {
-                                row[at + j] = plane[hi * w + wj];
-                            }
+                let row = &mut block[(u * kw + v) * cols..(u * kw + v + 1) * cols];
+                for i in 0..oh {
+                    let Some(hi) = win.source(0, i, u, h) else {
+                        continue; // a padding row: zeros
+                    };
+                    for j in 0..ow {
+                        if let Some(wj) = win.source(1, j, v, w) {
+                            row[i * ow + j] = plane[hi * w + wj];
                         }
                     }
                 }
@@ -172,24 +168,19 @@ fn col2im_kernel<T: Float>(
     let [n, c, h, w] = shape;
     let (oh, ow) = out;
     let [kh, kw] = win.kernel;
-    let ncols = n * oh * ow;
+    let ncols = oh * ow;
     let mut dst = vec![T::zero(); n * c * h * w];
-    for ci in 0..c {
+    for (plane, block) in dst.chunks_mut(h * w).zip(cols.chunks(kh * kw * ncols)) {
         for u in 0..kh {
             for v in 0..kw {
-                let row = (ci * kh + u) * kw + v;
-                let row = &cols[row * ncols..(row + 1) * ncols];
-                for ni in 0..n {
-                    let plane = &mut dst[(ni * c + ci) * h * w..(ni * c + ci + 1) * h * w];
-                    for i in 0..oh {
-                        let Some(hi) = win.source(0, i, u, h) else {
-                            continue;
-                        };
-                        let at = (ni * oh + i) * ow;
-                        for j in 0..ow {
-                            if let Some(wj) = win.source(1, j, v, w) {
-                                plane[hi * w + wj] += row[at + j];
-                            }
+                let row = &block[(u * kw + v) * ncols..(u * kw + v + 1) * ncols];
+                for i in 0..oh {
+                    let Some(hi) = win.source(0, i, u, h) else {
+                        continue;
+                    };
+                    for j in 0..ow {
+                        if let Some(wj) = win.source(1, j, v, w) {
+                            plane[hi * w + wj] += row[i * ow + j];
                         }
                     }
                 }
@@ -199,12 +190,10 @@ fn col2im_kernel<T: Float>(
     dst
 }
 
-/// Every window of `x [N, C, H, W]` as a column: `[C * kh * kw, N * oh * ow]`,
+/// Every window of `x [N, C, H, W]` as a column: `[N, C * kh * kw, oh * ow]`,
 /// zeros where a window reaches into the padding.
 ///
-/// Linear; backward: `dx = col2im(dcols)`. PyTorch: `F.unfold` (whose
-/// layout is `[N, C * kh * kw, oh * ow]`; here the batch joins the columns
-/// so one matrix product covers it).
+/// Linear; backward: `dx = col2im(dcols)`. PyTorch: `F.unfold`.
 ///
 /// ```
 /// use wengert_nn::conv::{im2col, Window2d};
@@ -212,7 +201,7 @@ fn col2im_kernel<T: Float>(
 /// let tape = Tape::<f64>::new();
 /// let x = tape.constant(Tensor::arange(0.0, 9.0, 1.0).reshape(&[1, 1, 3, 3]));
 /// let cols = im2col(x, Window2d::square(2)).unwrap(); // 4 taps x 4 windows
-/// assert_eq!(cols.shape(), vec![4, 4]);
+/// assert_eq!(cols.shape(), vec![1, 4, 4]);
 /// // Row 0 is the top-left tap of each window: x[0,0], x[0,1], x[1,0], x[1,1].
 /// assert_eq!(cols.value().to_vec()[..4], [0.0, 1.0, 3.0, 4.0]);
 /// ```
@@ -222,13 +211,13 @@ pub fn im2col<'t, T: Float>(x: Var<'t, T>, win: Window2d) -> Result<Var<'t, T>> 
     let s4 = [shape[0], shape[1], shape[2], shape[3]];
     let xv = x.value();
     let cols = im2col_kernel(&xv.values(), s4, &win, out);
-    let value = Tensor::from_vec(cols, &[s4[1] * win.taps(), s4[0] * out.0 * out.1]);
+    let value = Tensor::from_vec(cols, &[s4[0], s4[1] * win.taps(), out.0 * out.1]);
     Ok(x.tape().record("im2col", &[x], value, move |_ctx, dcols| {
         vec![Some(col2im_var(dcols, win, s4, out))]
     }))
 }
 
-/// The adjoint of [`im2col`]: columns `[C * kh * kw, N * oh * ow]` summed
+/// The adjoint of [`im2col`]: columns `[N, C * kh * kw, oh * ow]` summed
 /// back into an input of shape `[N, C, H, W]` (overlapping windows add up).
 /// Backward: `dcols = im2col(dx)`. PyTorch: `F.fold`.
 ///
@@ -237,7 +226,7 @@ pub fn im2col<'t, T: Float>(x: Var<'t, T>, win: Window2d) -> Result<Var<'t, T>> 
 /// use wengert_tensor::{Tape, Tensor};
 /// let tape = Tape::<f64>::new();
 /// // 2x2 windows over 3x3 with stride 1: the centre lies in all four windows.
-/// let ones = tape.constant(Tensor::ones(&[4, 4]));
+/// let ones = tape.constant(Tensor::ones(&[1, 4, 4]));
 /// let x = col2im(ones, Window2d::square(2), [1, 1, 3, 3]).unwrap();
 /// assert_eq!(x.value().to_vec(), vec![1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]);
 /// ```
@@ -247,7 +236,7 @@ pub fn col2im<'t, T: Float>(
     input_shape: [usize; 4],
 ) -> Result<Var<'t, T>> {
     let out = win.check_input("col2im", &input_shape)?;
-    let expected = [input_shape[1] * win.taps(), input_shape[0] * out.0 * out.1];
+    let expected = [input_shape[0], input_shape[1] * win.taps(), out.0 * out.1];
     if cols.shape() != expected {
         return Err(NnError::InputShape {
             layer: format!("col2im(into {input_shape:?})"),
