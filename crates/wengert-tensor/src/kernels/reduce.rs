@@ -42,6 +42,20 @@ pub fn reduce_axes<T: Float>(
     init: T,
     f: impl Fn(T, T) -> T + Sync + Send,
 ) -> Tensor<T> {
+    let out_shape = reduced_shape(a.shape(), axes, true);
+    // A run of consecutive axes with elements after it (a bias gradient, a
+    // batch mean): reduce where the data lies instead of a transposed copy.
+    let consecutive = axes.windows(2).all(|w| w[1] == w[0] + 1);
+    if let (true, Some(&first), Some(&last)) = (consecutive, axes.first(), axes.last()) {
+        let shape = a.shape();
+        let inner: usize = shape[last + 1..].iter().product();
+        if inner > 1 {
+            let outer: usize = shape[..first].iter().product();
+            let len: usize = shape[first..=last].iter().product();
+            let out = reduce_middle_axis(&a.values(), [outer, len, inner], init, &f);
+            return Tensor::from_parts(out, &out_shape);
+        }
+    }
     let (rows, row, moved) = rows_over(a, axes);
     let src = moved.values();
     let mut out = vec![init; rows];
@@ -56,7 +70,45 @@ pub fn reduce_axes<T: Float>(
             }
         }
     }
-    Tensor::from_vec(out, &reduced_shape(a.shape(), axes, true))
+    Tensor::from_parts(out, &out_shape)
+}
+
+/// Reduces the middle axis of row-major data seen as `[outer, len, inner]`
+/// with `inner > 1`: `out[o, i] = f(...f(init, x[o, 0, i])..., x[o, len-1, i])`.
+/// The inner loop runs along contiguous memory (and vectorizes for a sum);
+/// each output folds its `len` values in order, on one thread, so the
+/// result does not depend on how the work is split.
+fn reduce_middle_axis<T: Float>(
+    src: &[T],
+    [outer, len, inner]: [usize; 3],
+    init: T,
+    f: &(impl Fn(T, T) -> T + Sync),
+) -> Vec<T> {
+    let mut out = vec![init; outer * inner];
+    // Fold a block of outputs [o, i0..i0 + acc.len()) over the axis.
+    let fold_block = |o: usize, i0: usize, acc: &mut [T]| {
+        for l in 0..len {
+            let row = &src[(o * len + l) * inner + i0..][..acc.len()];
+            for (a, &x) in acc.iter_mut().zip(row) {
+                *a = f(*a, x);
+            }
+        }
+    };
+    let parallel = outer * len * inner >= PARALLEL_THRESHOLD;
+    if parallel && outer >= 2 {
+        out.par_chunks_mut(inner)
+            .enumerate()
+            .for_each(|(o, acc)| fold_block(o, 0, acc));
+    } else if parallel {
+        out.par_chunks_mut(CHUNK / 8)
+            .enumerate()
+            .for_each(|(c, acc)| fold_block(0, c * (CHUNK / 8), acc));
+    } else {
+        for (o, acc) in out.chunks_mut(inner).enumerate() {
+            fold_block(o, 0, acc);
+        }
+    }
+    out
 }
 
 /// Sum over `axes`, keeping them as size 1.
@@ -108,4 +160,66 @@ pub fn argmax_axis<T: Float>(a: &Tensor<T>, axis: usize) -> Vec<usize> {
 /// Index of the first minimum along `axis`, as [`argmax_axis`].
 pub fn argmin_axis<T: Float>(a: &Tensor<T>, axis: usize) -> Vec<usize> {
     argmax_axis(&a.map(|x| -x), axis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seeded_rng;
+
+    /// The sum over `axes` by the definition, one output at a time.
+    fn reference_sum(x: &Tensor<f64>, axes: &[usize]) -> Vec<f64> {
+        let shape = x.shape().to_vec();
+        let out_shape = reduced_shape(&shape, axes, true);
+        let n: usize = out_shape.iter().product();
+        let mut out = vec![0.0; n];
+        let mut index = vec![0usize; shape.len()];
+        for _ in 0..x.numel() {
+            let flat_out = index
+                .iter()
+                .zip(&out_shape)
+                .fold(0, |acc, (&i, &d)| acc * d + if d == 1 { 0 } else { i });
+            out[flat_out] += x.at(&index);
+            for ax in (0..shape.len()).rev() {
+                index[ax] += 1;
+                if index[ax] < shape[ax] {
+                    break;
+                }
+                index[ax] = 0;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_axis_set_sums_like_the_definition() {
+        let x = Tensor::<f64>::randn(&[3, 4, 5, 2], &mut seeded_rng(1));
+        let sets: [&[usize]; 9] = [
+            &[0],
+            &[1],
+            &[2],
+            &[3],
+            &[0, 1],
+            &[1, 2],
+            &[0, 1, 2],
+            &[0, 2],
+            &[1, 3],
+        ];
+        for axes in sets {
+            let got = sum_axes(&x, axes).to_vec();
+            let want = reference_sum(&x, axes);
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() < 1e-12, "axes {axes:?}: {g} vs {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn leading_axis_max_of_a_large_tensor_matches_rows_of_the_transpose() {
+        // Large enough for the parallel middle-axis path.
+        let x = Tensor::<f32>::randn(&[300, 200], &mut seeded_rng(2));
+        let by_middle = max_axes(&x, &[0]).to_vec();
+        let by_rows = max_axes(&x.transpose(0, 1).contiguous(), &[1]).to_vec();
+        assert_eq!(by_middle, by_rows);
+    }
 }
