@@ -111,10 +111,11 @@ pub trait Module<T: Float>: Send {
     }
 
     /// Mutable form of [`Module::visit_params`]: what optimizers, freezing
-    /// and weight loading go through. An optimizer that takes a visitor of
-    /// the form `FnMut(&mut dyn FnMut(&mut Param<T>))` (wengert-optim's
-    /// `step_with`) is fed with
-    /// `&mut |f| model.visit_params_mut(&mut |_name, p| f(p))`.
+    /// and weight loading go through. wengert-optim's `step_with` takes a
+    /// visitor of the form `FnMut(&mut dyn FnMut(&str, &mut Param<T>))`,
+    /// which this method is: `optimizer.step_with(&grads, &mut |f| model.visit_params_mut(f))`.
+    /// The full names it passes are what parameter groups match and what
+    /// saved optimizer state is keyed by.
     fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
         self.visit_children_mut(&mut |child, m| {
             m.visit_params_mut(&mut |name, p| f(&join_name(child, name), p));
