@@ -123,7 +123,16 @@ fn add(threads: usize) {
 fn threshold(threads: usize) {
     use rayon::prelude::*;
     use wengert_tensor::kernels::{CHUNK, PARALLEL_THRESHOLD};
-    for n in [2048usize, 4096, 8192, 16384, 32768, 65536, 131072, 262144] {
+    for n in [
+        8192usize,
+        32768,
+        65536,
+        131072,
+        262144,
+        524288,
+        1 << 20,
+        1 << 22,
+    ] {
         let a: Vec<f32> = (0..n).map(|i| i as f32).collect();
         let b = a.clone();
         let iters = (20_000_000 / n).clamp(50, 5000);

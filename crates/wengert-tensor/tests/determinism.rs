@@ -48,8 +48,8 @@ fn network_step() -> Vec<Vec<u32>> {
         "w2",
         Tensor::<f32>::randn(&[256, 10], &mut rng).mul_scalar(0.05),
     );
-    let x = Tensor::<f32>::randn(&[200, 300], &mut rng);
-    let labels: Vec<usize> = (0..200).map(|i| i % 10).collect();
+    let x = Tensor::<f32>::randn(&[600, 300], &mut rng); // hidden [600, 256]: above the parallel threshold
+    let labels: Vec<usize> = (0..600).map(|i| i % 10).collect();
     let tape = Tape::new();
     let h = (tape.constant(x).matmul(tape.param(&w1)) + tape.param(&b1)).tanh();
     let logits = h.matmul(tape.param(&w2));

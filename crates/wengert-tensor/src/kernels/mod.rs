@@ -11,7 +11,14 @@ pub mod reduce;
 pub mod softmax;
 
 /// Element count above which element-wise kernels go parallel.
-pub const PARALLEL_THRESHOLD: usize = 1 << 15;
+///
+/// Chosen by measurement (`bench_report threshold`, 2 cores): handing an
+/// f32 add to rayon costs 10-15 µs of wake-up, which a serial add only
+/// spends at about 64k elements; the two break even near 128k elements
+/// (parallel 1.3x faster at 131,072, 1.7x at 4M). Compute-heavier ops (exp,
+/// tanh) would pay earlier, memory-bound ones later; one threshold keeps the
+/// kernels simple.
+pub const PARALLEL_THRESHOLD: usize = 1 << 17;
 
 /// Chunk length for parallel element-wise work and for reductions. Fixed,
 /// never derived from the thread count: that is what makes reductions
