@@ -34,6 +34,10 @@ pub trait Float:
     /// The error function erf(x), needed by GELU (from `libm`).
     fn erf(self) -> Self;
 
+    /// The pool of recycled large buffers of this type (see `buffer.rs`).
+    #[doc(hidden)]
+    fn buffer_pool() -> &'static crate::buffer::Pool<Self>;
+
     /// General matrix product `c = alpha * a b + beta * c` on strided operands
     /// (row stride, column stride, counted in elements), so a transposed
     /// operand is read in place instead of copied.
@@ -73,6 +77,10 @@ macro_rules! impl_float {
             }
             fn erf(self) -> Self {
                 $erf(self)
+            }
+            fn buffer_pool() -> &'static crate::buffer::Pool<Self> {
+                static POOL: crate::buffer::Pool<$t> = std::sync::Mutex::new((Vec::new(), 0));
+                &POOL
             }
             unsafe fn gemm(
                 m: usize,

@@ -41,6 +41,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod buffer;
 pub mod error;
 pub mod float;
 pub mod gradcheck;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use rand::Rng;
 use rand_distr::{Distribution, Normal, StandardNormal, Uniform};
 
+use crate::buffer::Buffer;
 use crate::error::{Result, TensorError};
 use crate::float::Float;
 use crate::shape::{check_axis, numel};
@@ -44,8 +45,8 @@ fn dims_of_contiguous(shape: &[usize]) -> Dims {
 /// assert_eq!(t.shape(), &[3, 2]);
 /// assert_eq!(t.to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
 /// ```
-pub struct Tensor<T> {
-    pub(crate) storage: Arc<Vec<T>>,
+pub struct Tensor<T: Float> {
+    pub(crate) storage: Arc<Buffer<T>>,
     pub(crate) shape: Dims,
     pub(crate) strides: Dims,
     pub(crate) offset: usize,
@@ -62,7 +63,7 @@ impl<T: Float> Tensor<T> {
                 why: format!("needs {} elements, got {}", numel(shape), data.len()),
             });
         }
-        Ok(Self::from_storage(Arc::new(data), shape))
+        Ok(Self::from_storage(Arc::new(Buffer(data)), shape))
     }
 
     /// Panicking form of [`Tensor::try_from_vec`].
@@ -92,10 +93,10 @@ impl<T: Float> Tensor<T> {
             numel(shape),
             "kernel produced a wrong element count"
         );
-        Self::from_storage(Arc::new(data), shape)
+        Self::from_storage(Arc::new(Buffer(data)), shape)
     }
 
-    pub(crate) fn from_storage(storage: Arc<Vec<T>>, shape: &[usize]) -> Self {
+    pub(crate) fn from_storage(storage: Arc<Buffer<T>>, shape: &[usize]) -> Self {
         Tensor {
             storage,
             shape: Dims::from_slice(shape),
@@ -261,7 +262,7 @@ impl<T: Float> Tensor<T> {
         if !self.is_contiguous() || self.offset != 0 || self.storage.len() != self.numel() {
             *self = Self::from_vec(self.gather_strided(), &self.shape);
         }
-        Arc::make_mut(&mut self.storage).as_mut_slice()
+        Arc::make_mut(&mut self.storage).0.as_mut_slice()
     }
 
     /// The single value of a one-element tensor.
@@ -412,7 +413,7 @@ impl<T: Float> Tensor<T> {
 // By hand rather than derived: SmallVec's own Clone goes element by element
 // through an iterator, which showed up as a tenth of the tape's cost per op;
 // `from_slice` is one copy into the inline buffer.
-impl<T> Clone for Tensor<T> {
+impl<T: Float> Clone for Tensor<T> {
     fn clone(&self) -> Self {
         Tensor {
             storage: Arc::clone(&self.storage),

@@ -12,7 +12,7 @@ use crate::tensor::Tensor;
 pub fn map<T: Float>(a: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
     let src = a.values();
     let out: Vec<T> = if src.len() >= PARALLEL_THRESHOLD {
-        let mut out = Vec::with_capacity(src.len());
+        let mut out = crate::buffer::take(src.len());
         src.par_iter()
             .with_min_len(CHUNK)
             .map(|&x| f(x))
@@ -33,7 +33,7 @@ pub fn zip_same<T: Float>(
     debug_assert_eq!(a.shape(), b.shape());
     let (sa, sb) = (a.values(), b.values());
     let out: Vec<T> = if sa.len() >= PARALLEL_THRESHOLD {
-        let mut out = Vec::with_capacity(sa.len());
+        let mut out = crate::buffer::take(sa.len());
         sa.par_iter()
             .zip(sb.par_iter())
             .with_min_len(CHUNK)
@@ -81,7 +81,7 @@ pub fn broadcast_to<T: Float>(a: &Tensor<T>, shape: &[usize]) -> Tensor<T> {
         })
         .collect();
     let n = numel(shape);
-    let mut out = Vec::with_capacity(n);
+    let mut out = crate::buffer::take(n);
     if n == 0 {
         return Tensor::from_vec(out, shape);
     }

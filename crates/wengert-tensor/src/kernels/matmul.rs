@@ -46,7 +46,8 @@ pub fn matmul_dims(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, usize, usize
 pub fn matmul<T: Float>(a: &Tensor<T>, b: &Tensor<T>) -> Result<Tensor<T>> {
     let (batch, m, k, n) = matmul_dims(a.shape(), b.shape())?;
     let nb: usize = batch.iter().product();
-    let mut out = vec![T::zero(); nb * m * n];
+    let mut out = crate::buffer::take(nb * m * n);
+    out.resize(nb * m * n, T::zero());
     let (da, oa, _, sa) = a.raw();
     let (db, ob, _, sb) = b.raw();
     let nd = a.ndim();
