@@ -9,7 +9,8 @@
 //!    ([`Float`], `float.rs`), shared storage, views with strides.
 //! 2. `kernels/`: the loops. Element-wise maps, broadcasting, reductions that
 //!    combine fixed chunks in a fixed order (deterministic on any number of
-//!    threads), and the matrix product through matrixmultiply.
+//!    threads), and the matrix product through matrixmultiply. Large
+//!    outputs reuse recycled buffers (`buffer.rs`) instead of fresh pages.
 //! 3. [`Tape`] and [`Var`] (`tape/mod.rs`, `tape/var.rs`): the Wengert list.
 //!    Every op on a `Var` computes its value and appends one node with its
 //!    inputs and backward rule. [`Tape::record`] is the single entry point.
