@@ -161,24 +161,23 @@ impl<'t, T: Float> Var<'t, T> {
 
     fn extremum(self, op: &'static str, b: Var<'t, T>, pick: fn(T, T) -> T) -> Result<Var<'t, T>> {
         let (a, b) = Var::broadcast_pair(op, self, b)?;
-        let (av, bv) = (a.value(), b.value());
-        let y = zip_same(&av, &bv, pick);
-        // The share of dy each operand gets: 1 where it is the pick, 0 where
-        // the other one is, 1/2 at a tie. Constants: the share has zero
-        // derivative almost everywhere.
-        let half = T::from_f64(0.5);
-        let share_a = zip_same(&av, &bv, move |x, z| {
-            if x == z {
-                half
-            } else if pick(x, z) == x {
-                T::one()
-            } else {
-                T::zero()
-            }
-        });
+        let y = zip_same(&a.value(), &b.value(), pick);
         Ok(a.tape().record(op, &[a, b], y, move |ctx, dy| {
-            let tape = ctx.tape();
-            let sa = tape.constant(share_a.clone());
+            // The share of dy each operand gets: 1 where it is the pick, 0
+            // where the other one is, 1/2 at a tie. Worked out here, not in
+            // the forward, so a pass that needs no gradient never pays for
+            // it; a constant, as its derivative is zero almost everywhere.
+            let half = T::from_f64(0.5);
+            let share_a = zip_same(&ctx.input(0).value(), &ctx.input(1).value(), move |x, z| {
+                if x == z {
+                    half
+                } else if pick(x, z) == x {
+                    T::one()
+                } else {
+                    T::zero()
+                }
+            });
+            let sa = ctx.tape().constant(share_a);
             vec![
                 ctx.needs_grad(0).then(|| dy * sa),
                 ctx.needs_grad(1).then(|| dy * sa.rsub_scalar(T::one())),

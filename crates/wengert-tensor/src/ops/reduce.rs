@@ -12,6 +12,14 @@ use crate::shape::{normalize_axes, reduced_shape};
 use crate::tape::Var;
 use crate::tensor::Tensor;
 
+/// The maximum over `axes` (kept as size 1) to subtract before
+/// exponentiating; 0 where it is not finite, since a row of all -inf would
+/// otherwise give -inf - -inf = NaN.
+fn stable_shift<T: Float>(x: &Tensor<T>, axes: &[usize]) -> Tensor<T> {
+    x.max_axes(axes, true)
+        .map(|v| if v.is_finite() { v } else { T::zero() })
+}
+
 impl<T: Float> Tensor<T> {
     /// Sum over `axes`; `keepdim` keeps them as size 1. [`Tensor::sum`]
     /// sums every element.
@@ -91,9 +99,7 @@ impl<T: Float> Tensor<T> {
     /// `ln(sum(exp(x)))` over `axes`, with the maximum subtracted first.
     #[track_caller]
     pub fn logsumexp_axes(&self, axes: &[usize], keepdim: bool) -> Tensor<T> {
-        let m = self
-            .max_axes(axes, true)
-            .map(|v| if v.is_finite() { v } else { T::zero() });
+        let m = stable_shift(self, axes);
         let lse = self.sub(&m).exp().sum_axes(axes, true).ln().add(&m);
         if keepdim {
             lse
@@ -199,16 +205,18 @@ impl<'t, T: Float> Var<'t, T> {
         } else {
             reduce::min_axes(&x, &axes)
         };
-        // Which elements attain the extremum, each weighted 1/count so ties
-        // share dy. A constant: its derivative is zero almost everywhere.
-        let hit = x
-            .try_sub(&kept)?
-            .map(|d| if d == T::zero() { T::one() } else { T::zero() });
-        let count = reduce::sum_axes(&hit, &axes);
-        let share = hit.try_div(&count)?;
         let y = kept.reshape(&reduced_shape(x.shape(), &axes, keepdim));
         Ok(self.tape().record(op, &[self], y, move |ctx, dy| {
-            let share = ctx.tape().constant(share.clone());
+            // Which elements attain the extremum, each weighted 1/count so
+            // ties share dy. Worked out only when a gradient is asked for; a
+            // constant, as its derivative is zero almost everywhere.
+            let x = ctx.input(0).value();
+            let kept = ctx.output().value().reshape(&kept_shape);
+            let hit = x
+                .sub(&kept)
+                .map(|d| if d == T::zero() { T::one() } else { T::zero() });
+            let share = hit.div(&reduce::sum_axes(&hit, &axes));
+            let share = ctx.tape().constant(share);
             vec![Some(dy.reshape(&kept_shape) * share)]
         }))
     }
@@ -234,12 +242,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// change the gradient, which is softmax(x)). PyTorch: `torch.logsumexp`.
     #[track_caller]
     pub fn logsumexp_axes(self, axes: &[usize], keepdim: bool) -> Var<'t, T> {
-        // A row of all -inf would give -inf - -inf = NaN; use 0 as its shift.
-        let m = self
-            .value()
-            .max_axes(axes, true)
-            .map(|v| if v.is_finite() { v } else { T::zero() });
-        let m = self.tape().constant(m);
+        let m = self.tape().constant(stable_shift(&self.value(), axes));
         let lse = (self - m).exp().sum_axes(axes, true).ln() + m;
         if keepdim {
             lse
