@@ -4,7 +4,7 @@ use rand::Rng;
 use wengert_tensor::{Float, Param, Tape, Var};
 
 use super::stack::{Recurrence, Stepper};
-use super::weights::{check_step, zero_state, CellWeights};
+use super::weights::{zero_state, CellWeights};
 use crate::error::Result;
 use crate::module::Module;
 
@@ -106,14 +106,7 @@ impl<T: Float> RnnCell<T> {
         x: Var<'t, T>,
         h: Var<'t, T>,
     ) -> Result<Var<'t, T>> {
-        check_step(
-            "RNNCell",
-            self.input_size(),
-            self.hidden_size(),
-            &x.shape(),
-            &[&h.shape()],
-        )?;
-        Ok(self.stepper(tape)(x, h))
+        self.checked_step("RNNCell", tape, x, h)
     }
 }
 

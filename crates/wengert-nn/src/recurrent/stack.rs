@@ -16,7 +16,7 @@ use std::marker::PhantomData;
 
 use wengert_tensor::{Float, Param, Tape, Var};
 
-use super::weights::CellWeights;
+use super::weights::{check_step, CellWeights};
 use crate::error::{NnError, Result};
 
 /// A step function `(x [B, I], state [B, S]) -> state' [B, S]` whose
@@ -31,6 +31,26 @@ pub(crate) trait Recurrence<T: Float> {
     fn state_size(&self) -> usize;
     /// Binds the parameters on `tape` (once per sequence) and returns the step.
     fn stepper<'t>(&self, tape: &'t Tape<T>) -> Stepper<'t, T>;
+
+    /// One checked step of a cell whose state is `h` alone (RNN, GRU):
+    /// `x [B, I]`, `h [B, H]` -> `h' [B, H]`; `layer` names it in errors.
+    fn checked_step<'t>(
+        &self,
+        layer: &str,
+        tape: &'t Tape<T>,
+        x: Var<'t, T>,
+        h: Var<'t, T>,
+    ) -> Result<Var<'t, T>> {
+        let w = self.weights();
+        check_step(
+            layer,
+            w.input_size(),
+            w.hidden_size(),
+            &x.shape(),
+            &[&h.shape()],
+        )?;
+        Ok(self.stepper(tape)(x, h))
+    }
 }
 
 /// Cells for every layer and direction, with the options of the layer.
