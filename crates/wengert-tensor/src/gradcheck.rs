@@ -297,9 +297,7 @@ mod tests {
         let wrong = as_tape_fn(|tape, v| {
             let x = v[0];
             let y = x.value().map(|a| a * a);
-            tape.record("bad_square", &[x], y, |ctx, dy| {
-                vec![Some(dy * ctx.input(0))]
-            })
+            tape.record("bad_square", &[x], y, |ctx, dy| [Some(dy * ctx.input(0))])
         });
         let err = gradcheck(
             wrong,

@@ -46,10 +46,12 @@ mod buffer;
 pub mod error;
 pub mod float;
 pub mod gradcheck;
+mod indices;
 pub mod kernels;
 mod ops;
 pub mod param;
 pub mod shape;
+mod storage;
 pub mod tape;
 pub mod tensor;
 #[cfg(feature = "testing")]

@@ -3,6 +3,7 @@
 use crate::error::{Result, TensorError};
 
 /// Number of elements of a shape (1 for a scalar, shape `[]`).
+#[inline]
 pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }

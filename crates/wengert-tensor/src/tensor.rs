@@ -1,7 +1,8 @@
 //! `Tensor<T>`: an n-dimensional array of `f32` or `f64`.
 //!
 //! Storage is shared (`Arc`), so cloning a tensor is cheap and a tape can keep
-//! every intermediate value without copying. A tensor is a view on its
+//! every intermediate value without copying; a tensor of a few elements keeps
+//! them inline instead (see `storage.rs`). A tensor is a view on its
 //! storage with a shape, strides and an offset: `permute`/`transpose` only
 //! swap strides, which is how a transposed matrix reaches the matrix product
 //! without a copy. Kernels that need contiguous memory call
@@ -9,28 +10,31 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
 
 use rand::Rng;
 use rand_distr::{Distribution, Normal, StandardNormal, Uniform};
 
-use crate::buffer::Buffer;
 use crate::error::{Result, TensorError};
 use crate::float::Float;
 use crate::shape::{check_axis, numel};
+use crate::storage::Storage;
 
 /// Sizes or strides of a tensor, inline up to four axes: most tensors have
 /// at most four, and keeping them off the heap makes creating a tensor (and
-/// so every op on the tape) allocate only its data.
-pub(crate) type Dims = smallvec::SmallVec<[usize; 4]>;
+/// so every op on the tape) allocate at most its data.
+pub(crate) type Dims = crate::indices::Indices;
 
+#[inline]
 fn dims_of_contiguous(shape: &[usize]) -> Dims {
-    // Copy the shape (a plain memcpy into the inline buffer), then overwrite.
+    // Copy the shape (a plain memcpy into the inline buffer), then overwrite
+    // each size with the product of the sizes after it.
     let mut strides = Dims::from_slice(shape);
+    let s = &mut strides[..];
     let mut acc = 1;
-    for (s, &d) in strides.iter_mut().zip(shape).rev() {
-        *s = acc;
-        acc *= d;
+    for k in (0..s.len()).rev() {
+        let size = s[k];
+        s[k] = acc;
+        acc *= size;
     }
     strides
 }
@@ -46,7 +50,7 @@ fn dims_of_contiguous(shape: &[usize]) -> Dims {
 /// assert_eq!(t.to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
 /// ```
 pub struct Tensor<T: Float> {
-    pub(crate) storage: Arc<Buffer<T>>,
+    pub(crate) storage: Storage<T>,
     pub(crate) shape: Dims,
     pub(crate) strides: Dims,
     pub(crate) offset: usize,
@@ -63,7 +67,7 @@ impl<T: Float> Tensor<T> {
                 why: format!("needs {} elements, got {}", numel(shape), data.len()),
             });
         }
-        Ok(Self::from_storage(Arc::new(Buffer(data)), shape))
+        Ok(Self::from_storage(Storage::from_vec(data), shape))
     }
 
     /// Panicking form of [`Tensor::try_from_vec`].
@@ -93,10 +97,33 @@ impl<T: Float> Tensor<T> {
             numel(shape),
             "kernel produced a wrong element count"
         );
-        Self::from_storage(Arc::new(Buffer(data)), shape)
+        Self::from_storage(Storage::from_vec(data), shape)
     }
 
-    pub(crate) fn from_storage(storage: Arc<Buffer<T>>, shape: &[usize]) -> Self {
+    /// A tensor of `shape` whose row-major elements are `items` (exactly
+    /// `numel(shape)` of them): a small result never allocates.
+    #[inline]
+    pub(crate) fn collect(shape: &[usize], items: impl Iterator<Item = T>) -> Self {
+        Self::from_storage(Storage::collect(numel(shape), items), shape)
+    }
+
+    /// A tensor laid out as the contiguous tensor `a`, over new row-major
+    /// `storage` (an element-wise kernel's output). `a`'s strides fit the
+    /// new storage, so they are copied rather than worked out again: every
+    /// op pays for this, so it matters for small tensors.
+    #[inline]
+    pub(crate) fn with_layout_of(a: &Tensor<T>, storage: Storage<T>) -> Self {
+        debug_assert!(a.is_contiguous());
+        Tensor {
+            storage,
+            shape: a.shape.clone(),
+            strides: a.strides.clone(),
+            offset: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn from_storage(storage: Storage<T>, shape: &[usize]) -> Self {
         Tensor {
             storage,
             shape: Dims::from_slice(shape),
@@ -107,12 +134,17 @@ impl<T: Float> Tensor<T> {
 
     /// A zero-dimensional tensor holding one value.
     pub fn scalar(value: T) -> Self {
-        Self::from_vec(vec![value], &[])
+        Self::full(&[], value)
     }
 
     /// A tensor filled with one value.
     pub fn full(shape: &[usize], value: T) -> Self {
-        Self::from_vec(vec![value; numel(shape)], shape)
+        let n = numel(shape);
+        if n <= crate::storage::INLINE {
+            Self::collect(shape, std::iter::repeat_n(value, n))
+        } else {
+            Self::from_vec(vec![value; n], shape)
+        }
     }
 
     /// A tensor of zeros.
@@ -196,26 +228,31 @@ impl<T: Float> Tensor<T> {
     }
 
     /// The shape.
+    #[inline]
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
 
     /// Strides in elements (row-major for a contiguous tensor).
+    #[inline]
     pub fn strides(&self) -> &[usize] {
         &self.strides
     }
 
     /// Number of dimensions.
+    #[inline]
     pub fn ndim(&self) -> usize {
         self.shape.len()
     }
 
     /// Number of elements.
+    #[inline]
     pub fn numel(&self) -> usize {
         numel(&self.shape)
     }
 
     /// Whether the elements lie row-major and gap-free in storage.
+    #[inline]
     pub fn is_contiguous(&self) -> bool {
         let mut expected = 1;
         for (&d, &s) in self.shape.iter().zip(&self.strides).rev() {
@@ -228,12 +265,14 @@ impl<T: Float> Tensor<T> {
     }
 
     /// The elements as a row-major slice, if contiguous.
+    #[inline]
     pub fn as_slice(&self) -> Option<&[T]> {
         self.is_contiguous()
             .then(|| &self.storage[self.offset..self.offset + self.numel()])
     }
 
     /// The elements in row-major order, borrowed when contiguous.
+    #[inline]
     pub fn values(&self) -> Cow<'_, [T]> {
         match self.as_slice() {
             Some(s) => Cow::Borrowed(s),
@@ -262,7 +301,7 @@ impl<T: Float> Tensor<T> {
         if !self.is_contiguous() || self.offset != 0 || self.storage.len() != self.numel() {
             *self = Self::from_vec(self.gather_strided(), &self.shape);
         }
-        Arc::make_mut(&mut self.storage).0.as_mut_slice()
+        self.storage.make_mut()
     }
 
     /// The single value of a one-element tensor.
@@ -410,15 +449,12 @@ impl<T: Float> Tensor<T> {
     }
 }
 
-// By hand rather than derived: SmallVec's own Clone goes element by element
-// through an iterator, which showed up as a tenth of the tape's cost per op;
-// `from_slice` is one copy into the inline buffer.
 impl<T: Float> Clone for Tensor<T> {
     fn clone(&self) -> Self {
         Tensor {
-            storage: Arc::clone(&self.storage),
-            shape: Dims::from_slice(&self.shape),
-            strides: Dims::from_slice(&self.strides),
+            storage: self.storage.clone(),
+            shape: self.shape.clone(),
+            strides: self.strides.clone(),
             offset: self.offset,
         }
     }

@@ -213,7 +213,7 @@ pub fn im2col<'t, T: Float>(x: Var<'t, T>, win: Window2d) -> Result<Var<'t, T>> 
     let cols = im2col_kernel(&xv.values(), s4, &win, out);
     let value = Tensor::from_vec(cols, &[s4[0], s4[1] * win.taps(), out.0 * out.1]);
     Ok(x.tape().record("im2col", &[x], value, move |_ctx, dcols| {
-        vec![Some(col2im_var(dcols, win, s4, out))]
+        [Some(col2im_var(dcols, win, s4, out))]
     }))
 }
 
@@ -258,7 +258,7 @@ fn col2im_var<'t, T: Float>(
     let value = Tensor::from_vec(x, &shape);
     cols.tape()
         .record("col2im", &[cols], value, move |_ctx, dx| {
-            vec![Some(
+            [Some(
                 im2col(dx, win).expect("the shape was checked forward"),
             )]
         })

@@ -191,7 +191,7 @@ pub fn lstm_cell_fused<'t, T: Float>(
             }
             let da = Tensor::from_vec(da, &[batch, g4]);
             let constant = |t: Tensor<T>| Some(ctx.tape().constant(t));
-            let mut grads = vec![None; 6];
+            let mut grads = [None; 6];
             if ctx.needs_grad(0) {
                 grads[0] = constant(da.matmul(&ctx.input(2).value()));
             }

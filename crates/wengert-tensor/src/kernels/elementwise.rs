@@ -6,22 +6,25 @@ use super::{CHUNK, PARALLEL_THRESHOLD};
 use crate::error::Result;
 use crate::float::Float;
 use crate::shape::{broadcast_shapes, numel};
+use crate::storage::Storage;
 use crate::tensor::Tensor;
 
 /// `out[i] = f(a[i])`. The output is collected, not zero-filled first.
 pub fn map<T: Float>(a: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
-    let src = a.values();
-    let out: Vec<T> = if src.len() >= PARALLEL_THRESHOLD {
+    let Some(src) = a.as_slice() else {
+        return map(&a.contiguous(), f);
+    };
+    let out = if src.len() < PARALLEL_THRESHOLD {
+        Storage::collect(src.len(), src.iter().map(|&x| f(x)))
+    } else {
         let mut out = crate::buffer::take(src.len());
         src.par_iter()
             .with_min_len(CHUNK)
             .map(|&x| f(x))
             .collect_into_vec(&mut out);
-        out
-    } else {
-        src.iter().map(|&x| f(x)).collect()
+        Storage::from_vec(out)
     };
-    Tensor::from_parts(out, a.shape())
+    Tensor::with_layout_of(a, out)
 }
 
 /// `out[i] = f(a[i], b[i])` for tensors of one shape (checked by the caller).
@@ -31,19 +34,21 @@ pub fn zip_same<T: Float>(
     f: impl Fn(T, T) -> T + Sync + Send,
 ) -> Tensor<T> {
     debug_assert_eq!(a.shape(), b.shape());
-    let (sa, sb) = (a.values(), b.values());
-    let out: Vec<T> = if sa.len() >= PARALLEL_THRESHOLD {
+    let (Some(sa), Some(sb)) = (a.as_slice(), b.as_slice()) else {
+        return zip_same(&a.contiguous(), &b.contiguous(), f);
+    };
+    let out = if sa.len() < PARALLEL_THRESHOLD {
+        Storage::collect(sa.len(), sa.iter().zip(sb).map(|(&x, &y)| f(x, y)))
+    } else {
         let mut out = crate::buffer::take(sa.len());
         sa.par_iter()
             .zip(sb.par_iter())
             .with_min_len(CHUNK)
             .map(|(&x, &y)| f(x, y))
             .collect_into_vec(&mut out);
-        out
-    } else {
-        sa.iter().zip(sb.iter()).map(|(&x, &y)| f(x, y)).collect()
+        Storage::from_vec(out)
     };
-    Tensor::from_parts(out, a.shape())
+    Tensor::with_layout_of(a, out)
 }
 
 /// `out = f(a, b)` element-wise with NumPy broadcasting.

@@ -103,18 +103,18 @@ impl<'t, T: Float> Var<'t, T> {
     /// PyTorch: `torch.add`.
     pub fn try_add(self, b: Var<'t, T>) -> Result<Var<'t, T>> {
         let (a, b) = Var::broadcast_pair("add", self, b)?;
-        let y = zip_same(&a.value(), &b.value(), |x, y| x + y);
+        let y = zip_same(&a.value_ref(), &b.value_ref(), |x, y| x + y);
         Ok(a.tape()
-            .record("add", &[a, b], y, |_ctx, dy| vec![Some(dy), Some(dy)]))
+            .record("add", &[a, b], y, |_ctx, dy| [Some(dy), Some(dy)]))
     }
 
     /// `y = a - b`, broadcasting. Backward: `da = dy`, `db = -dy`.
     /// PyTorch: `torch.sub`.
     pub fn try_sub(self, b: Var<'t, T>) -> Result<Var<'t, T>> {
         let (a, b) = Var::broadcast_pair("sub", self, b)?;
-        let y = zip_same(&a.value(), &b.value(), |x, y| x - y);
+        let y = zip_same(&a.value_ref(), &b.value_ref(), |x, y| x - y);
         Ok(a.tape().record("sub", &[a, b], y, |ctx, dy| {
-            vec![Some(dy), ctx.needs_grad(1).then(|| -dy)]
+            [Some(dy), ctx.needs_grad(1).then(|| -dy)]
         }))
     }
 
@@ -122,10 +122,10 @@ impl<'t, T: Float> Var<'t, T> {
     /// PyTorch: `torch.mul`.
     pub fn try_mul(self, b: Var<'t, T>) -> Result<Var<'t, T>> {
         let (a, b) = Var::broadcast_pair("mul", self, b)?;
-        let y = zip_same(&a.value(), &b.value(), |x, y| x * y);
+        let y = zip_same(&a.value_ref(), &b.value_ref(), |x, y| x * y);
         Ok(a.tape().record("mul", &[a, b], y, |ctx, dy| {
             let (a, b) = (ctx.input(0), ctx.input(1));
-            vec![
+            [
                 ctx.needs_grad(0).then(|| dy * b),
                 ctx.needs_grad(1).then(|| dy * a),
             ]
@@ -136,10 +136,10 @@ impl<'t, T: Float> Var<'t, T> {
     /// `db = -dy * a / b^2 = -dy * y / b`. PyTorch: `torch.div`.
     pub fn try_div(self, b: Var<'t, T>) -> Result<Var<'t, T>> {
         let (a, b) = Var::broadcast_pair("div", self, b)?;
-        let y = zip_same(&a.value(), &b.value(), |x, y| x / y);
+        let y = zip_same(&a.value_ref(), &b.value_ref(), |x, y| x / y);
         Ok(a.tape().record("div", &[a, b], y, |ctx, dy| {
             let (b, y) = (ctx.input(1), ctx.output());
-            vec![
+            [
                 ctx.needs_grad(0).then(|| dy / b),
                 ctx.needs_grad(1).then(|| -(dy * y / b)),
             ]
@@ -161,24 +161,28 @@ impl<'t, T: Float> Var<'t, T> {
 
     fn extremum(self, op: &'static str, b: Var<'t, T>, pick: fn(T, T) -> T) -> Result<Var<'t, T>> {
         let (a, b) = Var::broadcast_pair(op, self, b)?;
-        let y = zip_same(&a.value(), &b.value(), pick);
+        let y = zip_same(&a.value_ref(), &b.value_ref(), pick);
         Ok(a.tape().record(op, &[a, b], y, move |ctx, dy| {
             // The share of dy each operand gets: 1 where it is the pick, 0
             // where the other one is, 1/2 at a tie. Worked out here, not in
             // the forward, so a pass that needs no gradient never pays for
             // it; a constant, as its derivative is zero almost everywhere.
             let half = T::from_f64(0.5);
-            let share_a = zip_same(&ctx.input(0).value(), &ctx.input(1).value(), move |x, z| {
-                if x == z {
-                    half
-                } else if pick(x, z) == x {
-                    T::one()
-                } else {
-                    T::zero()
-                }
-            });
+            let share_a = zip_same(
+                &ctx.input(0).value_ref(),
+                &ctx.input(1).value_ref(),
+                move |x, z| {
+                    if x == z {
+                        half
+                    } else if pick(x, z) == x {
+                        T::one()
+                    } else {
+                        T::zero()
+                    }
+                },
+            );
             let sa = ctx.tape().constant(share_a);
-            vec![
+            [
                 ctx.needs_grad(0).then(|| dy * sa),
                 ctx.needs_grad(1).then(|| dy * sa.rsub_scalar(T::one())),
             ]
@@ -187,17 +191,17 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// `y = x + c` for a scalar `c`. Backward: `dx = dy`.
     pub fn add_scalar(self, c: T) -> Var<'t, T> {
-        let y = self.value().add_scalar(c);
+        let y = self.value_ref().add_scalar(c);
         self.tape()
-            .record("add_scalar", &[self], y, |_ctx, dy| vec![Some(dy)])
+            .record("add_scalar", &[self], y, |_ctx, dy| [Some(dy)])
     }
 
     /// `y = c * x` for a scalar `c`. Backward: `dx = c * dy`.
     pub fn mul_scalar(self, c: T) -> Var<'t, T> {
-        let y = self.value().mul_scalar(c);
+        let y = self.value_ref().mul_scalar(c);
         self.tape()
             .record("mul_scalar", &[self], y, move |_ctx, dy| {
-                vec![Some(dy.mul_scalar(c))]
+                [Some(dy.mul_scalar(c))]
             })
     }
 

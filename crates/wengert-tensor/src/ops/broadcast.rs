@@ -75,7 +75,7 @@ impl<'t, T: Float> Var<'t, T> {
         Ok(self
             .tape()
             .record("broadcast_to", &[self], y, move |_ctx, dy| {
-                vec![Some(dy.sum_to(&x_shape))]
+                [Some(dy.sum_to(&x_shape))]
             }))
     }
 
@@ -95,7 +95,7 @@ impl<'t, T: Float> Var<'t, T> {
         let y = x.try_sum_to(shape)?;
         let x_shape = x.shape().to_vec();
         Ok(self.tape().record("sum_to", &[self], y, move |_ctx, dy| {
-            vec![Some(dy.broadcast_to(&x_shape))]
+            [Some(dy.broadcast_to(&x_shape))]
         }))
     }
 

@@ -111,7 +111,7 @@ impl<'t, T: Float> Var<'t, T> {
         let y = Tensor::try_select(&m, &a.value(), &b.value())?;
         Ok(a.tape().record("select", &[a, b], y, move |ctx, dy| {
             let m = ctx.tape().constant(m.clone());
-            vec![
+            [
                 ctx.needs_grad(0).then(|| dy * m),
                 ctx.needs_grad(1).then(|| dy * m.rsub_scalar(T::one())),
             ]

@@ -79,7 +79,7 @@ impl<'t, T: Float> Var<'t, T> {
                     dz[i * c + t] -= T::one();
                 }
                 dz.iter_mut().for_each(|d| *d *= scale);
-                vec![Some(ctx.tape().constant(Tensor::from_vec(dz, &[n, c])))]
+                [Some(ctx.tape().constant(Tensor::from_vec(dz, &[n, c])))]
             },
         ))
     }

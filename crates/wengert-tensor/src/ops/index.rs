@@ -215,7 +215,7 @@ impl<'t, T: Float> Var<'t, T> {
         Ok(self
             .tape()
             .record("index_select", &[self], y, move |_ctx, dy| {
-                vec![Some(dy.index_add(axis, &index, size))]
+                [Some(dy.index_add(axis, &index, size))]
             }))
     }
 
@@ -227,7 +227,7 @@ impl<'t, T: Float> Var<'t, T> {
         let index = index.to_vec();
         self.tape()
             .record("index_add", &[self], y, move |_ctx, dy| {
-                vec![Some(dy.index_select(axis, &index))]
+                [Some(dy.index_select(axis, &index))]
             })
     }
 
@@ -239,7 +239,7 @@ impl<'t, T: Float> Var<'t, T> {
         let y = x.try_gather(axis, index)?;
         let (index, size) = (index.to_vec(), x.shape()[axis]);
         Ok(self.tape().record("gather", &[self], y, move |_ctx, dy| {
-            vec![Some(dy.scatter_add(axis, &index, size))]
+            [Some(dy.scatter_add(axis, &index, size))]
         }))
     }
 
@@ -251,7 +251,7 @@ impl<'t, T: Float> Var<'t, T> {
         let index = index.to_vec();
         self.tape()
             .record("scatter_add", &[self], y, move |_ctx, dy| {
-                vec![Some(dy.gather(axis, &index))]
+                [Some(dy.gather(axis, &index))]
             })
     }
 

@@ -93,7 +93,7 @@ impl<'t, T: Float> Var<'t, T> {
         let y = matmul::matmul(&a.value(), &b.value())?;
         Ok(self.tape().record("matmul", &[a, b], y, |ctx, dy| {
             let (a, b) = (ctx.input(0), ctx.input(1));
-            vec![
+            [
                 ctx.needs_grad(0).then(|| dy.matmul(b.matrix_transpose())),
                 ctx.needs_grad(1).then(|| a.matrix_transpose().matmul(dy)),
             ]

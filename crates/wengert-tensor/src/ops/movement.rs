@@ -177,7 +177,7 @@ impl<'t, T: Float> Var<'t, T> {
         let y = x.try_reshape(shape)?;
         let x_shape = x.shape().to_vec();
         Ok(self.tape().record("reshape", &[self], y, move |_ctx, dy| {
-            vec![Some(dy.reshape(&x_shape))]
+            [Some(dy.reshape(&x_shape))]
         }))
     }
 
@@ -196,7 +196,7 @@ impl<'t, T: Float> Var<'t, T> {
             inverse[p] = i;
         }
         Ok(self.tape().record("permute", &[self], y, move |_ctx, dy| {
-            vec![Some(dy.permute(&inverse))]
+            [Some(dy.permute(&inverse))]
         }))
     }
 
@@ -261,7 +261,7 @@ impl<'t, T: Float> Var<'t, T> {
         let y = x.try_narrow(axis, start, len)?;
         let total = x.shape()[axis];
         Ok(self.tape().record("narrow", &[self], y, move |_ctx, dy| {
-            vec![Some(dy.pad_axis(axis, start, total))]
+            [Some(dy.pad_axis(axis, start, total))]
         }))
     }
 
@@ -279,7 +279,7 @@ impl<'t, T: Float> Var<'t, T> {
         let y = or_panic(x.try_pad_axis(axis, start, total));
         let len = x.shape()[axis];
         self.tape().record("pad_axis", &[self], y, move |_ctx, dy| {
-            vec![Some(dy.narrow(axis, start, len))]
+            [Some(dy.narrow(axis, start, len))]
         })
     }
 
@@ -289,18 +289,20 @@ impl<'t, T: Float> Var<'t, T> {
         let values: Vec<Tensor<T>> = parts.iter().map(|p| p.value()).collect();
         let y = Tensor::try_concat(&values, axis)?;
         let sizes: Vec<usize> = values.iter().map(|v| v.shape()[axis]).collect();
-        Ok(parts[0].tape().record("concat", parts, y, move |ctx, dy| {
-            let mut start = 0;
-            sizes
-                .iter()
-                .enumerate()
-                .map(|(i, &len)| {
-                    let d = ctx.needs_grad(i).then(|| dy.narrow(axis, start, len));
-                    start += len;
-                    d
-                })
-                .collect()
-        }))
+        Ok(parts[0]
+            .tape()
+            .record_many("concat", parts, y, move |ctx, dy| {
+                let mut start = 0;
+                sizes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &len)| {
+                        let d = ctx.needs_grad(i).then(|| dy.narrow(axis, start, len));
+                        start += len;
+                        d
+                    })
+                    .collect()
+            }))
     }
 
     /// Panicking form of [`Var::try_concat`].

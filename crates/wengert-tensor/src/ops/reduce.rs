@@ -139,7 +139,7 @@ impl<'t, T: Float> Var<'t, T> {
         let y = reduce::sum_axes(&x, &axes).reshape(&reduced_shape(x.shape(), &axes, keepdim));
         let x_shape = x.shape().to_vec();
         Ok(self.tape().record("sum", &[self], y, move |_ctx, dy| {
-            vec![Some(dy.reshape(&kept).broadcast_to(&x_shape))]
+            [Some(dy.reshape(&kept).broadcast_to(&x_shape))]
         }))
     }
 
@@ -217,7 +217,7 @@ impl<'t, T: Float> Var<'t, T> {
                 .map(|d| if d == T::zero() { T::one() } else { T::zero() });
             let share = hit.div(&reduce::sum_axes(&hit, &axes));
             let share = ctx.tape().constant(share);
-            vec![Some(dy.reshape(&kept_shape) * share)]
+            [Some(dy.reshape(&kept_shape) * share)]
         }))
     }
 

@@ -67,7 +67,7 @@ impl<'t, T: Float> Var<'t, T> {
         let y = self.value().softmax(axis);
         self.tape().record("softmax", &[self], y, move |ctx, dy| {
             let y = ctx.output();
-            vec![Some(y * (dy - (dy * y).sum_axes(&[axis], true)))]
+            [Some(y * (dy - (dy * y).sum_axes(&[axis], true)))]
         })
     }
 
@@ -82,7 +82,7 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape()
             .record("log_softmax", &[self], y, move |ctx, dy| {
                 let p = ctx.output().exp();
-                vec![Some(dy - p * dy.sum_axes(&[axis], true))]
+                [Some(dy - p * dy.sum_axes(&[axis], true))]
             })
     }
 }

@@ -116,22 +116,23 @@ impl<T: Float> Tensor<T> {
 impl<'t, T: Float> Var<'t, T> {
     fn unary<R>(self, op: &'static str, f: impl Fn(T) -> T + Sync + Send, rule: R) -> Var<'t, T>
     where
-        R: for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>) -> Vec<Option<Var<'a, T>>> + 'static,
+        R: for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>) -> [Option<Var<'a, T>>; 1] + 'static,
     {
-        let y = self.value().map(f);
+        let y = self.value_ref().map(f);
         self.tape().record(op, &[self], y, rule)
     }
 
     /// A constant made from the input's value, for rules whose factor has
     /// zero derivative (masks, slopes).
     fn mask_of<'a>(ctx: &BackwardCtx<'a, T>, f: impl Fn(T) -> T + Sync + Send) -> Var<'a, T> {
-        ctx.tape().constant(ctx.input(0).value().map(f))
+        let mask = ctx.input(0).value_ref().map(f);
+        ctx.tape().constant(mask)
     }
 
     /// `y = -x`. Backward: `dx = -dy`.
     #[allow(clippy::should_implement_trait)] // the operator `-x` calls this
     pub fn neg(self) -> Var<'t, T> {
-        self.unary("neg", |x| -x, |_ctx, dy| vec![Some(-dy)])
+        self.unary("neg", |x| -x, |_ctx, dy| [Some(-dy)])
     }
 
     /// `y = e^x`. Backward: `dx = dy * y` (exp keeps its output:
@@ -145,13 +146,13 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(g.wrt(x).unwrap().to_vec(), vec![1.0, std::f64::consts::E]);
     /// ```
     pub fn exp(self) -> Var<'t, T> {
-        self.unary("exp", |x| x.exp(), |ctx, dy| vec![Some(dy * ctx.output())])
+        self.unary("exp", |x| x.exp(), |ctx, dy| [Some(dy * ctx.output())])
     }
 
     /// `y = ln x`. Backward: `dx = dy / x`. Domain x > 0.
     /// PyTorch: `torch.log`.
     pub fn ln(self) -> Var<'t, T> {
-        self.unary("ln", |x| x.ln(), |ctx, dy| vec![Some(dy / ctx.input(0))])
+        self.unary("ln", |x| x.ln(), |ctx, dy| [Some(dy / ctx.input(0))])
     }
 
     /// `y = sqrt(x)`. Backward: `dx = dy / (2 y)`. Domain x >= 0 (the
@@ -160,7 +161,7 @@ impl<'t, T: Float> Var<'t, T> {
         self.unary(
             "sqrt",
             |x| x.sqrt(),
-            |ctx, dy| vec![Some((dy / ctx.output()).mul_scalar(T::from_f64(0.5)))],
+            |ctx, dy| [Some((dy / ctx.output()).mul_scalar(T::from_f64(0.5)))],
         )
     }
 
@@ -170,14 +171,14 @@ impl<'t, T: Float> Var<'t, T> {
         self.unary(
             "abs",
             |x| x.abs(),
-            |ctx, dy| vec![Some(dy * Var::mask_of(ctx, sign))],
+            |ctx, dy| [Some(dy * Var::mask_of(ctx, sign))],
         )
     }
 
     /// `y = sign(x)` in {-1, 0, 1}. Its derivative is zero wherever it
     /// exists, so no gradient flows through it. PyTorch: `torch.sign`.
     pub fn sign(self) -> Var<'t, T> {
-        self.unary("sign", sign, |_ctx, _dy| vec![None])
+        self.unary("sign", sign, |_ctx, _dy| [None])
     }
 
     /// `y = x^p` for a constant exponent. Backward: `dx = dy * p * x^(p-1)`.
@@ -186,7 +187,7 @@ impl<'t, T: Float> Var<'t, T> {
         self.unary(
             "powf",
             move |x| x.powf(p),
-            move |ctx, dy| vec![Some(dy * ctx.input(0).powf(p - T::one()).mul_scalar(p))],
+            move |ctx, dy| [Some(dy * ctx.input(0).powf(p - T::one()).mul_scalar(p))],
         )
     }
 
@@ -204,7 +205,7 @@ impl<'t, T: Float> Var<'t, T> {
             |ctx, dy| {
                 let x = ctx.input(0);
                 let two_over_sqrt_pi = T::from_f64(std::f64::consts::FRAC_2_SQRT_PI);
-                vec![Some(dy * (-(x * x)).exp().mul_scalar(two_over_sqrt_pi))]
+                [Some(dy * (-(x * x)).exp().mul_scalar(two_over_sqrt_pi))]
             },
         )
     }
@@ -215,7 +216,7 @@ impl<'t, T: Float> Var<'t, T> {
         self.unary(
             "relu",
             |x| if x > T::zero() { x } else { T::zero() },
-            |ctx, dy| vec![Some(dy * Var::mask_of(ctx, step))],
+            |ctx, dy| [Some(dy * Var::mask_of(ctx, step))],
         )
     }
 
@@ -227,7 +228,7 @@ impl<'t, T: Float> Var<'t, T> {
             move |x| if x > T::zero() { x } else { slope * x },
             move |ctx, dy| {
                 let d = Var::mask_of(ctx, move |x| if x > T::zero() { T::one() } else { slope });
-                vec![Some(dy * d)]
+                [Some(dy * d)]
             },
         )
     }
@@ -237,7 +238,7 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn sigmoid(self) -> Var<'t, T> {
         self.unary("sigmoid", sigmoid, |ctx, dy| {
             let y = ctx.output();
-            vec![Some(dy * y * y.rsub_scalar(T::one()))]
+            [Some(dy * y * y.rsub_scalar(T::one()))]
         })
     }
 
@@ -248,7 +249,7 @@ impl<'t, T: Float> Var<'t, T> {
             |x| x.tanh(),
             |ctx, dy| {
                 let y = ctx.output();
-                vec![Some(dy * (y * y).rsub_scalar(T::one()))]
+                [Some(dy * (y * y).rsub_scalar(T::one()))]
             },
         )
     }
@@ -267,7 +268,7 @@ impl<'t, T: Float> Var<'t, T> {
                 }
             });
             let slope = above + above.rsub_scalar(T::one()) * x.sigmoid();
-            vec![Some(dy * slope)]
+            [Some(dy * slope)]
         })
     }
 
@@ -285,7 +286,7 @@ impl<'t, T: Float> Var<'t, T> {
                         T::zero()
                     }
                 });
-                vec![Some(dy * inside)]
+                [Some(dy * inside)]
             },
         )
     }

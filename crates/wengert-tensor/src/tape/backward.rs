@@ -19,10 +19,7 @@ pub struct BackwardCtx<'t, T: Float> {
     op: &'static str,
     inputs: Inputs,
     output: usize,
-    needs: Needs,
 }
-
-type Needs = smallvec::SmallVec<[bool; 2]>;
 
 impl<'t, T: Float> BackwardCtx<'t, T> {
     /// Input `i` of the node (`a`, `b`, or `x` in a rule).
@@ -38,7 +35,7 @@ impl<'t, T: Float> BackwardCtx<'t, T> {
     /// Whether input `i` needs a gradient; a rule may skip work when not
     /// (a matrix product need not compute the gradient of its data operand).
     pub fn needs_grad(&self, i: usize) -> bool {
-        self.needs[i]
+        self.tape.nodes()[self.inputs[i]].requires_grad
     }
 
     /// The tape (for constants a rule needs).
@@ -79,63 +76,39 @@ impl<T: Float> Tape<T> {
         if self.nodes()[root.id()].requires_grad {
             grads[root.id()] = Some(self.constant(Tensor::ones(&root.shape())));
         }
+        // The slots a rule writes its inputs' gradients into, reused.
+        let mut dinputs: Vec<Option<Var<'t, T>>> = Vec::new();
         for i in (0..n).rev() {
             let Some(dy) = grads[i] else { continue };
             // Take the rule out of its node while it runs: the rule appends
             // nodes to the tape (which needs the tape mutably) but never
             // touches node i, and it goes back in afterwards so a second
             // backward finds it.
-            let (rule, inputs, needs, op) = {
+            let (rule, ctx) = {
                 let mut nodes = self.nodes_mut();
                 let Some(rule) = nodes[i].rule.take() else {
                     continue; // a leaf: its gradient stays in the table
                 };
-                let inputs = nodes[i].inputs.clone();
-                let mut needs = Needs::new();
-                for &j in &inputs {
-                    needs.push(nodes[j].requires_grad);
-                }
-                (rule, inputs, needs, nodes[i].op)
+                let ctx = BackwardCtx {
+                    tape: self,
+                    op: nodes[i].op,
+                    inputs: nodes[i].inputs.clone(),
+                    output: i,
+                };
+                (rule, ctx)
             };
             // An intermediate's gradient is no longer needed once passed on.
             grads[i] = None;
-            let ctx = BackwardCtx {
-                tape: self,
-                op,
-                inputs,
-                output: i,
-                needs,
-            };
-            let dinputs = rule(&ctx, dy);
+            dinputs.clear();
+            dinputs.resize(ctx.inputs.len(), None);
+            rule(&ctx, dy, &mut dinputs);
             self.nodes_mut()[i].rule = Some(rule);
-            assert_eq!(
-                dinputs.len(),
-                ctx.inputs.len(),
-                "backward of {op} returned {} gradients for {} inputs",
-                dinputs.len(),
-                ctx.inputs.len()
-            );
-            for (k, (&j, d)) in ctx.inputs.iter().zip(dinputs).enumerate() {
-                let Some(d) = d else { continue };
-                if !ctx.needs[k] {
+            for (k, &j) in ctx.inputs.iter().enumerate() {
+                let Some(d) = dinputs[k] else { continue };
+                if !ctx.needs_grad(k) {
                     continue;
                 }
-                {
-                    let nodes = self.nodes();
-                    let (got, expected) = (nodes[d.id()].value.shape(), nodes[j].value.shape());
-                    if got != expected {
-                        panic!(
-                            "{}",
-                            TensorError::GradientShape {
-                                op,
-                                node: i,
-                                input: k,
-                                got: got.to_vec(),
-                                expected: expected.to_vec()
-                            }
-                        );
-                    }
-                }
+                self.check_gradient_shape(&ctx, k, d);
                 grads[j] = Some(match grads[j] {
                     None => d,
                     Some(g) => g + d,
@@ -144,6 +117,28 @@ impl<T: Float> Tape<T> {
         }
         self.set_recording(before);
         grads
+    }
+
+    /// A rule's gradient for an input must have that input's shape; a rule
+    /// that gets this wrong is named with its node.
+    fn check_gradient_shape(&self, ctx: &BackwardCtx<'_, T>, k: usize, d: Var<'_, T>) {
+        let nodes = self.nodes();
+        let (got, expected) = (
+            nodes[d.id()].value.shape(),
+            nodes[ctx.inputs[k]].value.shape(),
+        );
+        if !crate::indices::same(got, expected) {
+            panic!(
+                "{}",
+                TensorError::GradientShape {
+                    op: ctx.op,
+                    node: ctx.output,
+                    input: k,
+                    got: got.to_vec(),
+                    expected: expected.to_vec()
+                }
+            );
+        }
     }
 }
 

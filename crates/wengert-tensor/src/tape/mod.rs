@@ -18,6 +18,8 @@ mod var;
 
 use std::cell::{Cell, Ref, RefCell, RefMut};
 
+use smallbox::SmallBox;
+
 pub use backward::BackwardCtx;
 pub use grads::{GradGraph, Grads};
 pub use var::Var;
@@ -27,14 +29,33 @@ use crate::param::{Param, ParamId};
 use crate::tensor::Tensor;
 use crate::WengertRng;
 
-/// A backward rule: given the context of its node (inputs, output) and the
-/// upstream gradient `dy`, one optional gradient per input. Rules are written
-/// with `Var` ops, so they can themselves be recorded and differentiated.
-pub(crate) type Rule<T> =
-    Box<dyn for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>) -> Vec<Option<Var<'a, T>>>>;
+/// A backward rule as the tape keeps it: given the context of its node
+/// (inputs, output) and the upstream gradient `dy`, it writes one optional
+/// gradient per input into the slots it is handed (all `None` on entry).
+/// Rules are written with `Var` ops, so they can themselves be recorded and
+/// differentiated.
+///
+/// Two choices keep a rule from costing an allocation per op: it writes
+/// into slots the engine owns rather than returning a collection, and it is
+/// kept in a [`SmallBox`], which stores a closure of up to four words (the
+/// usual capture: a scalar, an axis, a few sizes) inline and only boxes
+/// larger ones.
+pub(crate) type Rule<T> = SmallBox<
+    dyn for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>, &mut [Option<Var<'a, T>>]),
+    smallbox::space::S4,
+>;
+
+/// Stores a rule. A function rather than a cast, so the closure's
+/// higher-ranked signature is inferred from the bound.
+fn boxed_rule<T: Float, F>(rule: F) -> Rule<T>
+where
+    F: for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>, &mut [Option<Var<'a, T>>]) + 'static,
+{
+    smallbox::smallbox!(rule)
+}
 
 /// Input ids of a node: inline for the usual one or two inputs.
-pub(crate) type Inputs = smallvec::SmallVec<[usize; 2]>;
+pub(crate) type Inputs = crate::indices::Indices;
 
 /// What kind of leaf a node is, if it is one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,13 +225,45 @@ impl<T: Float> Tape<T> {
         })
     }
 
-    /// Records an op: its output `value`, its `inputs` and its backward
-    /// `rule`. The rule is kept only if some input needs a gradient and the
-    /// tape is recording; otherwise the node is a plain value.
+    /// Records an op: its output `value`, its `N` inputs and its backward
+    /// `rule`, which returns one optional gradient per input. The rule is
+    /// kept only if some input needs a gradient and the tape is recording;
+    /// otherwise the node is a plain value.
     ///
-    /// This is the one entry point every op goes through; see `ops/mod.rs`
-    /// for the checklist of adding one.
-    pub fn record<'t, F>(
+    /// This is the entry point every op goes through ([`Tape::record_many`]
+    /// for a variable number of inputs); see `ops/mod.rs` for the checklist
+    /// of adding one.
+    ///
+    /// ```
+    /// use wengert_tensor::{Tape, Tensor, Var};
+    /// // y = 3x, written as a new op: forward value, then the rule dx = 3 dy.
+    /// fn triple<'t>(x: Var<'t, f64>) -> Var<'t, f64> {
+    ///     let y = x.value().mul_scalar(3.0);
+    ///     x.tape().record("triple", &[x], y, |_ctx, dy| [Some(dy.mul_scalar(3.0))])
+    /// }
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(vec![1.0, 2.0], &[2]));
+    /// let grads = triple(x).sum().backward();
+    /// assert_eq!(grads.wrt(x).unwrap().to_vec(), vec![3.0, 3.0]);
+    /// ```
+    pub fn record<'t, const N: usize, F>(
+        &'t self,
+        op: &'static str,
+        inputs: &[Var<'t, T>; N],
+        value: Tensor<T>,
+        rule: F,
+    ) -> Var<'t, T>
+    where
+        F: for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>) -> [Option<Var<'a, T>>; N] + 'static,
+    {
+        self.record_node(op, inputs, value, || {
+            boxed_rule(move |ctx, dy, slots| slots.copy_from_slice(&rule(ctx, dy)))
+        })
+    }
+
+    /// [`Tape::record`] for ops with any number of inputs (concatenation):
+    /// the rule returns a `Vec` of one optional gradient per input.
+    pub fn record_many<'t, F>(
         &'t self,
         op: &'static str,
         inputs: &[Var<'t, T>],
@@ -220,22 +273,46 @@ impl<T: Float> Tape<T> {
     where
         F: for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>) -> Vec<Option<Var<'a, T>>> + 'static,
     {
-        let requires_grad = self.recording.get() && {
-            let nodes = self.nodes.borrow();
-            inputs.iter().any(|v| nodes[v.id()].requires_grad)
-        };
+        self.record_node(op, inputs, value, || {
+            boxed_rule(move |ctx, dy, slots| {
+                let grads = rule(ctx, dy);
+                assert_eq!(
+                    grads.len(),
+                    slots.len(),
+                    "backward of {op} returned {} gradients for {} inputs",
+                    grads.len(),
+                    slots.len()
+                );
+                slots.copy_from_slice(&grads);
+            })
+        })
+    }
+
+    /// Appends an op's node; `rule` is boxed only when it will be kept.
+    fn record_node<'t>(
+        &'t self,
+        op: &'static str,
+        inputs: &[Var<'t, T>],
+        value: Tensor<T>,
+        rule: impl FnOnce() -> Rule<T>,
+    ) -> Var<'t, T> {
+        let mut nodes = self.nodes.borrow_mut();
         let mut ids = Inputs::new();
+        let mut any_needs_grad = false;
         for v in inputs {
             ids.push(v.id());
+            any_needs_grad |= nodes[v.id()].requires_grad;
         }
-        self.push(Node {
+        let requires_grad = any_needs_grad && self.recording.get();
+        nodes.push(Node {
             op,
             inputs: ids,
             value,
             requires_grad,
             origin: Origin::Op,
-            rule: requires_grad.then(|| Box::new(rule) as Rule<T>),
-        })
+            rule: requires_grad.then(rule),
+        });
+        Var::new(self, nodes.len() - 1)
     }
 
     fn push(&self, node: Node<T>) -> Var<'_, T> {

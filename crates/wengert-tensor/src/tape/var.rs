@@ -1,5 +1,6 @@
 //! `Var<'t, T>`: a handle to one node of a tape.
 
+use std::cell::Ref;
 use std::fmt;
 
 use super::Tape;
@@ -24,16 +25,19 @@ pub struct Var<'t, T: Float> {
 }
 
 impl<'t, T: Float> Var<'t, T> {
+    #[inline]
     pub(crate) fn new(tape: &'t Tape<T>, id: usize) -> Self {
         Var { tape, id }
     }
 
     /// The node's position on the tape.
+    #[inline]
     pub fn id(&self) -> usize {
         self.id
     }
 
     /// The tape it lives on.
+    #[inline]
     pub fn tape(&self) -> &'t Tape<T> {
         self.tape
     }
@@ -41,6 +45,14 @@ impl<'t, T: Float> Var<'t, T> {
     /// Its value (a cheap clone of shared storage).
     pub fn value(&self) -> Tensor<T> {
         self.tape.nodes()[self.id].value.clone()
+    }
+
+    /// Its value, borrowed from the tape: for an op's forward kernel, which
+    /// reads its inputs without the reference-count traffic of a clone. The
+    /// borrow must end before the op records its node.
+    #[inline]
+    pub(crate) fn value_ref(&self) -> Ref<'t, Tensor<T>> {
+        Ref::map(self.tape.nodes(), |nodes| &nodes[self.id].value)
     }
 
     /// Its shape.

@@ -1,0 +1,174 @@
+//! `Indices`: a short list of `usize` (a tensor's sizes or strides, a tape
+//! node's input ids), kept inline up to four entries.
+//!
+//! Every op on the tape makes a tensor (two such lists) and a node (one
+//! more), so how these lists are built and copied is part of the cost of
+//! every op. A general small-vector type copies a variable-length prefix,
+//! which compiles to a call to `memcpy`, and checks where its data lives on
+//! every access. Here the inline case copies a fixed four-word array, which
+//! compiles to a few register moves; more than four entries go to the heap.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+/// Lists of at most this many entries are inline.
+const INLINE: usize = 4;
+
+/// A list of `usize`, inline up to four entries.
+#[derive(Clone)]
+pub(crate) enum Indices {
+    /// `len` entries at the front of `items`; the rest are zero.
+    Inline { len: u8, items: [usize; INLINE] },
+    /// More than [`INLINE`] entries.
+    Heap(Vec<usize>),
+}
+
+impl Indices {
+    /// The empty list.
+    #[inline]
+    pub(crate) const fn new() -> Self {
+        Indices::Inline {
+            len: 0,
+            items: [0; INLINE],
+        }
+    }
+
+    /// A copy of `s`.
+    #[inline]
+    pub(crate) fn from_slice(s: &[usize]) -> Self {
+        if s.len() > INLINE {
+            return Indices::Heap(s.to_vec());
+        }
+        let mut items = [0; INLINE];
+        // A fixed-length loop with a guard, not a copy of `s.len()` words,
+        // so the compiler emits moves rather than a call to memcpy.
+        for (k, item) in items.iter_mut().enumerate() {
+            if k < s.len() {
+                *item = s[k];
+            }
+        }
+        Indices::Inline {
+            len: s.len() as u8,
+            items,
+        }
+    }
+
+    /// Appends one entry.
+    #[inline]
+    pub(crate) fn push(&mut self, x: usize) {
+        match self {
+            Indices::Inline { len, items } if (*len as usize) < INLINE => {
+                items[*len as usize] = x;
+                *len += 1;
+            }
+            Indices::Inline { .. } => self.spill_and_push(x),
+            Indices::Heap(v) => v.push(x),
+        }
+    }
+
+    /// The fifth entry: moves the list to the heap. Kept out of line so the
+    /// common inline `push` stays small enough to inline.
+    #[cold]
+    #[inline(never)]
+    fn spill_and_push(&mut self, x: usize) {
+        let mut v = self.to_vec();
+        v.push(x);
+        *self = Indices::Heap(v);
+    }
+}
+
+impl Default for Indices {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Deref for Indices {
+    type Target = [usize];
+    #[inline]
+    fn deref(&self) -> &[usize] {
+        match self {
+            Indices::Inline { len, items } => &items[..*len as usize],
+            Indices::Heap(v) => v,
+        }
+    }
+}
+
+impl DerefMut for Indices {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [usize] {
+        match self {
+            Indices::Inline { len, items } => &mut items[..*len as usize],
+            Indices::Heap(v) => v,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Indices {
+    type Item = &'a usize;
+    type IntoIter = std::slice::Iter<'a, usize>;
+    #[inline]
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl FromIterator<usize> for Indices {
+    fn from_iter<I: IntoIterator<Item = usize>>(iter: I) -> Self {
+        let mut out = Indices::new();
+        for x in iter {
+            out.push(x);
+        }
+        out
+    }
+}
+
+impl PartialEq for Indices {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        same(self, other)
+    }
+}
+
+/// Whether two short lists are equal, compared entry by entry: slice
+/// equality calls `memcmp`, which costs more than the compare itself for
+/// the one to four entries of a shape. The tape compares shapes for every
+/// gradient it passes on.
+#[inline]
+pub(crate) fn same(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+impl fmt::Debug for Indices {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_lists_are_inline_long_ones_on_the_heap_and_both_read_back() {
+        for n in 0..=7 {
+            let s: Vec<usize> = (10..10 + n).collect();
+            let a = Indices::from_slice(&s);
+            let b: Indices = s.iter().copied().collect();
+            assert_eq!(&*a, &s[..]);
+            assert_eq!(&*b, &s[..]);
+            assert_eq!(a, b);
+            assert_eq!(matches!(a, Indices::Inline { .. }), n <= INLINE, "n = {n}");
+            assert_eq!(matches!(b, Indices::Inline { .. }), n <= INLINE, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn writes_through_deref_mut_and_clones_are_independent() {
+        let mut a = Indices::from_slice(&[1, 2, 3]);
+        let b = a.clone();
+        a[1] = 9;
+        assert_eq!(&*a, &[1, 9, 3]);
+        assert_eq!(&*b, &[1, 2, 3]);
+    }
+}
