@@ -14,11 +14,51 @@ use std::ops::{Deref, DerefMut};
 /// Lists of at most this many entries are inline.
 const INLINE: usize = 4;
 
+/// How many of the four inline slots are used: a word-sized field whose
+/// values above four are impossible. The compiler keeps the enclosing
+/// enum's variant in those impossible values, so an inline list is five
+/// plain words with no separate tag byte. That matters for speed, not just
+/// size: copying a value that holds a lone tag byte next to wider fields
+/// makes the processor stall when it reads the bytes back as wide words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub(crate) enum InlineLen {
+    L0 = 0,
+    L1 = 1,
+    L2 = 2,
+    L3 = 3,
+    L4 = 4,
+}
+
+impl InlineLen {
+    /// `n`, which must be at most four.
+    #[inline]
+    pub(crate) fn new(n: usize) -> Self {
+        match n {
+            0 => InlineLen::L0,
+            1 => InlineLen::L1,
+            2 => InlineLen::L2,
+            3 => InlineLen::L3,
+            4 => InlineLen::L4,
+            _ => unreachable!("an inline length is at most 4, got {n}"),
+        }
+    }
+
+    /// As a number.
+    #[inline]
+    pub(crate) fn get(self) -> usize {
+        self as usize
+    }
+}
+
 /// A list of `usize`, inline up to four entries.
 #[derive(Clone)]
 pub(crate) enum Indices {
     /// `len` entries at the front of `items`; the rest are zero.
-    Inline { len: u8, items: [usize; INLINE] },
+    Inline {
+        len: InlineLen,
+        items: [usize; INLINE],
+    },
     /// More than [`INLINE`] entries.
     Heap(Vec<usize>),
 }
@@ -28,7 +68,7 @@ impl Indices {
     #[inline]
     pub(crate) const fn new() -> Self {
         Indices::Inline {
-            len: 0,
+            len: InlineLen::L0,
             items: [0; INLINE],
         }
     }
@@ -48,8 +88,20 @@ impl Indices {
             }
         }
         Indices::Inline {
-            len: s.len() as u8,
+            len: InlineLen::new(s.len()),
             items,
+        }
+    }
+
+    /// The list `f(0), ..., f(n - 1)`, built whole when inline.
+    #[inline]
+    pub(crate) fn from_fn(n: usize, f: impl Fn(usize) -> usize) -> Self {
+        if n > INLINE {
+            return Indices::Heap((0..n).map(f).collect());
+        }
+        Indices::Inline {
+            len: InlineLen::new(n),
+            items: std::array::from_fn(|k| if k < n { f(k) } else { 0 }),
         }
     }
 
@@ -57,9 +109,9 @@ impl Indices {
     #[inline]
     pub(crate) fn push(&mut self, x: usize) {
         match self {
-            Indices::Inline { len, items } if (*len as usize) < INLINE => {
-                items[*len as usize] = x;
-                *len += 1;
+            Indices::Inline { len, items } if len.get() < INLINE => {
+                items[len.get()] = x;
+                *len = InlineLen::new(len.get() + 1);
             }
             Indices::Inline { .. } => self.spill_and_push(x),
             Indices::Heap(v) => v.push(x),
@@ -88,7 +140,7 @@ impl Deref for Indices {
     #[inline]
     fn deref(&self) -> &[usize] {
         match self {
-            Indices::Inline { len, items } => &items[..*len as usize],
+            Indices::Inline { len, items } => &items[..len.get()],
             Indices::Heap(v) => v,
         }
     }
@@ -98,7 +150,7 @@ impl DerefMut for Indices {
     #[inline]
     fn deref_mut(&mut self) -> &mut [usize] {
         match self {
-            Indices::Inline { len, items } => &mut items[..*len as usize],
+            Indices::Inline { len, items } => &mut items[..len.get()],
             Indices::Heap(v) => v,
         }
     }
@@ -161,6 +213,14 @@ mod tests {
             assert_eq!(matches!(a, Indices::Inline { .. }), n <= INLINE, "n = {n}");
             assert_eq!(matches!(b, Indices::Inline { .. }), n <= INLINE, "n = {n}");
         }
+    }
+
+    #[test]
+    fn an_inline_list_is_five_words_with_no_tag_byte() {
+        assert_eq!(
+            std::mem::size_of::<Indices>(),
+            5 * std::mem::size_of::<usize>()
+        );
     }
 
     #[test]

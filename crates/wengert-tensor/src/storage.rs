@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 use crate::float::Float;
+use crate::indices::InlineLen;
 
 /// Tensors with at most this many elements keep them inline.
 pub(crate) const INLINE: usize = 4;
@@ -24,7 +25,9 @@ pub(crate) const INLINE: usize = 4;
 #[derive(Clone, Debug)]
 pub(crate) enum Storage<T: Float> {
     /// At most [`INLINE`] elements, by value; `len` of `data` are used.
-    Inline { len: u8, data: [T; INLINE] },
+    /// (`InlineLen` lets the variant live in `len`'s impossible values:
+    /// no tag byte, see `indices.rs`.)
+    Inline { len: InlineLen, data: [T; INLINE] },
     /// Heap elements shared by every view and clone of the tensor.
     Shared(Arc<Buffer<T>>),
 }
@@ -57,16 +60,20 @@ impl<T: Float> Storage<T> {
         }
     }
 
+    /// Callers pass at most [`INLINE`] items. The array is built whole, not
+    /// element by element (see `kernels::elementwise::map` for why).
     #[inline]
-    fn inline_from(items: impl Iterator<Item = T>) -> Self {
-        let mut data = [T::zero(); INLINE];
+    fn inline_from(mut items: impl Iterator<Item = T>) -> Self {
         let mut len = 0;
-        for x in items {
-            data[len] = x; // callers pass at most INLINE items
-            len += 1;
-        }
+        let data = std::array::from_fn(|_| match items.next() {
+            Some(x) => {
+                len += 1;
+                x
+            }
+            None => T::zero(),
+        });
         Storage::Inline {
-            len: len as u8,
+            len: InlineLen::new(len),
             data,
         }
     }
@@ -76,7 +83,7 @@ impl<T: Float> Storage<T> {
     /// the change.
     pub(crate) fn make_mut(&mut self) -> &mut [T] {
         match self {
-            Storage::Inline { len, data } => &mut data[..*len as usize],
+            Storage::Inline { len, data } => &mut data[..len.get()],
             Storage::Shared(buf) => Arc::make_mut(buf).0.as_mut_slice(),
         }
     }
@@ -87,7 +94,7 @@ impl<T: Float> Deref for Storage<T> {
     #[inline]
     fn deref(&self) -> &[T] {
         match self {
-            Storage::Inline { len, data } => &data[..*len as usize],
+            Storage::Inline { len, data } => &data[..len.get()],
             Storage::Shared(buf) => buf.as_slice(),
         }
     }
@@ -100,7 +107,13 @@ mod tests {
     #[test]
     fn small_data_is_inline_and_large_data_shared() {
         let small = Storage::<f64>::from_vec(vec![1.0, 2.0, 3.0]);
-        assert!(matches!(small, Storage::Inline { len: 3, .. }));
+        assert!(matches!(
+            small,
+            Storage::Inline {
+                len: InlineLen::L3,
+                ..
+            }
+        ));
         assert_eq!(&*small, &[1.0, 2.0, 3.0]);
         let large = Storage::<f64>::from_vec(vec![1.0; INLINE + 1]);
         assert!(matches!(large, Storage::Shared(_)));
@@ -108,6 +121,13 @@ mod tests {
         let collected = Storage::<f32>::collect(2, [5.0, 6.0].into_iter());
         assert_eq!(&*collected, &[5.0, 6.0]);
         assert_eq!(Storage::<f32>::collect(0, std::iter::empty()).len(), 0);
+    }
+
+    #[test]
+    fn inline_storage_has_no_tag_byte() {
+        let word = std::mem::size_of::<usize>();
+        assert_eq!(std::mem::size_of::<Storage<f32>>(), word + 16);
+        assert_eq!(std::mem::size_of::<Storage<f64>>(), word + 32);
     }
 
     #[test]

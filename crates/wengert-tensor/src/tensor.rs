@@ -122,6 +122,19 @@ impl<T: Float> Tensor<T> {
         }
     }
 
+    /// The same view (shape, strides, offset) over other storage of the
+    /// same length: an element-wise kernel that mapped the storage itself.
+    #[inline]
+    pub(crate) fn with_storage(&self, storage: Storage<T>) -> Self {
+        debug_assert_eq!(storage.len(), self.storage.len());
+        Tensor {
+            storage,
+            shape: self.shape.clone(),
+            strides: self.strides.clone(),
+            offset: self.offset,
+        }
+    }
+
     #[inline]
     pub(crate) fn from_storage(storage: Storage<T>, shape: &[usize]) -> Self {
         Tensor {

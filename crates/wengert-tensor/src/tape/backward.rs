@@ -76,39 +76,53 @@ impl<T: Float> Tape<T> {
         if self.nodes()[root.id()].requires_grad {
             grads[root.id()] = Some(self.constant(Tensor::ones(&root.shape())));
         }
-        // The slots a rule writes its inputs' gradients into, reused.
-        let mut dinputs: Vec<Option<Var<'t, T>>> = Vec::new();
         for i in (0..n).rev() {
             let Some(dy) = grads[i] else { continue };
             // Take the rule out of its node while it runs: the rule appends
             // nodes to the tape (which needs the tape mutably) but never
             // touches node i, and it goes back in afterwards so a second
             // backward finds it.
-            let (rule, ctx) = {
-                let mut nodes = self.nodes_mut();
-                let Some(rule) = nodes[i].rule.take() else {
-                    continue; // a leaf: its gradient stays in the table
-                };
-                let ctx = BackwardCtx {
-                    tape: self,
-                    op: nodes[i].op,
-                    inputs: nodes[i].inputs.clone(),
-                    output: i,
-                };
-                (rule, ctx)
+            let mut nodes = self.nodes_mut();
+            let Some(rule) = nodes[i].rule.take() else {
+                continue; // a leaf: its gradient stays in the table
             };
+            let ctx = BackwardCtx {
+                tape: self,
+                op: nodes[i].op,
+                inputs: nodes[i].inputs.clone(),
+                output: i,
+            };
+            drop(nodes);
             // An intermediate's gradient is no longer needed once passed on.
             grads[i] = None;
-            dinputs.clear();
-            dinputs.resize(ctx.inputs.len(), None);
-            rule(&ctx, dy, &mut dinputs);
-            self.nodes_mut()[i].rule = Some(rule);
-            for (k, &j) in ctx.inputs.iter().enumerate() {
-                let Some(d) = dinputs[k] else { continue };
-                if !ctx.needs_grad(k) {
-                    continue;
+            // The slots the rule writes its inputs' gradients into: on the
+            // stack for the usual one or two inputs.
+            let arity = ctx.inputs.len();
+            let (mut few, mut many) = ([None; 4], Vec::new());
+            let dinputs: &mut [Option<Var<'t, T>>] = if arity <= few.len() {
+                &mut few[..arity]
+            } else {
+                many.resize(arity, None);
+                &mut many
+            };
+            rule(&ctx, dy, dinputs);
+            {
+                let mut nodes = self.nodes_mut();
+                nodes[i].rule = Some(rule);
+                // Keep only the gradients of inputs that need one, each
+                // checked against its input's shape.
+                let values = self.values();
+                for (k, d) in dinputs.iter_mut().enumerate() {
+                    let Some(g) = *d else { continue };
+                    if !nodes[ctx.inputs[k]].requires_grad {
+                        *d = None;
+                        continue;
+                    }
+                    check_gradient_shape(&values, &ctx, k, g);
                 }
-                self.check_gradient_shape(&ctx, k, d);
+            }
+            for (d, &j) in dinputs.iter().zip(&ctx.inputs) {
+                let Some(d) = *d else { continue };
                 grads[j] = Some(match grads[j] {
                     None => d,
                     Some(g) => g + d,
@@ -118,27 +132,29 @@ impl<T: Float> Tape<T> {
         self.set_recording(before);
         grads
     }
+}
 
-    /// A rule's gradient for an input must have that input's shape; a rule
-    /// that gets this wrong is named with its node.
-    fn check_gradient_shape(&self, ctx: &BackwardCtx<'_, T>, k: usize, d: Var<'_, T>) {
-        let nodes = self.nodes();
-        let (got, expected) = (
-            nodes[d.id()].value.shape(),
-            nodes[ctx.inputs[k]].value.shape(),
+/// A rule's gradient `g` for its input `k` must have that input's shape; a
+/// rule that gets this wrong is named with its node.
+fn check_gradient_shape<T: Float>(
+    values: &[Tensor<T>],
+    ctx: &BackwardCtx<'_, T>,
+    k: usize,
+    g: Var<'_, T>,
+) {
+    let got = values[g.id()].shape();
+    let expected = values[ctx.inputs[k]].shape();
+    if !crate::indices::same(got, expected) {
+        panic!(
+            "{}",
+            TensorError::GradientShape {
+                op: ctx.op,
+                node: ctx.output,
+                input: k,
+                got: got.to_vec(),
+                expected: expected.to_vec()
+            }
         );
-        if !crate::indices::same(got, expected) {
-            panic!(
-                "{}",
-                TensorError::GradientShape {
-                    op: ctx.op,
-                    node: ctx.output,
-                    input: k,
-                    got: got.to_vec(),
-                    expected: expected.to_vec()
-                }
-            );
-        }
     }
 }
 
@@ -149,13 +165,13 @@ impl<'t, T: Float> Var<'t, T> {
     /// backward kernels cost and adds only plain values to the tape.
     pub fn backward(&self) -> Grads<T> {
         let grads = self.tape().sweep(*self, false);
-        let nodes = self.tape().nodes();
+        let (nodes, values) = (self.tape().nodes(), self.tape().values());
         let mut out = Grads::new();
         for (i, g) in grads.into_iter().enumerate() {
             let Some(g) = g else { continue };
             match nodes[i].origin {
-                Origin::Param(id) => out.accumulate_param(id, nodes[g.id()].value.clone()),
-                Origin::Input => out.set_var(i, nodes[g.id()].value.clone()),
+                Origin::Param(id) => out.accumulate_param(id, values[g.id()].clone()),
+                Origin::Input => out.set_var(i, values[g.id()].clone()),
                 Origin::Op | Origin::Constant => {}
             }
         }

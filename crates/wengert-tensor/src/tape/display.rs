@@ -16,6 +16,7 @@ impl<T: Float> fmt::Display for Tape<T> {
     /// #3 add(#0, #2) -> [2, 3] (grad)
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let values = self.values();
         for (i, node) in self.nodes().iter().enumerate() {
             let inputs: Vec<String> = node.inputs.iter().map(|j| format!("#{j}")).collect();
             write!(
@@ -23,7 +24,7 @@ impl<T: Float> fmt::Display for Tape<T> {
                 "#{i} {}({}) -> {:?}",
                 node.op,
                 inputs.join(", "),
-                node.value.shape()
+                values[i].shape()
             )?;
             if let Origin::Param(id) = node.origin {
                 write!(f, " param {}", id.as_u64())?;
@@ -55,6 +56,7 @@ impl<T: Float> Tape<T> {
         let mut out = String::from(
             "digraph tape {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
         );
+        let values = self.values();
         for (i, node) in self.nodes().iter().enumerate() {
             let style = match node.origin {
                 Origin::Param(_) | Origin::Input => ", style=filled, fillcolor=\"#d8e8ff\"",
@@ -65,7 +67,7 @@ impl<T: Float> Tape<T> {
                 out,
                 "  n{i} [label=\"#{i} {}\\n{:?}\"{style}];",
                 node.op,
-                node.value.shape()
+                values[i].shape()
             );
             for j in &node.inputs {
                 let _ = writeln!(out, "  n{j} -> n{i};");

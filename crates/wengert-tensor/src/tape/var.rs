@@ -44,7 +44,7 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Its value (a cheap clone of shared storage).
     pub fn value(&self) -> Tensor<T> {
-        self.tape.nodes()[self.id].value.clone()
+        self.tape.values()[self.id].clone()
     }
 
     /// Its value, borrowed from the tape: for an op's forward kernel, which
@@ -52,28 +52,28 @@ impl<'t, T: Float> Var<'t, T> {
     /// borrow must end before the op records its node.
     #[inline]
     pub(crate) fn value_ref(&self) -> Ref<'t, Tensor<T>> {
-        Ref::map(self.tape.nodes(), |nodes| &nodes[self.id].value)
+        Ref::map(self.tape.values(), |values| &values[self.id])
     }
 
     /// Its shape.
     pub fn shape(&self) -> Vec<usize> {
-        self.tape.nodes()[self.id].value.shape().to_vec()
+        self.tape.values()[self.id].shape().to_vec()
     }
 
     /// Its number of dimensions.
     pub fn ndim(&self) -> usize {
-        self.tape.nodes()[self.id].value.ndim()
+        self.tape.values()[self.id].ndim()
     }
 
     /// Its number of elements.
     pub fn numel(&self) -> usize {
-        self.tape.nodes()[self.id].value.numel()
+        self.tape.values()[self.id].numel()
     }
 
     /// The value of a one-element Var.
     #[track_caller]
     pub fn item(&self) -> T {
-        self.tape.nodes()[self.id].value.item()
+        self.tape.values()[self.id].item()
     }
 
     /// Whether a gradient flows to it.
