@@ -51,14 +51,21 @@ impl InlineLen {
     }
 }
 
+/// The inline form of [`Indices`]: `len` entries at the front of `items`,
+/// the rest zero. Items first (`repr(C)`), so they start at the list's own
+/// 16-byte-aligned address; see `Tensor`'s field order.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct InlineList {
+    items: [usize; INLINE],
+    len: InlineLen,
+}
+
 /// A list of `usize`, inline up to four entries.
 #[derive(Clone)]
 pub(crate) enum Indices {
-    /// `len` entries at the front of `items`; the rest are zero.
-    Inline {
-        len: InlineLen,
-        items: [usize; INLINE],
-    },
+    /// At most [`INLINE`] entries.
+    Inline(InlineList),
     /// More than [`INLINE`] entries.
     Heap(Vec<usize>),
 }
@@ -67,10 +74,10 @@ impl Indices {
     /// The empty list.
     #[inline]
     pub(crate) const fn new() -> Self {
-        Indices::Inline {
-            len: InlineLen::L0,
+        Indices::Inline(InlineList {
             items: [0; INLINE],
-        }
+            len: InlineLen::L0,
+        })
     }
 
     /// A copy of `s`.
@@ -87,10 +94,10 @@ impl Indices {
                 *item = s[k];
             }
         }
-        Indices::Inline {
-            len: InlineLen::new(s.len()),
+        Indices::Inline(InlineList {
             items,
-        }
+            len: InlineLen::new(s.len()),
+        })
     }
 
     /// The list `f(0), ..., f(n - 1)`, built whole when inline.
@@ -99,21 +106,21 @@ impl Indices {
         if n > INLINE {
             return Indices::Heap((0..n).map(f).collect());
         }
-        Indices::Inline {
-            len: InlineLen::new(n),
+        Indices::Inline(InlineList {
             items: std::array::from_fn(|k| if k < n { f(k) } else { 0 }),
-        }
+            len: InlineLen::new(n),
+        })
     }
 
     /// Appends one entry.
     #[inline]
     pub(crate) fn push(&mut self, x: usize) {
         match self {
-            Indices::Inline { len, items } if len.get() < INLINE => {
-                items[len.get()] = x;
-                *len = InlineLen::new(len.get() + 1);
+            Indices::Inline(list) if list.len.get() < INLINE => {
+                list.items[list.len.get()] = x;
+                list.len = InlineLen::new(list.len.get() + 1);
             }
-            Indices::Inline { .. } => self.spill_and_push(x),
+            Indices::Inline(_) => self.spill_and_push(x),
             Indices::Heap(v) => v.push(x),
         }
     }
@@ -140,7 +147,7 @@ impl Deref for Indices {
     #[inline]
     fn deref(&self) -> &[usize] {
         match self {
-            Indices::Inline { len, items } => &items[..len.get()],
+            Indices::Inline(list) => &list.items[..list.len.get()],
             Indices::Heap(v) => v,
         }
     }
@@ -150,7 +157,7 @@ impl DerefMut for Indices {
     #[inline]
     fn deref_mut(&mut self) -> &mut [usize] {
         match self {
-            Indices::Inline { len, items } => &mut items[..len.get()],
+            Indices::Inline(list) => &mut list.items[..list.len.get()],
             Indices::Heap(v) => v,
         }
     }
@@ -210,8 +217,8 @@ mod tests {
             assert_eq!(&*a, &s[..]);
             assert_eq!(&*b, &s[..]);
             assert_eq!(a, b);
-            assert_eq!(matches!(a, Indices::Inline { .. }), n <= INLINE, "n = {n}");
-            assert_eq!(matches!(b, Indices::Inline { .. }), n <= INLINE, "n = {n}");
+            assert_eq!(matches!(a, Indices::Inline(_)), n <= INLINE, "n = {n}");
+            assert_eq!(matches!(b, Indices::Inline(_)), n <= INLINE, "n = {n}");
         }
     }
 

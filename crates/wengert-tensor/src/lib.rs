@@ -6,14 +6,18 @@
 //! ## Reading order
 //!
 //! 1. [`Tensor`] (`tensor.rs`): an n-dimensional value of `f32` or `f64`
-//!    ([`Float`], `float.rs`), shared storage, views with strides.
+//!    ([`Float`], `float.rs`), shared storage, views with strides. A tensor
+//!    of up to four elements keeps them inline (`storage.rs`), and shapes,
+//!    strides and node inputs are short inline lists (`indices.rs`): the
+//!    tape makes one of each per op, so they decide its cost per op.
 //! 2. `kernels/`: the loops. Element-wise maps, broadcasting, reductions that
 //!    combine fixed chunks in a fixed order (deterministic on any number of
 //!    threads), and the matrix product through matrixmultiply. Large
 //!    outputs reuse recycled buffers (`buffer.rs`) instead of fresh pages.
 //! 3. [`Tape`] and [`Var`] (`tape/mod.rs`, `tape/var.rs`): the Wengert list.
 //!    Every op on a `Var` computes its value and appends one node with its
-//!    inputs and backward rule. [`Tape::record`] is the single entry point.
+//!    inputs and backward rule. [`Tape::record`] is the single entry point
+//!    (and [`Tape::record_many`] for ops with any number of inputs).
 //! 4. `tape/backward.rs`: the backward pass, one reverse loop over the nodes.
 //!    The engine keeps the books (seeding, accumulation, shape checks); the
 //!    rules are pure. [`Var::backward_with_graph`] records the backward pass

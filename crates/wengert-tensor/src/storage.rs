@@ -24,12 +24,21 @@ pub(crate) const INLINE: usize = 4;
 /// strides).
 #[derive(Clone, Debug)]
 pub(crate) enum Storage<T: Float> {
-    /// At most [`INLINE`] elements, by value; `len` of `data` are used.
-    /// (`InlineLen` lets the variant live in `len`'s impossible values:
-    /// no tag byte, see `indices.rs`.)
-    Inline { len: InlineLen, data: [T; INLINE] },
+    /// At most [`INLINE`] elements, by value.
+    Inline(InlineElems<T>),
     /// Heap elements shared by every view and clone of the tensor.
     Shared(Arc<Buffer<T>>),
+}
+
+/// Inline elements: `len` of `data` are used. `InlineLen` lets the enum's
+/// variant live in `len`'s impossible values, so there is no tag byte (see
+/// `indices.rs`); `repr(C)` puts `data` one word in, which `Tensor`'s field
+/// order relies on to keep it on a 16-byte boundary.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub(crate) struct InlineElems<T: Float> {
+    pub(crate) len: InlineLen,
+    pub(crate) data: [T; INLINE],
 }
 
 impl<T: Float> Storage<T> {
@@ -72,10 +81,10 @@ impl<T: Float> Storage<T> {
             }
             None => T::zero(),
         });
-        Storage::Inline {
+        Storage::Inline(InlineElems {
             len: InlineLen::new(len),
             data,
-        }
+        })
     }
 
     /// The elements for writing. Shared heap memory is copied first when
@@ -83,7 +92,7 @@ impl<T: Float> Storage<T> {
     /// the change.
     pub(crate) fn make_mut(&mut self) -> &mut [T] {
         match self {
-            Storage::Inline { len, data } => &mut data[..len.get()],
+            Storage::Inline(e) => &mut e.data[..e.len.get()],
             Storage::Shared(buf) => Arc::make_mut(buf).0.as_mut_slice(),
         }
     }
@@ -94,7 +103,7 @@ impl<T: Float> Deref for Storage<T> {
     #[inline]
     fn deref(&self) -> &[T] {
         match self {
-            Storage::Inline { len, data } => &data[..len.get()],
+            Storage::Inline(e) => &e.data[..e.len.get()],
             Storage::Shared(buf) => buf.as_slice(),
         }
     }
@@ -109,10 +118,10 @@ mod tests {
         let small = Storage::<f64>::from_vec(vec![1.0, 2.0, 3.0]);
         assert!(matches!(
             small,
-            Storage::Inline {
+            Storage::Inline(InlineElems {
                 len: InlineLen::L3,
                 ..
-            }
+            })
         ));
         assert_eq!(&*small, &[1.0, 2.0, 3.0]);
         let large = Storage::<f64>::from_vec(vec![1.0; INLINE + 1]);

@@ -6,12 +6,12 @@ use super::{CHUNK, PARALLEL_THRESHOLD};
 use crate::error::Result;
 use crate::float::Float;
 use crate::shape::{broadcast_shapes, numel};
-use crate::storage::Storage;
+use crate::storage::{InlineElems, Storage};
 use crate::tensor::Tensor;
 
 /// `out[i] = f(a[i])`. The output is collected, not zero-filled first.
 pub fn map<T: Float>(a: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
-    if let Storage::Inline { len, data } = &a.storage {
+    if let Storage::Inline(InlineElems { len, data }) = &a.storage {
         // A few elements held inline (a loss, a scalar): map the storage
         // itself and keep the view (shape, strides, offset) as it is, which
         // is right for any view and skips all layout work. Such tiny ops are
@@ -24,10 +24,10 @@ pub fn map<T: Float>(a: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<
         // of a one-element op.
         let n = len.get();
         let out = std::array::from_fn(|k| if k < n { f(data[k]) } else { data[k] });
-        return a.with_storage(Storage::Inline {
+        return a.with_storage(Storage::Inline(InlineElems {
             len: *len,
             data: out,
-        });
+        }));
     }
     let Some(src) = a.as_slice() else {
         return map(&a.contiguous(), f);
@@ -52,17 +52,19 @@ pub fn zip_same<T: Float>(
     f: impl Fn(T, T) -> T + Sync + Send,
 ) -> Tensor<T> {
     debug_assert_eq!(a.shape(), b.shape());
-    if let (Storage::Inline { len, data: da }, Storage::Inline { data: db, .. }) =
-        (&a.storage, &b.storage)
+    if let (
+        Storage::Inline(InlineElems { len, data: da }),
+        Storage::Inline(InlineElems { data: db, .. }),
+    ) = (&a.storage, &b.storage)
     {
         // As in `map`: two inline operands laid out alike zip storage-wise.
         if a.offset == b.offset && a.strides == b.strides {
             let n = len.get();
             let out = std::array::from_fn(|k| if k < n { f(da[k], db[k]) } else { da[k] });
-            return a.with_storage(Storage::Inline {
+            return a.with_storage(Storage::Inline(InlineElems {
                 len: *len,
                 data: out,
-            });
+            }));
         }
     }
     let (Some(sa), Some(sb)) = (a.as_slice(), b.as_slice()) else {

@@ -12,7 +12,9 @@
 //!    one there); check shapes first and return a [`crate::TensorError`]
 //!    naming the op and every shape involved. Offer `try_op` returning
 //!    `Result` and `op` panicking with the same message (`#[track_caller]`).
-//! 2. **Backward rule**: pass a closure to [`crate::Tape::record`]. Use the
+//! 2. **Backward rule**: pass a closure to [`crate::Tape::record`]; it
+//!    returns an array with one optional gradient per input, e.g.
+//!    `[Some(dy), ctx.needs_grad(1).then(|| -dy)]`. Use the
 //!    vocabulary `a`, `b` (or `x`) for inputs, `y` for the output, `dy` for
 //!    the upstream gradient. Write it with `Var` ops only, so it can be
 //!    differentiated again. Skip work with `ctx.needs_grad(i)`. If the op
