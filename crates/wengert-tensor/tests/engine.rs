@@ -179,3 +179,32 @@ fn non_scalar_backward_seeds_ones() {
     assert_eq!(g.wrt(x).unwrap().to_vec(), vec![2.0, 4.0]);
     let _unused: Option<Var<'_, f64>> = None;
 }
+
+#[test]
+fn an_op_with_more_inputs_than_fit_inline_gets_every_gradient() {
+    // Six inputs: the node's input list and the rule's gradient slots both
+    // leave their inline forms.
+    let tape = Tape::<f64>::new();
+    let parts: Vec<_> = (0..6)
+        .map(|k| tape.var(Tensor::from_vec(vec![k as f64, 1.0], &[2])))
+        .collect();
+    let joined = Var::concat(&parts, 0);
+    let weights = tape.constant(Tensor::from_vec((0..12).map(f64::from).collect(), &[12]));
+    let grads = (joined * weights).sum().backward();
+    for (k, part) in parts.iter().enumerate() {
+        let w = (2 * k) as f64;
+        assert_eq!(grads.wrt(*part).unwrap().to_vec(), vec![w, w + 1.0]);
+    }
+}
+
+#[test]
+#[should_panic(expected = "backward of three_in returned 2 gradients for 3 inputs")]
+fn a_rule_that_returns_the_wrong_number_of_gradients_is_named() {
+    let tape = Tape::<f64>::new();
+    let xs: Vec<_> = (0..3)
+        .map(|_| tape.var(Tensor::from_vec(vec![1.0], &[1])))
+        .collect();
+    let y = xs[0].value();
+    let out = tape.record_many("three_in", &xs, y, |_ctx, dy| vec![Some(dy), Some(dy)]);
+    out.sum().backward();
+}

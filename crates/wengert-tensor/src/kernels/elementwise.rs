@@ -146,3 +146,41 @@ pub fn broadcast_to<T: Float>(a: &Tensor<T>, shape: &[usize]) -> Tensor<T> {
     }
     Tensor::from_vec(out, shape)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_of_small_inline_views_match_maps_of_their_copies() {
+        // 2x2 holds four elements inline; its transpose and a narrowed row
+        // are views with other strides or an offset.
+        let a = Tensor::<f64>::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+        assert!(matches!(a.storage, Storage::Inline(_)));
+        let views = [a.transpose(0, 1), a.narrow(0, 1, 1), a.narrow(1, 1, 1)];
+        for v in &views {
+            let mapped = map(v, |x| x * 10.0 + 1.0);
+            let expected: Vec<f64> = v.to_vec().iter().map(|x| x * 10.0 + 1.0).collect();
+            assert_eq!(mapped.shape(), v.shape());
+            assert_eq!(mapped.to_vec(), expected);
+        }
+    }
+
+    #[test]
+    fn zips_of_small_inline_operands_with_different_layouts_match_their_copies() {
+        let a = Tensor::<f64>::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+        let b = Tensor::<f64>::from_vec(vec![10.0, 20.0, 30.0, 40.0], &[2, 2]);
+        let at = a.transpose(0, 1);
+        // Same layout: zipped storage-wise; different layouts: the general path.
+        for (x, y) in [(&a, &b), (&at, &b), (&b, &at), (&at, &b.transpose(0, 1))] {
+            let z = zip_same(x, y, |p, q| p - q);
+            let expected: Vec<f64> = x
+                .to_vec()
+                .iter()
+                .zip(y.to_vec())
+                .map(|(p, q)| p - q)
+                .collect();
+            assert_eq!(z.to_vec(), expected);
+        }
+    }
+}
