@@ -51,6 +51,14 @@ fn boxed_rule<T: Float, F>(rule: F) -> Rule<T>
 where
     F: for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>, &mut [Option<Var<'a, T>>]) + 'static,
 {
+    // The macro expands to an `unsafe` call, `SmallBox::new_unchecked(val,
+    // ptr)`, whose one requirement is that `ptr` point at `val` itself (it
+    // only lends the pointer's trait-object metadata). The macro builds
+    // `ptr` as `addr_of!(val)`, so the requirement holds by construction;
+    // this is the crate's documented way to store an unsized value on
+    // stable Rust. Every op's rule goes through here, so every gradient
+    // test exercises it, inline (small captures) and boxed (large ones,
+    // such as a shape `Vec` plus more).
     smallbox::smallbox!(rule)
 }
 
