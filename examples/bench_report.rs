@@ -42,6 +42,36 @@ fn time(warmup: usize, iters: usize, mut f: impl FnMut()) -> Vec<f64> {
     times
 }
 
+/// Times `f` and `g` in alternation, `iters` pairs after `warmup`: their
+/// sorted times and the sorted ratios time(f) / time(g) of each pair. On a
+/// shared machine whose speed drifts, two back-to-back timings compare
+/// better than two batches taken a second apart.
+fn time_pair(
+    warmup: usize,
+    iters: usize,
+    mut f: impl FnMut(),
+    mut g: impl FnMut(),
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let (mut tf, mut tg, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..warmup + iters {
+        let start = Instant::now();
+        f();
+        let a = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        g();
+        let b = start.elapsed().as_secs_f64();
+        if i >= warmup {
+            tf.push(a);
+            tg.push(b);
+            ratios.push(a / b);
+        }
+    }
+    for v in [&mut tf, &mut tg, &mut ratios] {
+        v.sort_by(f64::total_cmp);
+    }
+    (tf, tg, ratios)
+}
+
 fn median(sorted: &[f64]) -> f64 {
     sorted[sorted.len() / 2]
 }
@@ -51,39 +81,44 @@ fn gemm(threads: usize) {
         let a = Tensor::<f32>::randn(&[n, n], &mut seeded_rng(1));
         let b = Tensor::<f32>::randn(&[n, n], &mut seeded_rng(2));
         let iters = if n >= 1024 { 10 } else { 30 };
-        let api = median(&time(2, iters, || {
-            black_box(a.matmul(&b));
-        }));
         let (sa, sb) = (a.to_vec(), b.to_vec());
         let mut out = vec![0f32; n * n];
-        let raw = median(&time(2, iters, || {
-            // SAFETY: sa, sb, out are distinct n x n row-major buffers of n*n elements.
-            unsafe {
-                matrixmultiply::sgemm(
-                    n,
-                    n,
-                    n,
-                    1.0,
-                    sa.as_ptr(),
-                    n as isize,
-                    1,
-                    sb.as_ptr(),
-                    n as isize,
-                    1,
-                    0.0,
-                    out.as_mut_ptr(),
-                    n as isize,
-                    1,
-                )
-            }
-            black_box(&out);
-        }));
+        let (raw, api, ratios) = time_pair(
+            2,
+            iters,
+            || {
+                // SAFETY: sa, sb, out are distinct n x n row-major buffers of n*n elements.
+                unsafe {
+                    matrixmultiply::sgemm(
+                        n,
+                        n,
+                        n,
+                        1.0,
+                        sa.as_ptr(),
+                        n as isize,
+                        1,
+                        sb.as_ptr(),
+                        n as isize,
+                        1,
+                        0.0,
+                        out.as_mut_ptr(),
+                        n as isize,
+                        1,
+                    )
+                }
+                black_box(&out);
+            },
+            || {
+                black_box(a.matmul(&b));
+            },
+        );
+        let (raw, api) = (median(&raw), median(&api));
         let flops = 2.0 * (n * n * n) as f64;
         println!(
             "{{\"lib\":\"wengert\",\"workload\":\"gemm\",\"n\":{n},\"threads\":{threads},\"gflops\":{:.2},\"raw_gflops\":{:.2},\"ratio\":{:.3}}}",
             flops / api / 1e9,
             flops / raw / 1e9,
-            raw / api
+            median(&ratios)
         );
     }
 }
@@ -188,27 +223,18 @@ fn mlp_sgd(threads: usize) {
         mlp.params[2].value().clone(),
         mlp.params[4].value().clone(),
     ];
-    // The step and its eight products alone are timed in alternation, and
-    // the ratio is the median of the ratios of each pair: on a shared
-    // machine whose speed drifts, two back-to-back timings compare better
-    // than two batches taken a second apart.
-    let (mut step, mut gemms, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..55 {
-        let start = Instant::now();
-        black_box(mlp.step(&mut t, 0.01));
-        let s = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        black_box(workloads::gemms_alone(&mlp.x, &w));
-        let g = start.elapsed().as_secs_f64();
-        if i >= 5 {
-            step.push(s);
-            gemms.push(g);
-            ratios.push(s / g);
-        }
-    }
-    for v in [&mut step, &mut gemms, &mut ratios] {
-        v.sort_by(f64::total_cmp);
-    }
+    // The step and its eight products alone, timed in alternation.
+    let x = mlp.x.clone();
+    let (step, gemms, ratios) = time_pair(
+        5,
+        50,
+        || {
+            black_box(mlp.step(&mut t, 0.01));
+        },
+        || {
+            black_box(workloads::gemms_alone(&x, &w));
+        },
+    );
     let extra = format!(
         ",\"gemms_alone_median_ms\":{:.3},\"ratio_to_gemms\":{:.3}",
         median(&gemms) * 1e3,

@@ -65,6 +65,10 @@ impl Mlp {
     /// Forward, backward and a plain SGD update written inline; returns the loss.
     pub fn step(&mut self, tape: &mut Tape<f32>, lr: f32) -> f32 {
         let (loss, grads) = self.loss_and_grads(tape);
+        // Let go of the tape's handles on the weights first, so the update
+        // below writes them in place instead of copying each one (see
+        // `Tape::param`).
+        tape.reset();
         for p in &mut self.params {
             let g = grads.get(p).expect("every parameter gets a gradient");
             let g = g.values();

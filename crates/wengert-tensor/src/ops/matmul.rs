@@ -134,6 +134,28 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_inner_dimension_gives_zeros() {
+        let a = Tensor::<f32>::zeros(&[2, 0]);
+        let b = Tensor::<f32>::zeros(&[0, 3]);
+        assert_eq!(a.matmul(&b).to_vec(), vec![0.0; 6]);
+    }
+
+    #[test]
+    fn many_small_batched_products_match_one_at_a_time() {
+        // Eight small products: the parallel path, each written into
+        // uninitialized output memory.
+        let mut rng = crate::seeded_rng(3);
+        let a = Tensor::<f64>::randn(&[8, 3, 4], &mut rng);
+        let b = Tensor::<f64>::randn(&[8, 4, 5], &mut rng);
+        let c = a.matmul(&b);
+        for i in 0..8 {
+            let ai = a.narrow(0, i, 1).reshape(&[3, 4]);
+            let bi = b.narrow(0, i, 1).reshape(&[4, 5]);
+            assert_eq!(c.narrow(0, i, 1).reshape(&[3, 5]), ai.matmul(&bi));
+        }
+    }
+
+    #[test]
     fn matmul_error_names_both_shapes() {
         let a = Tensor::<f32>::zeros(&[2, 3]);
         let b = Tensor::<f32>::zeros(&[4, 5]);

@@ -205,6 +205,11 @@ impl<T: Float> Tape<T> {
     }
 
     /// A leaf bound to a parameter. A frozen parameter becomes a constant.
+    ///
+    /// The leaf shares the parameter's storage (no copy). So while the tape
+    /// holds it, updating the parameter in place copies the storage first
+    /// (copy on write); reset the tape once the gradients are taken and
+    /// before the update, and the update writes in place.
     pub fn param(&self, param: &Param<T>) -> Var<'_, T> {
         let origin = if param.is_frozen() {
             Origin::Constant
