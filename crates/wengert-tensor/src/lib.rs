@@ -27,7 +27,7 @@
 //! 6. [`Param`], [`Grads`]: parameters with stable ids, and the gradients a
 //!    backward pass returns for them.
 //! 7. [`gradcheck`](mod@gradcheck): central finite differences against the
-//!    analytic gradient, and [`testing`] (feature `testing`): proptest
+//!    analytic gradient, and `testing` (feature `testing`): proptest
 //!    strategies, so every crate tests gradients the same way.
 //!
 //! ## A first example

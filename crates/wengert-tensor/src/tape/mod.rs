@@ -1,8 +1,8 @@
 //! The tape: a Wengert list of every differentiable op of a forward pass.
 //!
-//! Each op on a [`Var`] computes its value eagerly and appends one [`Node`]:
-//! the op's name, the ids of its inputs, its output value and its backward
-//! rule. Nodes are appended in creation order, which is already a
+//! Each op on a [`Var`] computes its value eagerly and appends one entry:
+//! a `Node` (the op's name, the ids of its inputs, its backward rule) and,
+//! at the same index in a column of its own, its output value. Nodes are appended in creation order, which is already a
 //! topological order (an input always exists before the op that reads it),
 //! so the backward pass is one loop from the last node to the first; see
 //! `backward.rs`.
