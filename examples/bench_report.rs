@@ -87,25 +87,7 @@ fn gemm(threads: usize) {
             2,
             iters,
             || {
-                // SAFETY: sa, sb, out are distinct n x n row-major buffers of n*n elements.
-                unsafe {
-                    matrixmultiply::sgemm(
-                        n,
-                        n,
-                        n,
-                        1.0,
-                        sa.as_ptr(),
-                        n as isize,
-                        1,
-                        sb.as_ptr(),
-                        n as isize,
-                        1,
-                        0.0,
-                        out.as_mut_ptr(),
-                        n as isize,
-                        1,
-                    )
-                }
+                workloads::raw_gemm(n, &sa, &sb, &mut out);
                 black_box(&out);
             },
             || {

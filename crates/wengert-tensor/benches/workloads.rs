@@ -3,6 +3,33 @@
 
 use wengert_tensor::{seeded_rng, Grads, Param, Tape, Tensor};
 
+/// `out = a b` for row-major n x n matrices, straight through matrixmultiply:
+/// the baseline the Tensor API's matrix product is compared with.
+pub fn raw_gemm(n: usize, a: &[f32], b: &[f32], out: &mut [f32]) {
+    assert!(a.len() == n * n && b.len() == n * n && out.len() == n * n);
+    // SAFETY: the assert above makes a, b and out n x n row-major buffers of
+    // exactly n*n elements, which the strides (n, 1) stay within; out is an
+    // exclusive borrow, so it aliases neither input.
+    unsafe {
+        matrixmultiply::sgemm(
+            n,
+            n,
+            n,
+            1.0,
+            a.as_ptr(),
+            n as isize,
+            1,
+            b.as_ptr(),
+            n as isize,
+            1,
+            0.0,
+            out.as_mut_ptr(),
+            n as isize,
+            1,
+        )
+    }
+}
+
 /// One chain: forward of `len` ops, then backward. Reuses the tape.
 pub fn chain(tape: &mut Tape<f32>, len: usize) -> f32 {
     tape.reset();

@@ -6,6 +6,8 @@ use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use wengert_tensor::{seeded_rng, Tensor};
 
+use crate::workloads::raw_gemm;
+
 fn gemm(c: &mut Criterion) {
     let mut group = c.benchmark_group("gemm");
     for n in [128usize, 256, 512, 1024] {
@@ -27,26 +29,7 @@ fn gemm(c: &mut Criterion) {
             &n,
             |bench, _| {
                 bench.iter(|| {
-                    // SAFETY: sa, sb and out are n x n row-major buffers of
-                    // exactly n*n elements; out is distinct from both inputs.
-                    unsafe {
-                        matrixmultiply::sgemm(
-                            n,
-                            n,
-                            n,
-                            1.0,
-                            sa.as_ptr(),
-                            n as isize,
-                            1,
-                            sb.as_ptr(),
-                            n as isize,
-                            1,
-                            0.0,
-                            out.as_mut_ptr(),
-                            n as isize,
-                            1,
-                        )
-                    }
+                    raw_gemm(n, &sa, &sb, &mut out);
                     black_box(&out);
                 })
             },
