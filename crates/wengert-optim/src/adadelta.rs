@@ -16,7 +16,7 @@
 use wengert_tensor::{Float, Grads, ParamId};
 
 use crate::driver::{with_l2, StepDriver};
-use crate::error::{OptimError, Result};
+use crate::error::{Result, SettingChecks};
 use crate::optimizer::{Optimizer, ParamVisitor};
 use crate::param_groups::ParamGroup;
 use crate::state::{saved_buffer, BufferState, ParamState};
@@ -89,16 +89,9 @@ impl AdadeltaConfig {
 
     /// Builds the optimizer, checking the settings.
     pub fn try_build<T: Float>(self) -> Result<Adadelta<T>> {
-        let invalid = |why: String| OptimError::InvalidHyperparameter {
-            op: "Adadelta",
-            why,
-        };
-        if !(0.0..=1.0).contains(&self.rho) {
-            return Err(invalid(format!("rho must be in [0, 1], got {}", self.rho)));
-        }
-        if self.eps.is_nan() || self.eps < 0.0 {
-            return Err(invalid(format!("eps must be >= 0, got {}", self.eps)));
-        }
+        let check = SettingChecks::new("Adadelta");
+        check.at_most_one("rho", self.rho)?;
+        check.non_negative("eps", self.eps)?;
         Ok(Adadelta {
             rho: self.rho,
             eps: self.eps,

@@ -20,7 +20,7 @@
 use wengert_tensor::{Float, Grads, ParamId};
 
 use crate::driver::{with_l2, StepDriver};
-use crate::error::{OptimError, Result};
+use crate::error::{Result, SettingChecks};
 use crate::optimizer::{Optimizer, ParamVisitor};
 use crate::param_groups::ParamGroup;
 use crate::state::{saved_buffer, BufferState, ParamState};
@@ -89,22 +89,10 @@ impl AdagradConfig {
 
     /// Builds the optimizer, checking the settings.
     pub fn try_build<T: Float>(self) -> Result<Adagrad<T>> {
-        let invalid = |why: String| OptimError::InvalidHyperparameter { op: "Adagrad", why };
-        if self.lr_decay.is_nan() || self.lr_decay < 0.0 {
-            return Err(invalid(format!(
-                "lr_decay must be >= 0, got {}",
-                self.lr_decay
-            )));
-        }
-        if self.eps.is_nan() || self.eps < 0.0 {
-            return Err(invalid(format!("eps must be >= 0, got {}", self.eps)));
-        }
-        if self.initial_accumulator_value.is_nan() || self.initial_accumulator_value < 0.0 {
-            return Err(invalid(format!(
-                "initial_accumulator_value must be >= 0, got {}",
-                self.initial_accumulator_value
-            )));
-        }
+        let check = SettingChecks::new("Adagrad");
+        check.non_negative("lr_decay", self.lr_decay)?;
+        check.non_negative("eps", self.eps)?;
+        check.non_negative("initial_accumulator_value", self.initial_accumulator_value)?;
         Ok(Adagrad {
             lr_decay: self.lr_decay,
             eps: self.eps,

@@ -27,7 +27,7 @@
 use wengert_tensor::{Float, Grads, ParamId};
 
 use crate::driver::{with_l2, StepDriver};
-use crate::error::{OptimError, Result};
+use crate::error::{Result, SettingChecks};
 use crate::optimizer::{Optimizer, ParamVisitor};
 use crate::param_groups::ParamGroup;
 use crate::state::{optional_saved_buffer, saved_buffer, BufferState, ParamState};
@@ -104,15 +104,10 @@ impl AdamConfig {
             WeightDecay::Decoupled(_) => "AdamW",
             _ => "Adam",
         };
-        let invalid = |why: String| OptimError::InvalidHyperparameter { op: name, why };
-        for (which, beta) in [("beta1", self.beta1), ("beta2", self.beta2)] {
-            if !(0.0..1.0).contains(&beta) {
-                return Err(invalid(format!("{which} must be in [0, 1), got {beta}")));
-            }
-        }
-        if self.eps.is_nan() || self.eps < 0.0 {
-            return Err(invalid(format!("eps must be >= 0, got {}", self.eps)));
-        }
+        let check = SettingChecks::new(name);
+        check.below_one("beta1", self.beta1)?;
+        check.below_one("beta2", self.beta2)?;
+        check.non_negative("eps", self.eps)?;
         Ok(Adam {
             name,
             beta1: self.beta1,

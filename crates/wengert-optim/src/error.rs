@@ -54,3 +54,48 @@ pub enum OptimError {
 
 /// Result with [`OptimError`].
 pub type Result<T, E = OptimError> = std::result::Result<T, E>;
+
+/// Range checks for an optimizer's settings, one method per rule. Each
+/// failure is an [`OptimError::InvalidHyperparameter`] naming the optimizer,
+/// the setting and its value, worded the same in every optimizer.
+pub(crate) struct SettingChecks {
+    op: &'static str,
+}
+
+impl SettingChecks {
+    pub(crate) fn new(op: &'static str) -> Self {
+        SettingChecks { op }
+    }
+
+    /// The error for a setting that breaks a rule of its own.
+    pub(crate) fn invalid(&self, why: String) -> OptimError {
+        OptimError::InvalidHyperparameter { op: self.op, why }
+    }
+
+    /// `value` in [0, 1) (a decay rate or momentum; NaN fails).
+    pub(crate) fn below_one(&self, name: &str, value: f64) -> Result<()> {
+        if (0.0..1.0).contains(&value) {
+            Ok(())
+        } else {
+            Err(self.invalid(format!("{name} must be in [0, 1), got {value}")))
+        }
+    }
+
+    /// `value` in [0, 1] (NaN fails).
+    pub(crate) fn at_most_one(&self, name: &str, value: f64) -> Result<()> {
+        if (0.0..=1.0).contains(&value) {
+            Ok(())
+        } else {
+            Err(self.invalid(format!("{name} must be in [0, 1], got {value}")))
+        }
+    }
+
+    /// `value` >= 0 (NaN fails).
+    pub(crate) fn non_negative(&self, name: &str, value: f64) -> Result<()> {
+        if value >= 0.0 {
+            Ok(())
+        } else {
+            Err(self.invalid(format!("{name} must be >= 0, got {value}")))
+        }
+    }
+}

@@ -21,7 +21,7 @@
 use wengert_tensor::{Float, Grads, ParamId};
 
 use crate::driver::{with_l2, StepDriver};
-use crate::error::{OptimError, Result};
+use crate::error::{Result, SettingChecks};
 use crate::optimizer::{Optimizer, ParamVisitor};
 use crate::param_groups::ParamGroup;
 use crate::state::{optional_saved_buffer, saved_buffer, BufferState, ParamState};
@@ -99,22 +99,10 @@ impl RmsPropConfig {
 
     /// Builds the optimizer, checking the settings.
     pub fn try_build<T: Float>(self) -> Result<RmsProp<T>> {
-        let invalid = |why: String| OptimError::InvalidHyperparameter { op: "RMSprop", why };
-        if !(0.0..1.0).contains(&self.alpha) {
-            return Err(invalid(format!(
-                "alpha must be in [0, 1), got {}",
-                self.alpha
-            )));
-        }
-        if !(0.0..1.0).contains(&self.momentum) {
-            return Err(invalid(format!(
-                "momentum must be in [0, 1), got {}",
-                self.momentum
-            )));
-        }
-        if self.eps.is_nan() || self.eps < 0.0 {
-            return Err(invalid(format!("eps must be >= 0, got {}", self.eps)));
-        }
+        let check = SettingChecks::new("RMSprop");
+        check.below_one("alpha", self.alpha)?;
+        check.below_one("momentum", self.momentum)?;
+        check.non_negative("eps", self.eps)?;
         Ok(RmsProp {
             alpha: self.alpha,
             eps: self.eps,

@@ -28,7 +28,7 @@
 use wengert_tensor::{Float, Grads, ParamId};
 
 use crate::driver::{with_l2, StepDriver};
-use crate::error::{OptimError, Result};
+use crate::error::{Result, SettingChecks};
 use crate::optimizer::{Optimizer, ParamVisitor};
 use crate::param_groups::ParamGroup;
 use crate::state::{optional_saved_buffer, BufferState, ParamState};
@@ -97,21 +97,11 @@ impl SgdConfig {
 
     /// Builds the optimizer, checking the settings.
     pub fn try_build<T: Float>(self) -> Result<Sgd<T>> {
-        let invalid = |why: String| OptimError::InvalidHyperparameter { op: "SGD", why };
-        if !(0.0..1.0).contains(&self.momentum) {
-            return Err(invalid(format!(
-                "momentum must be in [0, 1), got {}",
-                self.momentum
-            )));
-        }
-        if !(0.0..=1.0).contains(&self.dampening) {
-            return Err(invalid(format!(
-                "dampening must be in [0, 1], got {}",
-                self.dampening
-            )));
-        }
+        let check = SettingChecks::new("SGD");
+        check.below_one("momentum", self.momentum)?;
+        check.at_most_one("dampening", self.dampening)?;
         if self.nesterov && (self.momentum == 0.0 || self.dampening != 0.0) {
-            return Err(invalid(format!(
+            return Err(check.invalid(format!(
                 "Nesterov momentum needs momentum > 0 and dampening 0, got momentum {} and dampening {}",
                 self.momentum, self.dampening
             )));
