@@ -2,10 +2,10 @@
 //! height and width. The formulas live in the shared batch-norm core
 //! (`layers/batch_norm.rs`); this layer checks the rank and delegates.
 
-use wengert_tensor::{Float, Param, Tape, Tensor, Var};
+use wengert_tensor::{Float, Param, Tape, Var};
 
 use crate::error::Result;
-use crate::layers::{BatchNormConfig, BatchNormCore};
+use crate::layers::BatchNormCore;
 use crate::module::{input_error, BufferMut, BufferRef, Module};
 
 /// Batch normalization over `[N, C, H, W]`:
@@ -37,44 +37,7 @@ pub struct BatchNorm2d<T: Float> {
     core: BatchNormCore<T>,
 }
 
-impl<T: Float> BatchNorm2d<T> {
-    /// PyTorch's defaults (eps 1e-5, momentum 0.1, affine) for `C` channels.
-    pub fn new(num_features: usize) -> Self {
-        Self::from_config(BatchNormConfig::new(num_features))
-    }
-
-    /// From a configuration.
-    pub fn from_config(config: BatchNormConfig) -> Self {
-        BatchNorm2d {
-            core: BatchNormCore::new(config),
-        }
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &BatchNormConfig {
-        &self.core.config
-    }
-
-    /// The running mean, `[C]`.
-    pub fn running_mean(&self) -> Tensor<T> {
-        self.core.stats.borrow().mean.clone()
-    }
-
-    /// The running (unbiased) variance, `[C]`.
-    pub fn running_var(&self) -> Tensor<T> {
-        self.core.stats.borrow().var.clone()
-    }
-
-    /// How many training batches updated the running statistics.
-    pub fn num_batches_tracked(&self) -> i64 {
-        self.core.stats.borrow().num_batches_tracked
-    }
-
-    /// Sets the running mean and variance (both `[C]`).
-    pub fn set_running_stats(&mut self, mean: Tensor<T>, var: Tensor<T>) -> Result<()> {
-        self.core.set_running_stats(mean, var)
-    }
-}
+crate::layers::batch_norm_common!(BatchNorm2d);
 
 impl<T: Float> Module<T> for BatchNorm2d<T> {
     fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {

@@ -275,44 +275,59 @@ pub struct BatchNorm1d<T: Float> {
     core: BatchNormCore<T>,
 }
 
-impl<T: Float> BatchNorm1d<T> {
-    /// PyTorch's defaults (eps 1e-5, momentum 0.1, affine) for `C` features.
-    pub fn new(num_features: usize) -> Self {
-        Self::from_config(BatchNormConfig::new(num_features))
-    }
+/// The constructors and running-statistics accessors that [`BatchNorm1d`]
+/// and `BatchNorm2d` share: both wrap a [`BatchNormCore`] and differ only in
+/// the input rank their `forward` accepts.
+macro_rules! batch_norm_common {
+    ($layer:ident) => {
+        impl<T: wengert_tensor::Float> $layer<T> {
+            /// PyTorch's defaults (eps 1e-5, momentum 0.1, affine) for `C`
+            /// features (channels).
+            pub fn new(num_features: usize) -> Self {
+                Self::from_config($crate::layers::BatchNormConfig::new(num_features))
+            }
 
-    /// From a configuration.
-    pub fn from_config(config: BatchNormConfig) -> Self {
-        BatchNorm1d {
-            core: BatchNormCore::new(config),
+            /// From a configuration.
+            pub fn from_config(config: $crate::layers::BatchNormConfig) -> Self {
+                $layer {
+                    core: $crate::layers::BatchNormCore::new(config),
+                }
+            }
+
+            /// The configuration.
+            pub fn config(&self) -> &$crate::layers::BatchNormConfig {
+                &self.core.config
+            }
+
+            /// The running mean, `[C]`.
+            pub fn running_mean(&self) -> wengert_tensor::Tensor<T> {
+                self.core.stats.borrow().mean.clone()
+            }
+
+            /// The running (unbiased) variance, `[C]`.
+            pub fn running_var(&self) -> wengert_tensor::Tensor<T> {
+                self.core.stats.borrow().var.clone()
+            }
+
+            /// How many training batches updated the running statistics.
+            pub fn num_batches_tracked(&self) -> i64 {
+                self.core.stats.borrow().num_batches_tracked
+            }
+
+            /// Sets the running mean and variance (both `[C]`).
+            pub fn set_running_stats(
+                &mut self,
+                mean: wengert_tensor::Tensor<T>,
+                var: wengert_tensor::Tensor<T>,
+            ) -> $crate::error::Result<()> {
+                self.core.set_running_stats(mean, var)
+            }
         }
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &BatchNormConfig {
-        &self.core.config
-    }
-
-    /// The running mean, `[C]`.
-    pub fn running_mean(&self) -> Tensor<T> {
-        self.core.stats.borrow().mean.clone()
-    }
-
-    /// The running (unbiased) variance, `[C]`.
-    pub fn running_var(&self) -> Tensor<T> {
-        self.core.stats.borrow().var.clone()
-    }
-
-    /// How many training batches updated the running statistics.
-    pub fn num_batches_tracked(&self) -> i64 {
-        self.core.stats.borrow().num_batches_tracked
-    }
-
-    /// Sets the running mean and variance (both `[C]`).
-    pub fn set_running_stats(&mut self, mean: Tensor<T>, var: Tensor<T>) -> Result<()> {
-        self.core.set_running_stats(mean, var)
-    }
+    };
 }
+pub(crate) use batch_norm_common;
+
+batch_norm_common!(BatchNorm1d);
 
 impl<T: Float> Module<T> for BatchNorm1d<T> {
     fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {

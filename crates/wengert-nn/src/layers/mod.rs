@@ -13,7 +13,7 @@ pub use activation::{LeakyReLU, ReLU, Sigmoid, Softplus, Tanh, ELU, GELU};
 pub use batch_norm::{BatchNorm1d, BatchNormConfig};
 // The shared batch-norm machinery, for other batch-norm variants (2-d).
 #[allow(unused_imports)]
-pub(crate) use batch_norm::{BatchNormCore, RunningStats};
+pub(crate) use batch_norm::{batch_norm_common, BatchNormCore, RunningStats};
 pub use dropout::Dropout;
 pub use layer_norm::LayerNorm;
 pub use linear::{Linear, LinearConfig};
