@@ -54,6 +54,7 @@ mod indices;
 pub mod kernels;
 mod ops;
 pub mod param;
+mod parameters;
 pub mod shape;
 mod storage;
 pub mod tape;
@@ -65,8 +66,16 @@ pub use error::{Result, TensorError};
 pub use float::Float;
 pub use gradcheck::{gradcheck, gradgradcheck, GradcheckError, Tolerance};
 pub use param::{Param, ParamId};
-pub use tape::{BackwardCtx, GradGraph, Grads, Tape, Var};
+pub use parameters::Parameters;
+pub use tape::{manual_seed, BackwardCtx, BoundParam, GradGraph, Grads, Tape, Var};
 pub use tensor::Tensor;
+
+/// The `rand` crate, at the version wengert's constructors take (0.9): a
+/// constructor generic over `R: Rng` needs a generator of this version, and
+/// `cargo add rand` may pick a newer major version whose `Rng` is another
+/// trait (the error, E0277 on `R: Rng`, does not say why). Use this one, or
+/// add `rand = "0.9"`.
+pub use rand;
 
 /// The random generator used across wengert: ChaCha8, whose output is
 /// specified and portable, so a seed means the same numbers everywhere.

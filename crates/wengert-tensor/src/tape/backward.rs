@@ -70,7 +70,8 @@ impl<T: Float> Tape<T> {
     /// that needs one (None elsewhere). With `record`, rules are recorded so
     /// the gradients are differentiable Vars.
     fn sweep<'t>(&'t self, root: Var<'t, T>, record: bool) -> Vec<Option<Var<'t, T>>> {
-        let before = self.set_recording(record);
+        // Restored on every exit, a panicking rule included.
+        let _recording = super::guard::RecordingGuard::set(self, record);
         let n = root.id() + 1;
         let mut grads: Vec<Option<Var<'t, T>>> = vec![None; n];
         if self.nodes()[root.id()].requires_grad {
@@ -80,8 +81,8 @@ impl<T: Float> Tape<T> {
             let Some(dy) = grads[i] else { continue };
             // Take the rule out of its node while it runs: the rule appends
             // nodes to the tape (which needs the tape mutably) but never
-            // touches node i, and it goes back in afterwards so a second
-            // backward finds it.
+            // touches node i. The guard puts it back when the rule is done,
+            // or if it panics, so a second backward finds it.
             let mut nodes = self.nodes_mut();
             let Some(rule) = nodes[i].rule.take() else {
                 continue; // a leaf: its gradient stays in the table
@@ -93,6 +94,7 @@ impl<T: Float> Tape<T> {
                 output: i,
             };
             drop(nodes);
+            let rule = super::guard::RuleGuard::new(self, i, rule);
             // An intermediate's gradient is no longer needed once passed on.
             grads[i] = None;
             // The slots the rule writes its inputs' gradients into: on the
@@ -105,12 +107,12 @@ impl<T: Float> Tape<T> {
                 many.resize(arity, None);
                 &mut many
             };
-            rule(&ctx, dy, dinputs);
+            (rule.rule())(&ctx, dy, dinputs);
+            drop(rule);
             {
-                let mut nodes = self.nodes_mut();
-                nodes[i].rule = Some(rule);
                 // Keep only the gradients of inputs that need one, each
                 // checked against its input's shape.
+                let nodes = self.nodes();
                 let values = self.values();
                 for (k, d) in dinputs.iter_mut().enumerate() {
                     let Some(g) = *d else { continue };
@@ -129,7 +131,6 @@ impl<T: Float> Tape<T> {
                 });
             }
         }
-        self.set_recording(before);
         grads
     }
 }
@@ -170,7 +171,14 @@ impl<'t, T: Float> Var<'t, T> {
         for (i, g) in grads.into_iter().enumerate() {
             let Some(g) = g else { continue };
             match nodes[i].origin {
-                Origin::Param(id) => out.accumulate_param(id, values[g.id()].clone()),
+                Origin::Param(id) => {
+                    if out.by_id(id).is_none() {
+                        if let Some(name) = self.tape().bound_name(id) {
+                            out.set_name(id, name);
+                        }
+                    }
+                    out.accumulate_param(id, values[g.id()].clone())
+                }
                 Origin::Input => out.set_var(i, values[g.id()].clone()),
                 Origin::Op | Origin::Constant => {}
             }

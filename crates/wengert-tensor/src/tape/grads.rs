@@ -11,10 +11,15 @@ use crate::tensor::Tensor;
 ///
 /// Kept in ordered maps, so iterating (for a global gradient norm, say)
 /// visits parameters in creation order and sums in the same order every run.
+///
+/// A backward pass also notes the name each parameter had when it was bound
+/// ([`Grads::name_of`]), so an optimizer handed gradients for a parameter
+/// the model did not list can say which one.
 #[derive(Clone, Debug, Default)]
 pub struct Grads<T: Float> {
     params: BTreeMap<ParamId, Tensor<T>>,
     vars: BTreeMap<usize, Tensor<T>>,
+    names: BTreeMap<ParamId, String>,
 }
 
 impl<T: Float> Grads<T> {
@@ -23,7 +28,30 @@ impl<T: Float> Grads<T> {
         Grads {
             params: BTreeMap::new(),
             vars: BTreeMap::new(),
+            names: BTreeMap::new(),
         }
+    }
+
+    /// The name the parameter `id` had when the tape bound it (a layer's
+    /// local name, such as `weight`), if these gradients came from a
+    /// backward pass that saw it.
+    pub fn name_of(&self, id: ParamId) -> Option<&str> {
+        self.names.get(&id).map(String::as_str)
+    }
+
+    /// The gradients of the parameters `keep` accepts, names included: for
+    /// stepping part of a model with its own optimizer.
+    pub fn filter(&self, mut keep: impl FnMut(ParamId) -> bool) -> Grads<T> {
+        let mut out = Grads::new();
+        for (&id, g) in &self.params {
+            if keep(id) {
+                out.params.insert(id, g.clone());
+                if let Some(name) = self.names.get(&id) {
+                    out.names.insert(id, name.clone());
+                }
+            }
+        }
+        out
     }
 
     /// The gradient of a parameter, if it got one (frozen ones do not).
@@ -48,6 +76,7 @@ impl<T: Float> Grads<T> {
 
     /// Removes a parameter's gradient and returns it.
     pub fn remove(&mut self, id: ParamId) -> Option<Tensor<T>> {
+        self.names.remove(&id);
         self.params.remove(&id)
     }
 
@@ -82,6 +111,13 @@ impl<T: Float> Grads<T> {
         for (id, g) in other.iter() {
             self.accumulate_param(id, g.clone());
         }
+        for (&id, name) in &other.names {
+            self.names.entry(id).or_insert_with(|| name.clone());
+        }
+    }
+
+    pub(crate) fn set_name(&mut self, id: ParamId, name: String) {
+        self.names.insert(id, name);
     }
 
     pub(crate) fn accumulate_param(&mut self, id: ParamId, grad: Tensor<T>) {
@@ -134,6 +170,9 @@ impl<'t, T: Float> GradGraph<'t, T> {
     pub fn to_grads(&self) -> Grads<T> {
         let mut out = Grads::new();
         for (&id, g) in &self.params {
+            if let Some(name) = g.tape().bound_name(id) {
+                out.set_name(id, name);
+            }
             out.accumulate_param(id, g.value());
         }
         for (&i, g) in &self.vars {

@@ -9,11 +9,13 @@
 //!
 //! A tape also holds what makes a forward pass reproducible: whether it runs
 //! in training or inference mode, and the seeded random generator dropout
-//! draws from.
+//! draws from (see "Random draws" on [`Tape`]).
 
 mod backward;
 mod display;
 mod grads;
+mod guard;
+mod seed_stream;
 mod var;
 
 use std::cell::{Cell, Ref, RefCell, RefMut};
@@ -22,6 +24,7 @@ use smallbox::SmallBox;
 
 pub use backward::BackwardCtx;
 pub use grads::{GradGraph, Grads};
+pub use seed_stream::manual_seed;
 pub use var::Var;
 
 use crate::float::Float;
@@ -95,6 +98,33 @@ pub(crate) struct Node<T: Float> {
 
 /// The Wengert list: records a forward pass so it can be differentiated.
 ///
+/// # Random draws
+///
+/// Dropout (and anything else random in a forward pass) draws from the
+/// tape's generator. Where its seed comes from decides whether two steps of
+/// a training loop share a mask, so the rule is: **every way of writing a
+/// loop draws new masks each step, and the same program gives the same
+/// masks, bitwise.**
+///
+/// - [`Tape::new`] takes its seed from the current thread's *seed stream*,
+///   a generator that starts from a fixed seed in every thread (0, or what
+///   [`manual_seed`] set) and advances once per tape. A loop that makes a
+///   fresh tape per step therefore gets a new mask per step, and rerunning
+///   the program repeats them all. This is PyTorch's
+///   `torch.manual_seed` model, per thread so that concurrent tests and
+///   worker threads do not perturb each other's streams.
+/// - A reused tape ([`Tape::reset`] between steps) keeps its generator
+///   running, so each step continues where the last stopped.
+/// - [`Tape::training`] takes an explicit seed: the same seed gives the same
+///   draws, which is what replaying one pass needs, and what a loop should
+///   not do every step (use one of the forms above).
+/// - [`Tape::from_rng`] draws the seed from a generator the loop owns.
+/// - [`Tape::inference`] draws nothing and leaves the stream alone, so an
+///   evaluation between training steps does not change the training masks.
+///
+/// The generator's state lives on the tape (see [`Tape::rng`]), so a
+/// checkpoint can save it and a resumed run continue the same draws.
+///
 /// ```
 /// use wengert_tensor::{Tape, Tensor};
 /// let tape = Tape::<f64>::new();
@@ -113,6 +143,21 @@ pub struct Tape<T: Float> {
     recording: Cell<bool>,
     training: Cell<bool>,
     rng: RefCell<WengertRng>,
+    /// Every parameter bound by [`Tape::param`] (not frozen), once each, in
+    /// binding order: what a backward pass can give gradients to, so a
+    /// module that hides a parameter can be caught (`bound_params`).
+    bound: RefCell<Vec<BoundParam>>,
+}
+
+/// A parameter bound on a tape: its id, its name and shape at binding time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoundParam {
+    /// The parameter's id.
+    pub id: ParamId,
+    /// [`Param::name`] when bound (a layer's local name, such as `weight`).
+    pub name: String,
+    /// Its shape.
+    pub shape: Vec<usize>,
 }
 
 impl<T: Float> Default for Tape<T> {
@@ -122,12 +167,27 @@ impl<T: Float> Default for Tape<T> {
 }
 
 impl<T: Float> Tape<T> {
-    /// A tape in training mode with random seed 0.
+    /// A tape in training mode whose generator is seeded from this thread's
+    /// seed stream: a new seed for every tape, the same sequence in every
+    /// run (see "Random draws" above).
+    ///
+    /// ```
+    /// use wengert_tensor::{manual_seed, Tape};
+    /// use rand::RngCore;
+    /// manual_seed(7);
+    /// let (a, b) = (Tape::<f32>::new().rng().next_u64(), Tape::<f32>::new().rng().next_u64());
+    /// assert_ne!(a, b); // two tapes, two streams
+    /// manual_seed(7);
+    /// assert_eq!(Tape::<f32>::new().rng().next_u64(), a); // the same program, the same draws
+    /// ```
     pub fn new() -> Self {
-        Self::training(0)
+        Self::training(seed_stream::next_seed())
     }
 
-    /// A tape in training mode (dropout active) whose random draws come from `seed`.
+    /// A tape in training mode (dropout active) whose random draws come from
+    /// `seed`: the same seed gives the same draws. For replaying one pass;
+    /// a loop that wants new masks each step uses [`Tape::new`] or resets
+    /// one tape.
     pub fn training(seed: u64) -> Self {
         Tape {
             nodes: RefCell::new(Vec::new()),
@@ -135,11 +195,19 @@ impl<T: Float> Tape<T> {
             recording: Cell::new(true),
             training: Cell::new(true),
             rng: RefCell::new(crate::seeded_rng(seed)),
+            bound: RefCell::new(Vec::new()),
         }
     }
 
+    /// A tape in training mode seeded by one draw from `rng`, a generator the
+    /// caller owns (the one that initialised the model, say): each tape made
+    /// this way gets a new seed, determined by `rng`'s seed.
+    pub fn from_rng<R: rand::RngCore + ?Sized>(rng: &mut R) -> Self {
+        Self::training(rng.next_u64())
+    }
+
     /// A tape in inference mode: dropout is the identity, batch norm uses
-    /// running statistics.
+    /// running statistics. It draws no seed from the stream.
     pub fn inference() -> Self {
         let tape = Self::training(0);
         tape.training.set(false);
@@ -188,6 +256,21 @@ impl<T: Float> Tape<T> {
     pub fn reset(&mut self) {
         self.nodes.get_mut().clear();
         self.values.get_mut().clear();
+        self.bound.get_mut().clear();
+    }
+
+    /// The parameters bound since the tape was made or last reset (frozen
+    /// ones are constants and not listed), each once, in binding order.
+    /// Comparing them with what a model lists finds a parameter the model
+    /// uses but does not list (and so would never train or save).
+    pub fn bound_params(&self) -> Vec<BoundParam> {
+        self.bound.borrow().clone()
+    }
+
+    /// The name a parameter had when it was bound, if it was.
+    pub(crate) fn bound_name(&self, id: ParamId) -> Option<String> {
+        let bound = self.bound.borrow();
+        bound.iter().find(|b| b.id == id).map(|b| b.name.clone())
     }
 
     /// Whether ops currently record backward rules.
@@ -196,25 +279,33 @@ impl<T: Float> Tape<T> {
     }
 
     /// Runs `f` with recording off: values are computed, nothing is
-    /// differentiable, no rule is stored.
+    /// differentiable, no rule is stored. Recording is restored however `f`
+    /// ends, a caught panic included.
     pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
-        let before = self.recording.replace(false);
-        let out = f();
-        self.recording.set(before);
-        out
+        let _restore = guard::RecordingGuard::set(self, false);
+        f()
     }
 
     /// A leaf bound to a parameter. A frozen parameter becomes a constant.
     ///
-    /// The leaf shares the parameter's storage (no copy). So while the tape
-    /// holds it, updating the parameter in place copies the storage first
-    /// (copy on write); reset the tape once the gradients are taken and
-    /// before the update, and the update writes in place.
+    /// The leaf shares the parameter's storage (no copy). An optimizer step
+    /// while the tape is alive leaves the tape's values as they were (the
+    /// step writes the new values to fresh storage instead of in place; see
+    /// wengert-optim), so the tape stays correct and nothing is copied.
     pub fn param(&self, param: &Param<T>) -> Var<'_, T> {
         let origin = if param.is_frozen() {
             Origin::Constant
         } else {
-            Origin::Param(param.id())
+            let id = param.id();
+            let mut bound = self.bound.borrow_mut();
+            if !bound.iter().any(|b| b.id == id) {
+                bound.push(BoundParam {
+                    id,
+                    name: param.name().to_string(),
+                    shape: param.shape().to_vec(),
+                });
+            }
+            Origin::Param(id)
         };
         self.leaf("param", param.value().clone(), origin)
     }
