@@ -6,7 +6,8 @@ use thiserror::Error;
 /// Errors from tensor construction, shape checks and autodiff.
 ///
 /// Ops have a panicking form (for formulas that read like math) and a
-/// `try_` form returning this error; both carry the same message.
+/// `try_` form returning this error; both carry the same message (see
+/// "Errors" in the crate documentation).
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum TensorError {
     /// Two operands whose shapes do not fit together.
@@ -21,16 +22,18 @@ pub enum TensorError {
         /// What was expected of them.
         why: String,
     },
-    /// An axis outside `0..ndim`.
-    #[error("{op}: axis {axis} is out of range for shape {shape:?} ({ndim} dimensions)")]
+    /// An axis outside `-ndim..ndim` (negative axes count from the back).
+    #[error("{op}: axis {axis} is out of range for shape {shape:?} ({})", axis_range(.ndim))]
     AxisOutOfRange {
         /// The op that was called.
         op: &'static str,
-        /// The axis that was given.
-        axis: usize,
+        /// The axis that was given, as the caller wrote it (-1 is the last).
+        axis: isize,
         /// Shape of the tensor.
         shape: Vec<usize>,
-        /// Its number of dimensions.
+        /// How many axes the op could address: the tensor's dimensions, one
+        /// more for `unsqueeze` (a new axis may go last), and 1 for a 0-d
+        /// tensor in the ops that, as in PyTorch, treat it as having one axis.
         ndim: usize,
     },
     /// A shape that is wrong on its own (wrong element count, bad index, ...).
@@ -73,6 +76,14 @@ pub enum TensorError {
         /// The composed op that can be differentiated twice.
         composed: &'static str,
     },
+}
+
+/// The valid axes of an op addressing `ndim` axes, for the message.
+fn axis_range(ndim: &usize) -> String {
+    match *ndim {
+        0 => "a 0-d tensor has no axis here".into(),
+        n => format!("valid axes: -{n} to {}", n - 1),
+    }
 }
 
 /// Result with [`TensorError`].

@@ -44,6 +44,37 @@
 //! let grads = loss.backward();
 //! assert_eq!(grads.get(&w).unwrap().shape(), &[2, 1]);
 //! ```
+//!
+//! ## Errors
+//!
+//! One rule for every op that can fail on its input (shapes, axes,
+//! indices, arguments):
+//!
+//! - `try_x` returns [`Result`], with a [`TensorError`] on bad input;
+//! - `x` panics, with exactly the text of that error, and is
+//!   `#[track_caller]`, so the panic points at your line, not the crate's.
+//!
+//! Both forms come from one macro (`panicking!` in `ops/mod.rs`), so they
+//! cannot drift apart. The operators (`a + b`, `a * b`, `-a`, on `Var` and
+//! `&Tensor`) panic like the plain methods, so formulas stay readable; use
+//! `try_add` and friends where an error must be handled. Ops that cannot
+//! fail (`exp`, `relu`, `sum`, ...) have only the plain form.
+//!
+//! A message names the op, every shape involved and the axis as you wrote
+//! it (negative axes count from the back, as in PyTorch), with what was
+//! expected:
+//!
+//! ```
+//! use wengert_tensor::Tensor;
+//! let x = Tensor::<f32>::zeros(&[2, 3]);
+//! let err = x.try_softmax(-3).unwrap_err();
+//! assert_eq!(
+//!     err.to_string(),
+//!     "softmax: axis -3 is out of range for shape [2, 3] (valid axes: -2 to 1)"
+//! );
+//! let err = x.try_matmul(&Tensor::zeros(&[2])).unwrap_err();
+//! assert!(err.to_string().starts_with("matmul: shapes [2, 3] and [2] are incompatible"));
+//! ```
 #![warn(missing_docs)]
 
 mod buffer;

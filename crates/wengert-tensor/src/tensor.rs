@@ -16,7 +16,7 @@ use rand_distr::{Distribution, Normal, StandardNormal, Uniform};
 
 use crate::error::{Result, TensorError};
 use crate::float::Float;
-use crate::shape::{check_axis, numel};
+use crate::shape::{numel, resolve_axis, resolve_axis_or_scalar, Axes, Axis};
 use crate::storage::Storage;
 
 /// Sizes or strides of a tensor, inline up to four axes: most tensors have
@@ -76,23 +76,15 @@ impl<T: Float> Tensor<T> {
         Ok(Self::from_storage(Storage::from_vec(data), shape))
     }
 
-    /// Panicking form of [`Tensor::try_from_vec`].
-    #[track_caller]
-    pub fn from_vec(data: Vec<T>, shape: &[usize]) -> Self {
-        Self::try_from_vec(data, shape).unwrap_or_else(|e| panic!("{e}"))
-    }
-
     /// A tensor copied from a slice.
-    #[track_caller]
-    pub fn from_slice(data: &[T], shape: &[usize]) -> Self {
-        Self::from_vec(data.to_vec(), shape)
+    pub fn try_from_slice(data: &[T], shape: &[usize]) -> Result<Self> {
+        Self::try_from_vec(data.to_vec(), shape)
     }
 
     /// A tensor from `f64` values, converted to `T` (handy in tests and for
     /// reference values).
-    #[track_caller]
-    pub fn from_f64(data: &[f64], shape: &[usize]) -> Self {
-        Self::from_vec(data.iter().map(|&x| T::from_f64(x)).collect(), shape)
+    pub fn try_from_f64(data: &[f64], shape: &[usize]) -> Result<Self> {
+        Self::try_from_vec(data.iter().map(|&x| T::from_f64(x)).collect(), shape)
     }
 
     /// A tensor from data the caller has sized right (kernels): no check
@@ -177,18 +169,21 @@ impl<T: Float> Tensor<T> {
     }
 
     /// `[start, start + step, ...]` up to but excluding `end`, as PyTorch's
-    /// `torch.arange(start, end, step)`.
-    #[track_caller]
-    pub fn arange(start: T, end: T, step: T) -> Self {
-        assert!(
-            step != T::zero(),
-            "arange: step must be non-zero (start {start}, end {end})"
-        );
+    /// `torch.arange(start, end, step)`; the step must be finite and non-zero.
+    pub fn try_arange(start: T, end: T, step: T) -> Result<Self> {
+        if step == T::zero() || !step.is_finite() {
+            return Err(TensorError::InvalidArgument {
+                op: "arange",
+                why: format!(
+                    "step must be finite and non-zero, got {step} (start {start}, end {end})"
+                ),
+            });
+        }
         let n = ((end - start) / step).ceil().to_f64().max(0.0) as usize;
         let data: Vec<T> = (0..n)
             .map(|i| start + T::from_f64(i as f64) * step)
             .collect();
-        Self::from_vec(data, &[n])
+        Self::try_from_vec(data, &[n])
     }
 
     /// The `n x n` identity matrix.
@@ -208,31 +203,44 @@ impl<T: Float> Tensor<T> {
     /// let a = Tensor::<f64>::rand_uniform(&[2, 2], -1.0, 1.0, &mut rng);
     /// assert!(a.to_vec().iter().all(|x| (-1.0..1.0).contains(x)));
     /// ```
-    #[track_caller]
-    pub fn rand_uniform<R: Rng + ?Sized>(shape: &[usize], low: T, high: T, rng: &mut R) -> Self {
-        assert!(
-            low < high,
-            "rand_uniform: low {low} must be below high {high}"
-        );
-        let dist = Uniform::new(low.to_f64(), high.to_f64()).expect("checked bounds");
+    pub fn try_rand_uniform<R: Rng + ?Sized>(
+        shape: &[usize],
+        low: T,
+        high: T,
+        rng: &mut R,
+    ) -> Result<Self> {
+        let dist = Uniform::new(low.to_f64(), high.to_f64())
+            .ok()
+            .filter(|_| low < high)
+            .ok_or_else(|| TensorError::InvalidArgument {
+                op: "rand_uniform",
+                why: format!("low {low} must be below high {high}, both finite"),
+            })?;
         let data = (0..numel(shape))
             .map(|_| T::from_f64(dist.sample(rng)))
             .collect();
-        Self::from_vec(data, shape)
+        Self::try_from_vec(data, shape)
     }
 
-    /// Normal random values with the given mean and standard deviation.
-    #[track_caller]
-    pub fn rand_normal<R: Rng + ?Sized>(shape: &[usize], mean: T, std: T, rng: &mut R) -> Self {
-        assert!(
-            std >= T::zero(),
-            "rand_normal: std {std} must be non-negative"
-        );
-        let dist = Normal::new(mean.to_f64(), std.to_f64()).expect("checked std");
+    /// Normal random values with the given mean and (non-negative, finite)
+    /// standard deviation.
+    pub fn try_rand_normal<R: Rng + ?Sized>(
+        shape: &[usize],
+        mean: T,
+        std: T,
+        rng: &mut R,
+    ) -> Result<Self> {
+        let dist = Normal::new(mean.to_f64(), std.to_f64())
+            .ok()
+            .filter(|_| std >= T::zero())
+            .ok_or_else(|| TensorError::InvalidArgument {
+                op: "rand_normal",
+                why: format!("std {std} must be non-negative and finite (mean {mean})"),
+            })?;
         let data = (0..numel(shape))
             .map(|_| T::from_f64(dist.sample(rng)))
             .collect();
-        Self::from_vec(data, shape)
+        Self::try_from_vec(data, shape)
     }
 
     /// Standard normal values (mean 0, std 1).
@@ -323,28 +331,29 @@ impl<T: Float> Tensor<T> {
         self.storage.make_mut()
     }
 
-    /// The single value of a one-element tensor.
-    #[track_caller]
-    pub fn item(&self) -> T {
-        assert!(
-            self.numel() == 1,
-            "item: tensor of shape {:?} has {} elements, expected 1",
-            self.shape,
-            self.numel()
-        );
-        self.storage[self.offset]
+    /// The single value of a one-element tensor. PyTorch: `x.item()`.
+    pub fn try_item(&self) -> Result<T> {
+        if self.numel() != 1 {
+            return Err(TensorError::InvalidShape {
+                op: "item",
+                shape: self.shape.to_vec(),
+                why: format!("has {} elements, expected 1", self.numel()),
+            });
+        }
+        Ok(self.storage[self.offset])
     }
 
     /// The element at a multi-index.
-    #[track_caller]
-    pub fn at(&self, index: &[usize]) -> T {
-        assert!(
-            index.len() == self.ndim() && index.iter().zip(&self.shape).all(|(i, d)| i < d),
-            "at: index {index:?} is out of bounds for shape {:?}",
-            self.shape
-        );
+    pub fn try_at(&self, index: &[usize]) -> Result<T> {
+        if index.len() != self.ndim() || index.iter().zip(&self.shape).any(|(i, d)| i >= d) {
+            return Err(TensorError::InvalidShape {
+                op: "at",
+                shape: self.shape.to_vec(),
+                why: format!("index {index:?} is out of bounds"),
+            });
+        }
         let off: usize = index.iter().zip(&self.strides).map(|(i, s)| i * s).sum();
-        self.storage[self.offset + off]
+        Ok(self.storage[self.offset + off])
     }
 
     /// Applies `f` to every element.
@@ -387,53 +396,46 @@ impl<T: Float> Tensor<T> {
         })
     }
 
-    /// Panicking form of [`Tensor::try_reshape`].
-    #[track_caller]
-    pub fn reshape(&self, shape: &[usize]) -> Self {
-        self.try_reshape(shape).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// Reorders the axes: axis `i` of the result is axis `perm[i]` of `self`.
-    /// A view: only strides change.
-    pub fn try_permute(&self, perm: &[usize]) -> Result<Self> {
-        let mut seen = vec![false; self.ndim()];
-        let valid = perm.len() == self.ndim()
-            && perm
-                .iter()
-                .all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
+    /// Reorders the axes: axis `i` of the result is axis `perm[i]` of `self`
+    /// (negative entries count from the back). A view: only strides change.
+    /// PyTorch: `x.permute(perm)`.
+    pub fn try_permute(&self, perm: &(impl Axes + ?Sized)) -> Result<Self> {
+        let nd = self.ndim();
+        let mut seen = vec![false; nd];
+        let resolved = |i: usize| resolve_axis("permute", perm.get(i), &self.shape).ok();
+        let valid = perm.count() == nd
+            && (0..nd).all(|i| resolved(i).is_some_and(|p| !std::mem::replace(&mut seen[p], true)));
         if !valid {
+            let listed: Vec<isize> = (0..perm.count()).map(|i| perm.get(i)).collect();
             return Err(TensorError::InvalidArgument {
                 op: "permute",
                 why: format!(
-                    "{perm:?} is not a permutation of the {} axes of shape {:?}",
-                    self.ndim(),
+                    "{listed:?} is not a permutation of the {nd} axes of shape {:?}",
                     self.shape
                 ),
             });
         }
+        // Each entry resolves: checked just above.
+        let axis = |i: usize| resolved(i).unwrap_or(0);
         Ok(Tensor {
             storage: self.storage.clone(),
-            shape: perm.iter().map(|&p| self.shape[p]).collect(),
-            strides: perm.iter().map(|&p| self.strides[p]).collect(),
+            shape: (0..nd).map(|i| self.shape[axis(i)]).collect(),
+            strides: (0..nd).map(|i| self.strides[axis(i)]).collect(),
             offset: self.offset,
         })
     }
 
-    /// Panicking form of [`Tensor::try_permute`].
-    #[track_caller]
-    pub fn permute(&self, perm: &[usize]) -> Self {
-        self.try_permute(perm).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// Swaps two axes (a view).
-    #[track_caller]
-    pub fn transpose(&self, a: usize, b: usize) -> Self {
-        for ax in [a, b] {
-            check_axis("transpose", ax, &self.shape).unwrap_or_else(|e| panic!("{e}"));
+    /// Swaps two axes (a view). Axis 0 or -1 of a 0-d tensor is accepted,
+    /// as in PyTorch, and changes nothing. PyTorch: `x.transpose(a, b)`.
+    pub fn try_transpose(&self, a: impl Axis, b: impl Axis) -> Result<Self> {
+        let a = resolve_axis_or_scalar("transpose", a, &self.shape)?;
+        let b = resolve_axis_or_scalar("transpose", b, &self.shape)?;
+        if self.ndim() == 0 {
+            return Ok(self.clone());
         }
         let mut perm: Vec<usize> = (0..self.ndim()).collect();
         perm.swap(a, b);
-        self.permute(&perm)
+        self.try_permute(&perm)
     }
 
     /// Raw parts of the view, for kernels: storage, offset, shape, strides.
@@ -467,6 +469,20 @@ impl<T: Float> Tensor<T> {
         out
     }
 }
+
+crate::ops::panicking! { Tensor {
+    fn from_vec(data: Vec<T>, shape: &[usize]) -> Self = try_from_vec;
+    fn from_slice(data: &[T], shape: &[usize]) -> Self = try_from_slice;
+    fn from_f64(data: &[f64], shape: &[usize]) -> Self = try_from_f64;
+    fn arange(start: T, end: T, step: T) -> Self = try_arange;
+    fn rand_uniform[R: Rng + ?Sized](shape: &[usize], low: T, high: T, rng: &mut R) -> Self = try_rand_uniform;
+    fn rand_normal[R: Rng + ?Sized](shape: &[usize], mean: T, std: T, rng: &mut R) -> Self = try_rand_normal;
+    fn item(&self) -> T = try_item;
+    fn at(&self, index: &[usize]) -> T = try_at;
+    fn reshape(&self, shape: &[usize]) -> Self = try_reshape;
+    fn permute(&self, perm: &(impl Axes + ?Sized)) -> Self = try_permute;
+    fn transpose(&self, a: impl Axis, b: impl Axis) -> Self = try_transpose;
+} }
 
 impl<T: Float> Clone for Tensor<T> {
     fn clone(&self) -> Self {

@@ -30,8 +30,11 @@ fn elementwise_broadcast_mismatch() {
 fn matmul_inner_and_rank_mismatch() {
     let msg = t(&[2, 3]).try_matmul(&t(&[2, 3])).unwrap_err().to_string();
     assert_mentions(&msg, &["matmul", "[2, 3]", "inner"]);
-    let msg = t(&[3]).try_matmul(&t(&[3, 2])).unwrap_err().to_string();
-    assert_mentions(&msg, &["matmul", "[3]", "[3, 2]", "2 dimensions"]);
+    // 1-D operands are fine (as torch.matmul), 0-d ones are not.
+    let msg = t(&[]).try_matmul(&t(&[3, 2])).unwrap_err().to_string();
+    assert_mentions(&msg, &["matmul", "[]", "[3, 2]", "at least 1 dimension"]);
+    let msg = t(&[3]).try_matmul(&t(&[2, 2])).unwrap_err().to_string();
+    assert_mentions(&msg, &["matmul", "[3]", "[2, 2]", "inner"]);
     let msg = t(&[2, 2, 3])
         .try_matmul(&t(&[3, 3, 4]))
         .unwrap_err()
@@ -77,6 +80,35 @@ fn reshape_permute_broadcast_and_axis_errors() {
     assert_mentions(
         &t(&[2, 3]).try_narrow(1, 2, 2).unwrap_err().to_string(),
         &["narrow", "[2, 3]", "2..4"],
+    );
+}
+
+#[test]
+fn axis_errors_give_the_axis_as_written_and_the_valid_range() {
+    assert_mentions(
+        &t(&[2, 3]).try_softmax(-3).unwrap_err().to_string(),
+        &["softmax", "axis -3", "[2, 3]", "valid axes: -2 to 1"],
+    );
+    assert_mentions(
+        &t(&[2, 3]).try_unsqueeze(3usize).unwrap_err().to_string(),
+        &["unsqueeze", "axis 3", "valid axes: -3 to 2"],
+    );
+    // As in PyTorch, a 0-d tensor has one axis for reductions...
+    assert_mentions(
+        &t(&[]).try_sum_axes(&[1], false).unwrap_err().to_string(),
+        &["sum", "axis 1", "[]", "valid axes: -1 to 0"],
+    );
+    // ...but none to narrow or concatenate along.
+    assert_mentions(
+        &t(&[]).try_narrow(0, 0, 1).unwrap_err().to_string(),
+        &["narrow", "axis 0", "[]", "no axis"],
+    );
+    assert_mentions(
+        &t(&[2, 3])
+            .try_mean_axes(&[1, -1], true)
+            .unwrap_err()
+            .to_string(),
+        &["mean", "axis 1 is listed twice", "[1, -1]"],
     );
 }
 

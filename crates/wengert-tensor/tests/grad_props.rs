@@ -92,6 +92,15 @@ fn tensor_and_axis() -> impl Strategy<Value = (Tensor<f64>, usize)> {
     })
 }
 
+/// A tensor and one of its axes, both as counted from the front and from
+/// the back (`axis - ndim`, PyTorch's negative form).
+fn tensor_and_signed_axis() -> impl Strategy<Value = (Tensor<f64>, usize, i64)> {
+    tensor_and_axis().prop_map(|(t, axis)| {
+        let back = axis as i64 - t.ndim() as i64;
+        (t, axis, back)
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
@@ -156,13 +165,27 @@ proptest! {
         grad_ok("erf", |_t, v| v[0].erf(), &[x.clone()])?;
         grad_ok("softplus", |_t, v| v[0].softplus(), &[x.clone()])?;
         grad_ok("gelu", |_t, v| v[0].gelu(), &[x.clone()])?;
+        grad_ok("gelu_tanh", |_t, v| v[0].gelu_tanh(), &[x.clone()])?;
         grad_ok("square", |_t, v| v[0].square(), &[x.clone()])?;
         gradgrad_ok("exp", |_t, v| v[0].exp(), &[x.clone()])?;
         gradgrad_ok("sigmoid", |_t, v| v[0].sigmoid(), &[x.clone()])?;
         gradgrad_ok("tanh", |_t, v| v[0].tanh(), &[x.clone()])?;
         gradgrad_ok("erf", |_t, v| v[0].erf(), &[x.clone()])?;
         gradgrad_ok("softplus", |_t, v| v[0].softplus(), &[x.clone()])?;
-        gradgrad_ok("gelu", |_t, v| v[0].gelu(), &[x])?;
+        gradgrad_ok("gelu", |_t, v| v[0].gelu(), &[x.clone()])?;
+        gradgrad_ok("gelu_tanh", |_t, v| v[0].gelu_tanh(), &[x])?;
+    }
+
+    #[test]
+    fn softplus_beta_threshold_grad(
+        (beta, threshold) in (0.5f64..3.0, 0.5f64..4.0),
+        x in any_tensor(),
+    ) {
+        // Keep away from the switch at x = threshold / beta.
+        let kink = threshold / beta;
+        let x = x.map(|v| if (v - kink).abs() < 0.05 { kink + 0.05 } else { v });
+        grad_ok("softplus_with", move |_t, v| v[0].softplus_with(beta, threshold), &[x.clone()])?;
+        gradgrad_ok("softplus_with", move |_t, v| v[0].softplus_with(beta, threshold), &[x])?;
     }
 
     #[test]
@@ -237,6 +260,33 @@ proptest! {
         grad_ok("log_softmax", move |_t, v| v[0].log_softmax(axis), &[x.clone()])?;
         gradgrad_ok("softmax", move |_t, v| v[0].softmax(axis), &[x.clone()])?;
         gradgrad_ok("log_softmax", move |_t, v| v[0].log_softmax(axis), &[x])?;
+    }
+
+    #[test]
+    fn negative_axes_give_the_same_values_and_gradients((x, axis, back) in tensor_and_signed_axis()) {
+        let tape = Tape::new();
+        let v = tape.var(x.clone());
+        let pairs = [
+            (v.sum_axes(&[axis], true), v.sum_axes(&[back], true)),
+            (v.mean_axes(&[axis], false), v.mean_axes(&[back], false)),
+            (v.logsumexp_axes(&[axis], false), v.logsumexp_axes(&[back], false)),
+            (v.var_axes(&[axis], true, 0), v.var_axes(&[back], true, 0)),
+            (v.softmax(axis), v.softmax(back)),
+            (v.log_softmax(axis), v.log_softmax(back)),
+            (v.unsqueeze(axis).squeeze(axis), v.unsqueeze(back - 1).squeeze(back - 1)),
+            (v.transpose(axis, 0), v.transpose(back, 0)),
+            (v.narrow(axis, 0, 1), v.narrow(back, 0, 1)),
+            (v.index_select(axis, &[0, 0]), v.index_select(back, &[0, 0])),
+            (Var::concat(&[v, v], axis), Var::concat(&[v, v], back)),
+            (Var::stack(&[v, v], axis), Var::stack(&[v, v], back - 1)),
+        ];
+        for (i, (front, from_back)) in pairs.into_iter().enumerate() {
+            prop_assert_eq!(front.value(), from_back.value(), "pair {}", i);
+            let (g1, g2) = (front.sum().backward(), from_back.sum().backward());
+            prop_assert_eq!(g1.wrt(v), g2.wrt(v), "pair {}", i);
+        }
+        grad_ok("softmax(-k)", move |_t, v| v[0].softmax(back), &[x.clone()])?;
+        grad_ok("max_axes(-k)", move |_t, v| v[0].max_axes(&[back], false), &[distinct(x)])?;
     }
 
     // ---- movement ----
@@ -325,6 +375,27 @@ proptest! {
     }
 
     // ---- matmul ----
+
+    #[test]
+    fn matmul_with_1d_operands_grad(m in 1usize..5, k in 1usize..5, n in 1usize..5, batch in 1usize..4, case in 0u8..5) {
+        // torch.matmul's 1-D cases: [k]@[k], [k]@[k,n], [m,k]@[k], [k]@[B,k,n], [B,m,k]@[k]
+        let (sa, sb): (Vec<usize>, Vec<usize>) = match case {
+            0 => (vec![k], vec![k]),
+            1 => (vec![k], vec![k, n]),
+            2 => (vec![m, k], vec![k]),
+            3 => (vec![k], vec![batch, k, n]),
+            _ => (vec![batch, m, k], vec![k]),
+        };
+        let a = Tensor::from_vec((0..sa.iter().product::<usize>()).map(|i| (i as f64 * 0.61).sin()).collect(), &sa);
+        let b = Tensor::from_vec((0..sb.iter().product::<usize>()).map(|i| (i as f64 * 0.37).cos()).collect(), &sb);
+        // The result agrees with the matrix form, the size-1 axis removed.
+        let a2 = if sa.len() == 1 { a.reshape(&[1, k]) } else { a.clone() };
+        let b2 = if sb.len() == 1 { b.reshape(&[k, 1]) } else { b.clone() };
+        let full = a2.matmul(&b2);
+        prop_assert_eq!(a.matmul(&b).to_vec(), full.to_vec());
+        grad_ok("matmul 1-D", |_t, v| v[0].matmul(v[1]), &[a.clone(), b.clone()])?;
+        gradgrad_ok("matmul 1-D", |_t, v| v[0].matmul(v[1]), &[a, b])?;
+    }
 
     #[test]
     fn matmul_grad(m in 1usize..5, k in 1usize..5, n in 1usize..5, batch in shape_of_rank(1, 3), bcast in 0u8..3) {

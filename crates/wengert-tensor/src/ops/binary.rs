@@ -10,7 +10,6 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use super::or_panic;
 use crate::error::Result;
 use crate::float::Float;
 use crate::kernels::elementwise::{zip_broadcast, zip_same};
@@ -41,36 +40,6 @@ impl<T: Float> Tensor<T> {
     /// Element-wise minimum with broadcasting (NaN propagates).
     pub fn try_minimum(&self, b: &Tensor<T>) -> Result<Tensor<T>> {
         zip_broadcast("minimum", self, b, nan_min)
-    }
-    /// Panicking form of [`Tensor::try_add`].
-    #[track_caller]
-    pub fn add(&self, b: &Tensor<T>) -> Tensor<T> {
-        or_panic(self.try_add(b))
-    }
-    /// Panicking form of [`Tensor::try_sub`].
-    #[track_caller]
-    pub fn sub(&self, b: &Tensor<T>) -> Tensor<T> {
-        or_panic(self.try_sub(b))
-    }
-    /// Panicking form of [`Tensor::try_mul`].
-    #[track_caller]
-    pub fn mul(&self, b: &Tensor<T>) -> Tensor<T> {
-        or_panic(self.try_mul(b))
-    }
-    /// Panicking form of [`Tensor::try_div`].
-    #[track_caller]
-    pub fn div(&self, b: &Tensor<T>) -> Tensor<T> {
-        or_panic(self.try_div(b))
-    }
-    /// Panicking form of [`Tensor::try_maximum`].
-    #[track_caller]
-    pub fn maximum(&self, b: &Tensor<T>) -> Tensor<T> {
-        or_panic(self.try_maximum(b))
-    }
-    /// Panicking form of [`Tensor::try_minimum`].
-    #[track_caller]
-    pub fn minimum(&self, b: &Tensor<T>) -> Tensor<T> {
-        or_panic(self.try_minimum(b))
     }
     /// `a + c` for a scalar `c`.
     pub fn add_scalar(&self, c: T) -> Tensor<T> {
@@ -214,38 +183,25 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn div_scalar(self, c: T) -> Var<'t, T> {
         self.mul_scalar(T::one() / c)
     }
-
-    /// Panicking form of [`Var::try_add`].
-    #[track_caller]
-    pub fn add(self, b: Var<'t, T>) -> Var<'t, T> {
-        or_panic(self.try_add(b))
-    }
-    /// Panicking form of [`Var::try_sub`].
-    #[track_caller]
-    pub fn sub(self, b: Var<'t, T>) -> Var<'t, T> {
-        or_panic(self.try_sub(b))
-    }
-    /// Panicking form of [`Var::try_mul`].
-    #[track_caller]
-    pub fn mul(self, b: Var<'t, T>) -> Var<'t, T> {
-        or_panic(self.try_mul(b))
-    }
-    /// Panicking form of [`Var::try_div`].
-    #[track_caller]
-    pub fn div(self, b: Var<'t, T>) -> Var<'t, T> {
-        or_panic(self.try_div(b))
-    }
-    /// Panicking form of [`Var::try_maximum`].
-    #[track_caller]
-    pub fn maximum(self, b: Var<'t, T>) -> Var<'t, T> {
-        or_panic(self.try_maximum(b))
-    }
-    /// Panicking form of [`Var::try_minimum`].
-    #[track_caller]
-    pub fn minimum(self, b: Var<'t, T>) -> Var<'t, T> {
-        or_panic(self.try_minimum(b))
-    }
 }
+
+panicking! { Tensor {
+    fn add(&self, b: &Tensor<T>) -> Tensor<T> = try_add;
+    fn sub(&self, b: &Tensor<T>) -> Tensor<T> = try_sub;
+    fn mul(&self, b: &Tensor<T>) -> Tensor<T> = try_mul;
+    fn div(&self, b: &Tensor<T>) -> Tensor<T> = try_div;
+    fn maximum(&self, b: &Tensor<T>) -> Tensor<T> = try_maximum;
+    fn minimum(&self, b: &Tensor<T>) -> Tensor<T> = try_minimum;
+} }
+
+panicking! { Var {
+    fn add(self, b: Var<'t, T>) -> Var<'t, T> = try_add;
+    fn sub(self, b: Var<'t, T>) -> Var<'t, T> = try_sub;
+    fn mul(self, b: Var<'t, T>) -> Var<'t, T> = try_mul;
+    fn div(self, b: Var<'t, T>) -> Var<'t, T> = try_div;
+    fn maximum(self, b: Var<'t, T>) -> Var<'t, T> = try_maximum;
+    fn minimum(self, b: Var<'t, T>) -> Var<'t, T> = try_minimum;
+} }
 
 /// `Var op Var`, `Var op scalar` and `Tensor op Tensor` operators; they
 /// panic on shape errors like the named methods.
@@ -291,5 +247,62 @@ impl<T: Float> Neg for &Tensor<T> {
     type Output = Tensor<T>;
     fn neg(self) -> Tensor<T> {
         self.map(|x| -x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tape, Tensor};
+
+    #[test]
+    fn broadcast_mul_and_div_known_values_and_gradients() {
+        // a = [[1, 2], [3, 4]], b = [10, 20] broadcast over rows:
+        // a * b = [[10, 40], [30, 80]]; d sum / da = b per row = [[10, 20], [10, 20]];
+        // d sum / db = column sums of a = [1 + 3, 2 + 4] = [4, 6].
+        let tape = Tape::<f64>::new();
+        let a = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]));
+        let b = tape.var(Tensor::from_vec(vec![10.0, 20.0], &[2]));
+        let y = a * b;
+        assert_eq!(y.value().to_vec(), vec![10.0, 40.0, 30.0, 80.0]);
+        let g = y.sum().backward();
+        assert_eq!(g.wrt(a).unwrap().to_vec(), vec![10.0, 20.0, 10.0, 20.0]);
+        assert_eq!(g.wrt(b).unwrap().to_vec(), vec![4.0, 6.0]);
+        // a / b: d/db of sum = -sum over rows of a / b^2 = [-4/100, -6/400]
+        let g = (a / b).sum().backward();
+        assert_eq!(g.wrt(b).unwrap().to_vec(), vec![-0.04, -0.015]);
+    }
+
+    #[test]
+    fn maximum_splits_the_gradient_at_a_tie() {
+        // torch.maximum(torch.tensor([1., 2.], requires_grad=True), torch.tensor([1., 0.]))
+        // .sum().backward() gives a.grad = [0.5, 1.0]
+        let tape = Tape::<f64>::new();
+        let a = tape.var(Tensor::from_vec(vec![1.0, 2.0], &[2]));
+        let b = tape.var(Tensor::from_vec(vec![1.0, 0.0], &[2]));
+        let g = a.maximum(b).sum().backward();
+        assert_eq!(g.wrt(a).unwrap().to_vec(), vec![0.5, 1.0]);
+        assert_eq!(g.wrt(b).unwrap().to_vec(), vec![0.5, 0.0]);
+    }
+
+    fn a() -> Tensor<f64> {
+        Tensor::from_vec(vec![0.3, -1.2, 2.0, 0.7, -0.4, 1.5], &[2, 3])
+    }
+
+    fn b() -> Tensor<f64> {
+        Tensor::from_vec(vec![1.3, -0.8, 2.2], &[3])
+    }
+
+    #[test]
+    fn binary_ops_pass_gradcheck_in_f64_and_agree_in_f32() {
+        check_grads!(twice [a(), b()], |tape, v| v[0] + v[1] * v[1]);
+        check_grads!(twice [a(), b()], |tape, v| (v[0] - v[1]) * v[0]);
+        check_grads!(twice [a(), b()], |tape, v| v[0] / v[1]);
+        check_grads!([a(), b()], |tape, v| v[0].maximum(v[1])
+            + v[0].minimum(v[1].mul_scalar(T::from_f64(0.5))));
+        check_grads!([a()], |tape, v| v[0]
+            .mul_scalar(T::from_f64(-1.5))
+            .add_scalar(T::from_f64(2.0))
+            .rsub_scalar(T::one())
+            .div_scalar(T::from_f64(4.0)));
     }
 }

@@ -4,7 +4,6 @@
 //! nodes, so their own rules can assume equal shapes. The backward of a
 //! broadcast sums the gradient over the axes it was copied along.
 
-use super::or_panic;
 use crate::error::{Result, TensorError};
 use crate::float::Float;
 use crate::kernels::{elementwise, reduce};
@@ -14,6 +13,7 @@ use crate::tensor::Tensor;
 
 impl<T: Float> Tensor<T> {
     /// Copies the tensor along new leading axes and size-1 axes to `shape`.
+    /// PyTorch: `x.broadcast_to(shape)` (here the copy is materialized).
     pub fn try_broadcast_to(&self, shape: &[usize]) -> Result<Tensor<T>> {
         if !can_broadcast_to(self.shape(), shape) {
             return Err(TensorError::ShapeMismatch {
@@ -26,14 +26,8 @@ impl<T: Float> Tensor<T> {
         Ok(elementwise::broadcast_to(self, shape))
     }
 
-    /// Panicking form of [`Tensor::try_broadcast_to`].
-    #[track_caller]
-    pub fn broadcast_to(&self, shape: &[usize]) -> Tensor<T> {
-        or_panic(self.try_broadcast_to(shape))
-    }
-
     /// Sums over broadcast axes to bring the tensor back to `shape`, the
-    /// adjoint of `broadcast_to`.
+    /// adjoint of `broadcast_to`. PyTorch: `x.sum_to_size(shape)`.
     pub fn try_sum_to(&self, shape: &[usize]) -> Result<Tensor<T>> {
         if !can_broadcast_to(shape, self.shape()) {
             return Err(TensorError::ShapeMismatch {
@@ -50,6 +44,11 @@ impl<T: Float> Tensor<T> {
         reduce::sum_axes(self, &axes).try_reshape(shape)
     }
 }
+
+panicking! { Tensor {
+    fn broadcast_to(&self, shape: &[usize]) -> Tensor<T> = try_broadcast_to;
+    fn sum_to(&self, shape: &[usize]) -> Tensor<T> = try_sum_to;
+} }
 
 impl<'t, T: Float> Var<'t, T> {
     /// `y = x` copied along new leading axes and size-1 axes to `shape`
@@ -79,12 +78,6 @@ impl<'t, T: Float> Var<'t, T> {
             }))
     }
 
-    /// Panicking form of [`Var::try_broadcast_to`].
-    #[track_caller]
-    pub fn broadcast_to(self, shape: &[usize]) -> Var<'t, T> {
-        or_panic(self.try_broadcast_to(shape))
-    }
-
     /// Sums over broadcast axes down to `shape`, the adjoint of
     /// `broadcast_to`. Backward: `dx = broadcast_to(dy, shape(x))`.
     pub fn try_sum_to(self, shape: &[usize]) -> Result<Var<'t, T>> {
@@ -97,12 +90,6 @@ impl<'t, T: Float> Var<'t, T> {
         Ok(self.tape().record("sum_to", &[self], y, move |_ctx, dy| {
             [Some(dy.broadcast_to(&x_shape))]
         }))
-    }
-
-    /// Panicking form of [`Var::try_sum_to`].
-    #[track_caller]
-    pub fn sum_to(self, shape: &[usize]) -> Var<'t, T> {
-        or_panic(self.try_sum_to(shape))
     }
 
     /// Broadcasts two operands to their common shape (one node each, only
@@ -119,5 +106,46 @@ impl<'t, T: Float> Var<'t, T> {
         }
         let shape = broadcast_shapes(op, &sa, &sb)?;
         Ok((a.try_broadcast_to(&shape)?, b.try_broadcast_to(&shape)?))
+    }
+}
+
+panicking! { Var {
+    fn broadcast_to(self, shape: &[usize]) -> Var<'t, T> = try_broadcast_to;
+    fn sum_to(self, shape: &[usize]) -> Var<'t, T> = try_sum_to;
+} }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tape, Tensor};
+
+    #[test]
+    fn sum_to_undoes_broadcast_to_by_summing_the_copies() {
+        // x = [[1], [2]] broadcast to [2, 3] repeats each row three times;
+        // sum_to back to [2, 1] gives 3 * [1, 2]; to [3]: the column sums [3, 3, 3].
+        let x = Tensor::<f64>::from_vec(vec![1.0, 2.0], &[2, 1]);
+        let b = x.broadcast_to(&[2, 3]);
+        assert_eq!(b.to_vec(), vec![1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
+        assert_eq!(b.sum_to(&[2, 1]).to_vec(), vec![3.0, 6.0]);
+        assert_eq!(b.sum_to(&[3]).to_vec(), vec![3.0, 3.0, 3.0]);
+        assert!(b.try_sum_to(&[2, 2]).is_err());
+    }
+
+    #[test]
+    fn broadcast_gradient_counts_the_copies() {
+        // y = broadcast of x [3] to [2, 3], weighted by w = [[1, 2, 3], [4, 5, 6]]:
+        // dx = column sums of w = [5, 7, 9]
+        let tape = Tape::<f64>::new();
+        let x = tape.var(Tensor::from_vec(vec![0.5, -1.0, 2.0], &[3]));
+        let w = tape.constant(Tensor::arange(1.0, 7.0, 1.0).reshape(&[2, 3]));
+        let g = (x.broadcast_to(&[2, 3]) * w).sum().backward();
+        assert_eq!(g.wrt(x).unwrap().to_vec(), vec![5.0, 7.0, 9.0]);
+    }
+
+    #[test]
+    fn broadcast_ops_pass_gradcheck_in_f64_and_agree_in_f32() {
+        let x = || Tensor::<f64>::from_f64(&[0.3, -1.2], &[2, 1]);
+        let big = || Tensor::<f64>::from_f64(&[0.3, -1.2, 2.0, 0.7, -0.4, 1.5], &[2, 3]);
+        check_grads!(twice[x()], |tape, v| v[0].broadcast_to(&[4, 2, 3]).square());
+        check_grads!(twice[big()], |tape, v| v[0].sum_to(&[1, 3]).square());
     }
 }

@@ -5,7 +5,6 @@
 //! everywhere), so they live on `Tensor`; `select` uses one to route values
 //! and gradients between two Vars.
 
-use super::or_panic;
 use crate::error::Result;
 use crate::float::Float;
 use crate::kernels::elementwise::zip_broadcast;
@@ -22,13 +21,12 @@ fn bool_to<T: Float>(b: bool) -> T {
 }
 
 macro_rules! comparisons {
-    ($($(#[$doc:meta])* $name:ident, $scalar:ident, $op:tt;)*) => {
+    ($($(#[$doc:meta])* $name:ident, $try:ident, $scalar:ident, $op:tt;)*) => {
         impl<T: Float> Tensor<T> {
             $(
                 $(#[$doc])*
-                #[track_caller]
-                pub fn $name(&self, b: &Tensor<T>) -> Tensor<T> {
-                    or_panic(zip_broadcast(stringify!($name), self, b, |x, y| bool_to(x $op y)))
+                pub fn $try(&self, b: &Tensor<T>) -> Result<Tensor<T>> {
+                    zip_broadcast(stringify!($name), self, b, |x, y| bool_to(x $op y))
                 }
 
                 $(#[$doc])*
@@ -38,26 +36,33 @@ macro_rules! comparisons {
                 }
             )*
         }
+
+        panicking! { Tensor {
+            $(fn $name(&self, b: &Tensor<T>) -> Tensor<T> = $try;)*
+        } }
     };
 }
 
 comparisons! {
     /// Mask of `a > b`, broadcasting: 1 where true, 0 where false.
-    gt, gt_scalar, >;
-    /// Mask of `a >= b`, broadcasting.
-    ge, ge_scalar, >=;
-    /// Mask of `a < b`, broadcasting.
-    lt, lt_scalar, <;
-    /// Mask of `a <= b`, broadcasting.
-    le, le_scalar, <=;
+    /// PyTorch: `torch.gt` (as 0/1 floats).
+    gt, try_gt, gt_scalar, >;
+    /// Mask of `a >= b`, broadcasting. PyTorch: `torch.ge`.
+    ge, try_ge, ge_scalar, >=;
+    /// Mask of `a < b`, broadcasting. PyTorch: `torch.lt`.
+    lt, try_lt, lt_scalar, <;
+    /// Mask of `a <= b`, broadcasting. PyTorch: `torch.le`.
+    le, try_le, le_scalar, <=;
     /// Mask of `a == b`, broadcasting (named `eq_mask` so it is not
     /// confused with `PartialEq::eq`, which compares whole tensors).
-    eq_mask, eq_scalar, ==;
+    /// PyTorch: `torch.eq`.
+    eq_mask, try_eq_mask, eq_scalar, ==;
 }
 
 impl<T: Float> Tensor<T> {
     /// `mask ? on_true : on_false` element-wise, all three broadcast
     /// together. A mask element is true when non-zero.
+    /// PyTorch: `torch.where(mask != 0, on_true, on_false)`.
     pub fn try_select(
         mask: &Tensor<T>,
         on_true: &Tensor<T>,
@@ -76,13 +81,11 @@ impl<T: Float> Tensor<T> {
             .collect();
         Tensor::try_from_vec(picked, &shape)
     }
-
-    /// Panicking form of [`Tensor::try_select`].
-    #[track_caller]
-    pub fn select(mask: &Tensor<T>, on_true: &Tensor<T>, on_false: &Tensor<T>) -> Tensor<T> {
-        or_panic(Tensor::try_select(mask, on_true, on_false))
-    }
 }
+
+panicking! { Tensor {
+    fn select(mask: &Tensor<T>, on_true: &Tensor<T>, on_false: &Tensor<T>) -> Tensor<T> = try_select;
+} }
 
 impl<'t, T: Float> Var<'t, T> {
     /// `y = mask ? a : b` element-wise, broadcasting all three.
@@ -117,13 +120,11 @@ impl<'t, T: Float> Var<'t, T> {
             ]
         }))
     }
-
-    /// Panicking form of [`Var::try_select`].
-    #[track_caller]
-    pub fn select(mask: &Tensor<T>, a: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> {
-        or_panic(Var::try_select(mask, a, b))
-    }
 }
+
+panicking! { Var {
+    fn select(mask: &Tensor<T>, a: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> = try_select;
+} }
 
 #[cfg(test)]
 mod tests {
@@ -144,5 +145,28 @@ mod tests {
         let g = y.sum().backward();
         assert_eq!(g.wrt(x).unwrap().to_vec(), vec![0.0, 0.0, 1.0]);
         assert_eq!(g.wrt(z).unwrap().to_vec(), vec![1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn comparison_errors_name_both_shapes() {
+        let msg = Tensor::<f32>::zeros(&[2, 3])
+            .try_gt(&Tensor::zeros(&[4]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("gt") && msg.contains("[2, 3]") && msg.contains("[4]"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn select_passes_gradcheck_in_f64_and_agrees_in_f32() {
+        // The mask is a constant: select routes each dy to one branch.
+        let a = || Tensor::<f64>::from_f64(&[0.3, -1.2, 2.0, 0.7, -0.4, 1.5], &[2, 3]);
+        let b = || Tensor::<f64>::from_f64(&[1.1, -0.6, 0.2], &[3]);
+        check_grads!(twice [a(), b()], |tape, v| {
+            let mask = v[0].value().gt_scalar(T::zero());
+            Var::select(&mask, v[0].square(), v[1] * v[0])
+        });
     }
 }

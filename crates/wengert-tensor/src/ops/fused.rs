@@ -1,13 +1,14 @@
 //! Fused ops: forward and backward as hand-written kernels, for the hot
 //! spots where a bench shows that the composed form costs too much.
 //!
-//! A fused op's backward returns a plain value, so it cannot be
-//! differentiated again: under `backward_with_graph` it refuses with a
-//! clear error naming its composed twin, which can.
+//! A fused kernel's result is a plain value, which cannot be differentiated
+//! again. So a fused op takes its kernel path only in a plain `backward`;
+//! when the backward pass is recorded (`backward_with_graph`, for gradient
+//! penalties and Hessian-vector products) it writes the same gradient with
+//! `Var` ops instead, which can. Each is checked against its composed twin.
 
 use rayon::prelude::*;
 
-use super::or_panic;
 use crate::error::{Result, TensorError};
 use crate::float::Float;
 use crate::kernels::PARALLEL_THRESHOLD;
@@ -19,10 +20,16 @@ impl<'t, T: Float> Var<'t, T> {
     /// `loss = mean_i (logsumexp(z_i) - z_i[t_i])`, fused.
     ///
     /// The forward pass computes each row's softmax `p_i` once and keeps it;
-    /// the backward is one pass, `dz = dy * (p - onehot(t)) / N`. The
-    /// composed twin is `-(z.log_softmax(1).gather(1, t)).mean()`; use it
-    /// when you need second derivatives (this op refuses them).
+    /// a plain backward is one pass over it, `dz = dy * (p - onehot(t)) / N`.
+    /// A recorded backward (`backward_with_graph`) writes that same formula
+    /// with `Var` ops (`softmax`, a constant one-hot, a product with `dy`),
+    /// so the loss is twice differentiable: the second derivative is
+    /// `d(dz) = dy * dsoftmax / N`, as for the composed twin
+    /// `-(z.log_softmax(1).gather(1, t)).mean()`.
     /// PyTorch: `F.cross_entropy(z, t)`.
+    ///
+    /// # Shapes
+    /// Logits `[N, C]`, `N` targets in `0..C`; the loss is 0-d.
     ///
     /// ```
     /// use wengert_tensor::{Tape, Tensor};
@@ -72,8 +79,14 @@ impl<'t, T: Float> Var<'t, T> {
             &[self],
             Tensor::scalar(loss),
             move |ctx, dy| {
-                ctx.refuse_second_derivative("log_softmax(1).gather(1, t).mean().neg()");
-                let scale = dy.item() / T::from_f64(n as f64);
+                let inv_n = T::one() / T::from_f64(n as f64);
+                if ctx.is_recording() {
+                    // Differentiable: dz = dy * (softmax(z) - onehot(t)) / N.
+                    let onehot = ctx.tape().constant(Tensor::one_hot(&targets, c));
+                    let dz = (ctx.input(0).softmax(1) - onehot) * dy;
+                    return [Some(dz.mul_scalar(inv_n))];
+                }
+                let scale = dy.item() * inv_n;
                 let mut dz = p.to_vec();
                 for (i, &t) in targets.iter().enumerate() {
                     dz[i * c + t] -= T::one();
@@ -83,13 +96,11 @@ impl<'t, T: Float> Var<'t, T> {
             },
         ))
     }
-
-    /// Panicking form of [`Var::try_cross_entropy_with_logits`].
-    #[track_caller]
-    pub fn cross_entropy_with_logits(self, targets: &[usize]) -> Var<'t, T> {
-        or_panic(self.try_cross_entropy_with_logits(targets))
-    }
 }
+
+panicking! { Var {
+    fn cross_entropy_with_logits(self, targets: &[usize]) -> Var<'t, T> = try_cross_entropy_with_logits;
+} }
 
 #[cfg(test)]
 mod tests {
@@ -121,11 +132,62 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "has no second derivative")]
-    fn fused_cross_entropy_refuses_second_derivative() {
+    fn fused_cross_entropy_is_twice_differentiable() {
+        let z = Tensor::<f64>::randn(&[4, 3], &mut seeded_rng(5));
+        crate::gradgradcheck(
+            |_t, v| v[0].cross_entropy_with_logits(&[2, 0, 1, 1]),
+            &[z],
+            crate::Tolerance {
+                atol: 1e-5,
+                rtol: 1e-4,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn hessian_vector_product_matches_the_composed_twin() {
+        // H v = d/dz (grad(loss) . v), both through backward_with_graph.
+        let z = Tensor::<f64>::randn(&[5, 4], &mut seeded_rng(6));
+        let dir = Tensor::<f64>::randn(&[5, 4], &mut seeded_rng(7));
+        let t = [3usize, 0, 1, 1, 2];
+        let hvp = |fused: bool| {
+            let tape = Tape::new();
+            let v = tape.var(z.clone());
+            let loss = if fused {
+                v.cross_entropy_with_logits(&t)
+            } else {
+                -(v.log_softmax(1).gather(1, &t).mean())
+            };
+            let g = loss.backward_with_graph().wrt(v).unwrap();
+            let gv = (g * tape.constant(dir.clone())).sum();
+            gv.backward().wrt(v).unwrap().clone()
+        };
+        let (fused, composed) = (hvp(true), hvp(false));
+        assert_close(&fused, &composed, 1e-15, 1e-12);
+        // Not trivially zero: softmax's Hessian is not.
+        assert!(fused.to_vec().iter().any(|h| h.abs() > 1e-3));
+    }
+
+    #[test]
+    fn cross_entropy_value_by_hand_and_gradient_in_f32() {
+        // z = [[0, ln 3]], t = [1]: p = [1/4, 3/4], loss = -ln(3/4);
+        // dz = p - onehot = [1/4, -1/4]
         let tape = Tape::<f64>::new();
-        let v = tape.var(Tensor::zeros(&[2, 3]));
-        let _ = v.cross_entropy_with_logits(&[0, 1]).backward_with_graph();
+        let v = tape.var(Tensor::from_vec(vec![0.0, 3f64.ln()], &[1, 2]));
+        let loss = v.cross_entropy_with_logits(&[1]);
+        assert!((loss.item() + 0.75f64.ln()).abs() < 1e-15);
+        let g = loss.backward();
+        assert_close(
+            g.wrt(v).unwrap(),
+            &Tensor::from_vec(vec![0.25, -0.25], &[1, 2]),
+            1e-15,
+            0.0,
+        );
+        let z = || Tensor::<f64>::from_f64(&[0.3, -1.2, 2.0, 0.7, -0.4, 1.5], &[2, 3]);
+        check_grads!(twice[z()], |tape, v| v[0]
+            .cross_entropy_with_logits(&[2, 0]));
     }
 
     #[test]

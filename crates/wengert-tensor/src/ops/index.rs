@@ -3,21 +3,11 @@
 //! those places. Each is the other's backward, so gradients accumulate where
 //! an index repeats (an embedding row used twice gets both gradients).
 
-use super::or_panic;
 use crate::error::{Result, TensorError};
 use crate::float::Float;
-use crate::shape::{check_axis, numel};
+use crate::shape::{resolve_axis, resolve_axis_or_scalar, split_at_axis as split, Axis};
 use crate::tape::Var;
 use crate::tensor::Tensor;
-
-/// (outer, axis length, inner) of a shape around `axis`.
-fn split(shape: &[usize], axis: usize) -> (usize, usize, usize) {
-    (
-        numel(&shape[..axis]),
-        shape[axis],
-        numel(&shape[axis + 1..]),
-    )
-}
 
 fn check_indices(
     op: &'static str,
@@ -38,11 +28,30 @@ fn check_indices(
     }
 }
 
+/// For a 0-d input, which PyTorch lets `gather` and `index_select` read
+/// along its virtual axis: exactly one index, and it must be 0.
+fn check_scalar_index(op: &'static str, index: &[usize]) -> Result<()> {
+    if index.len() != 1 {
+        return Err(TensorError::InvalidArgument {
+            op,
+            why: format!("a 0-d tensor takes exactly one index, got {}", index.len()),
+        });
+    }
+    check_indices(op, index, 1, &[], 0)
+}
+
 /// For gather/scatter: the index covers every position of the other axes,
-/// so its length is a multiple of outer * inner; returns k, the size along `axis`.
+/// so its length is a multiple of outer * inner; returns k, the size along
+/// `axis`. When another axis has size 0 the result is empty whatever k is:
+/// the index must be empty too, and is read as `self`'s own layout (k =
+/// the size along `axis`), as `torch.gather(x, axis, index)` with an
+/// index shaped like `x`.
 fn gather_len(op: &'static str, shape: &[usize], axis: usize, index_len: usize) -> Result<usize> {
-    let (outer, _, inner) = split(shape, axis);
+    let (outer, len, inner) = split(shape, axis);
     let others = outer * inner;
+    if others == 0 && index_len == 0 {
+        return Ok(len);
+    }
     if others == 0 || index_len % others != 0 {
         return Err(TensorError::InvalidArgument {
             op,
@@ -56,9 +65,14 @@ fn gather_len(op: &'static str, shape: &[usize], axis: usize, index_len: usize) 
 
 impl<T: Float> Tensor<T> {
     /// The slices at `index` along `axis`, in that order (repeats allowed).
+    /// A 0-d tensor takes the one index 0 and gives itself, as in PyTorch.
     /// PyTorch: `torch.index_select(x, axis, index)`.
-    pub fn try_index_select(&self, axis: usize, index: &[usize]) -> Result<Tensor<T>> {
-        check_axis("index_select", axis, self.shape())?;
+    pub fn try_index_select(&self, axis: impl Axis, index: &[usize]) -> Result<Tensor<T>> {
+        let axis = resolve_axis_or_scalar("index_select", axis, self.shape())?;
+        if self.ndim() == 0 {
+            check_scalar_index("index_select", index)?;
+            return Ok(self.clone());
+        }
         let (outer, len, inner) = split(self.shape(), axis);
         check_indices("index_select", index, len, self.shape(), axis)?;
         let src = self.values();
@@ -77,8 +91,13 @@ impl<T: Float> Tensor<T> {
     /// Adjoint of `index_select`: a tensor of size `size` along `axis`,
     /// zero except that slice `j` of `self` is added at `index[j]`.
     /// PyTorch: `zeros.index_add(axis, index, self)`.
-    pub fn try_index_add(&self, axis: usize, index: &[usize], size: usize) -> Result<Tensor<T>> {
-        check_axis("index_add", axis, self.shape())?;
+    pub fn try_index_add(
+        &self,
+        axis: impl Axis,
+        index: &[usize],
+        size: usize,
+    ) -> Result<Tensor<T>> {
+        let axis = resolve_axis("index_add", axis, self.shape())?;
         let (outer, k, inner) = split(self.shape(), axis);
         if k != index.len() {
             return Err(TensorError::InvalidArgument {
@@ -110,8 +129,19 @@ impl<T: Float> Tensor<T> {
     /// Picks along `axis` one element per index: with `index` laid out as
     /// `self`'s shape but `k` along `axis`,
     /// `y[.., j, ..] = x[.., index[.., j, ..], ..]`. PyTorch: `torch.gather`.
-    pub fn try_gather(&self, axis: usize, index: &[usize]) -> Result<Tensor<T>> {
-        check_axis("gather", axis, self.shape())?;
+    ///
+    /// An empty index of a tensor with an empty axis gives an empty tensor,
+    /// as in PyTorch (see `gather_len` for its shape); a 0-d tensor takes
+    /// the one index 0 and gives itself.
+    ///
+    /// # Shapes
+    /// `[2, 3]` gathered along 1 (or -1) with 4 indices gives `[2, 2]`.
+    pub fn try_gather(&self, axis: impl Axis, index: &[usize]) -> Result<Tensor<T>> {
+        let axis = resolve_axis_or_scalar("gather", axis, self.shape())?;
+        if self.ndim() == 0 {
+            check_scalar_index("gather", index)?;
+            return Ok(self.clone());
+        }
         let (outer, len, inner) = split(self.shape(), axis);
         let k = gather_len("gather", self.shape(), axis, index.len())?;
         check_indices("gather", index, len, self.shape(), axis)?;
@@ -132,8 +162,13 @@ impl<T: Float> Tensor<T> {
 
     /// Adjoint of `gather`: zeros of size `size` along `axis` with each
     /// element of `self` added at its index. PyTorch: `zeros.scatter_add`.
-    pub fn try_scatter_add(&self, axis: usize, index: &[usize], size: usize) -> Result<Tensor<T>> {
-        check_axis("scatter_add", axis, self.shape())?;
+    pub fn try_scatter_add(
+        &self,
+        axis: impl Axis,
+        index: &[usize],
+        size: usize,
+    ) -> Result<Tensor<T>> {
+        let axis = resolve_axis("scatter_add", axis, self.shape())?;
         let (outer, k, inner) = split(self.shape(), axis);
         if index.len() != self.numel() {
             return Err(TensorError::InvalidArgument {
@@ -178,23 +213,15 @@ impl<T: Float> Tensor<T> {
         }
         Tensor::try_from_vec(out, &[index.len(), classes])
     }
-
-    /// Panicking form of [`Tensor::try_index_select`].
-    #[track_caller]
-    pub fn index_select(&self, axis: usize, index: &[usize]) -> Tensor<T> {
-        or_panic(self.try_index_select(axis, index))
-    }
-    /// Panicking form of [`Tensor::try_gather`].
-    #[track_caller]
-    pub fn gather(&self, axis: usize, index: &[usize]) -> Tensor<T> {
-        or_panic(self.try_gather(axis, index))
-    }
-    /// Panicking form of [`Tensor::try_one_hot`].
-    #[track_caller]
-    pub fn one_hot(index: &[usize], classes: usize) -> Tensor<T> {
-        or_panic(Tensor::try_one_hot(index, classes))
-    }
 }
+
+panicking! { Tensor {
+    fn index_select(&self, axis: impl Axis, index: &[usize]) -> Tensor<T> = try_index_select;
+    fn index_add(&self, axis: impl Axis, index: &[usize], size: usize) -> Tensor<T> = try_index_add;
+    fn gather(&self, axis: impl Axis, index: &[usize]) -> Tensor<T> = try_gather;
+    fn scatter_add(&self, axis: impl Axis, index: &[usize], size: usize) -> Tensor<T> = try_scatter_add;
+    fn one_hot(index: &[usize], classes: usize) -> Tensor<T> = try_one_hot;
+} }
 
 impl<'t, T: Float> Var<'t, T> {
     /// Slices at `index` along `axis`. Backward: `dx = index_add(dy)`, which
@@ -208,9 +235,14 @@ impl<'t, T: Float> Var<'t, T> {
     /// let g = rows.sum().backward();
     /// assert_eq!(g.wrt(table).unwrap().to_vec(), vec![1.0, 0.0, 2.0]); // row 2 used twice
     /// ```
-    pub fn try_index_select(self, axis: usize, index: &[usize]) -> Result<Var<'t, T>> {
+    pub fn try_index_select(self, axis: impl Axis, index: &[usize]) -> Result<Var<'t, T>> {
         let x = self.value();
         let y = x.try_index_select(axis, index)?;
+        if x.ndim() == 0 {
+            // The one element itself: its gradient is dy.
+            return self.try_reshape(&[]);
+        }
+        let axis = resolve_axis("index_select", axis, x.shape())?;
         let (index, size) = (index.to_vec(), x.shape()[axis]);
         Ok(self
             .tape()
@@ -221,22 +253,33 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Adjoint of `index_select` (see [`Tensor::try_index_add`]).
     /// Backward: `dx = index_select(dy)`.
-    #[track_caller]
-    pub fn index_add(self, axis: usize, index: &[usize], size: usize) -> Var<'t, T> {
-        let y = or_panic(self.value().try_index_add(axis, index, size));
+    pub fn try_index_add(
+        self,
+        axis: impl Axis,
+        index: &[usize],
+        size: usize,
+    ) -> Result<Var<'t, T>> {
+        let x = self.value();
+        let y = x.try_index_add(axis, index, size)?;
+        let axis = resolve_axis("index_add", axis, x.shape())?;
         let index = index.to_vec();
-        self.tape()
+        Ok(self
+            .tape()
             .record("index_add", &[self], y, move |_ctx, dy| {
                 [Some(dy.index_select(axis, &index))]
-            })
+            }))
     }
 
     /// One element per index along `axis` (see [`Tensor::try_gather`]).
     /// Backward: `dx = scatter_add(dy)`. Cross-entropy picks each row's
     /// target log-probability with it. PyTorch: `torch.gather`.
-    pub fn try_gather(self, axis: usize, index: &[usize]) -> Result<Var<'t, T>> {
+    pub fn try_gather(self, axis: impl Axis, index: &[usize]) -> Result<Var<'t, T>> {
         let x = self.value();
         let y = x.try_gather(axis, index)?;
+        if x.ndim() == 0 {
+            return self.try_reshape(&[]);
+        }
+        let axis = resolve_axis("gather", axis, x.shape())?;
         let (index, size) = (index.to_vec(), x.shape()[axis]);
         Ok(self.tape().record("gather", &[self], y, move |_ctx, dy| {
             [Some(dy.scatter_add(axis, &index, size))]
@@ -245,32 +288,34 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Adjoint of `gather` (see [`Tensor::try_scatter_add`]).
     /// Backward: `dx = gather(dy)`.
-    #[track_caller]
-    pub fn scatter_add(self, axis: usize, index: &[usize], size: usize) -> Var<'t, T> {
-        let y = or_panic(self.value().try_scatter_add(axis, index, size));
+    pub fn try_scatter_add(
+        self,
+        axis: impl Axis,
+        index: &[usize],
+        size: usize,
+    ) -> Result<Var<'t, T>> {
+        let x = self.value();
+        let y = x.try_scatter_add(axis, index, size)?;
+        let axis = resolve_axis("scatter_add", axis, x.shape())?;
         let index = index.to_vec();
-        self.tape()
+        Ok(self
+            .tape()
             .record("scatter_add", &[self], y, move |_ctx, dy| {
                 [Some(dy.gather(axis, &index))]
-            })
-    }
-
-    /// Panicking form of [`Var::try_index_select`].
-    #[track_caller]
-    pub fn index_select(self, axis: usize, index: &[usize]) -> Var<'t, T> {
-        or_panic(self.try_index_select(axis, index))
-    }
-
-    /// Panicking form of [`Var::try_gather`].
-    #[track_caller]
-    pub fn gather(self, axis: usize, index: &[usize]) -> Var<'t, T> {
-        or_panic(self.try_gather(axis, index))
+            }))
     }
 }
 
+panicking! { Var {
+    fn index_select(self, axis: impl Axis, index: &[usize]) -> Var<'t, T> = try_index_select;
+    fn index_add(self, axis: impl Axis, index: &[usize], size: usize) -> Var<'t, T> = try_index_add;
+    fn gather(self, axis: impl Axis, index: &[usize]) -> Var<'t, T> = try_gather;
+    fn scatter_add(self, axis: impl Axis, index: &[usize], size: usize) -> Var<'t, T> = try_scatter_add;
+} }
+
 #[cfg(test)]
 mod tests {
-    use crate::Tensor;
+    use crate::{Tape, Tensor};
 
     #[test]
     fn gather_picks_per_row_and_scatter_add_is_its_adjoint() {
@@ -292,5 +337,69 @@ mod tests {
             "{msg}"
         );
         assert!(Tensor::<f32>::try_one_hot(&[4], 3).is_err());
+    }
+
+    #[test]
+    fn gather_with_an_empty_index_of_an_empty_tensor_is_empty() {
+        // torch.gather(torch.zeros(0, 3), 1, torch.zeros(0, 3, dtype=torch.long)).shape
+        // is torch.Size([0, 3]): an empty tensor, not an error.
+        let x = Tensor::<f64>::zeros(&[0, 3]);
+        let y = x.try_gather(1, &[]).unwrap();
+        assert_eq!(y.shape(), &[0, 3]);
+        assert_eq!(x.gather(-1, &[]).shape(), &[0, 3]);
+        // torch.gather(torch.zeros(2, 0), 1, torch.zeros(2, 0, dtype=torch.long)): [2, 0]
+        assert_eq!(
+            Tensor::<f64>::zeros(&[2, 0]).gather(1, &[]).shape(),
+            &[2, 0]
+        );
+        // A non-empty index into an empty tensor is still an error.
+        assert!(x.try_gather(1, &[0]).is_err());
+        let tape = Tape::<f64>::new();
+        let v = tape.var(x);
+        let g = v.gather(1, &[]).sum().backward();
+        assert_eq!(g.wrt(v).unwrap().shape(), &[0, 3]);
+    }
+
+    #[test]
+    fn negative_axes_and_0d_inputs_follow_pytorch() {
+        let x = Tensor::<f64>::arange(0.0, 6.0, 1.0).reshape(&[2, 3]);
+        assert_eq!(x.gather(-1, &[2, 0]), x.gather(1, &[2, 0]));
+        assert_eq!(x.index_select(-2, &[1]), x.index_select(0, &[1]));
+        // s = torch.tensor(2.5): torch.gather(s, 0, torch.tensor(0)) and
+        // torch.index_select(s, 0, torch.tensor([0])) are tensor(2.5) (0-d);
+        // torch.index_select(s, 0, torch.tensor([0, 0])) raises
+        // "Index to scalar can have only 1 value, got 2 value(s)".
+        let tape = Tape::<f64>::new();
+        let s = tape.var(Tensor::scalar(2.5));
+        for y in [s.gather(0, &[0]), s.index_select(-1, &[0])] {
+            assert_eq!((y.shape(), y.item()), (vec![], 2.5));
+            assert_eq!(y.backward().wrt(s).unwrap().item(), 1.0);
+        }
+        assert!(s.try_index_select(0, &[0, 0]).is_err());
+        assert!(s.try_gather(0, &[1]).is_err());
+    }
+
+    #[test]
+    fn repeated_indices_accumulate_gradient() {
+        // x = [1, 2, 3]; y = x[[0, 0, 2]] weighted by w = [1, 10, 100]:
+        // d/dx (w . y) = [1 + 10, 0, 100]
+        let tape = Tape::<f64>::new();
+        let x = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]));
+        let w = tape.constant(Tensor::from_vec(vec![1.0, 10.0, 100.0], &[3]));
+        let g = (x.index_select(0, &[0, 0, 2]) * w).sum().backward();
+        assert_eq!(g.wrt(x).unwrap().to_vec(), vec![11.0, 0.0, 100.0]);
+    }
+
+    #[test]
+    fn index_ops_pass_gradcheck_in_f64_and_agree_in_f32() {
+        let x = || Tensor::<f64>::from_f64(&[0.3, -1.2, 2.0, 0.7, -0.4, 1.5], &[2, 3]);
+        check_grads!(twice[x()], |tape, v| v[0]
+            .index_select(-1, &[2, 0, 2])
+            .square());
+        check_grads!(twice[x()], |tape, v| v[0]
+            .gather(-1, &[1, 1, 0, 2])
+            .square());
+        check_grads!([x()], |tape, v| v[0].index_add(0, &[1, 1], 3));
+        check_grads!([x()], |tape, v| v[0].scatter_add(1, &[0, 3, 3, 1, 0, 2], 4));
     }
 }

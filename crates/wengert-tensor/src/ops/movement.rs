@@ -1,91 +1,98 @@
 //! Movement ops: reshape, permute/transpose, squeeze/unsqueeze, narrow and
 //! its adjoint pad, concat and stack. They move values and never change
 //! them, so each backward moves `dy` back the other way.
+//!
+//! Axes may be negative (-1 is the last), as in PyTorch. For `unsqueeze`
+//! and `stack`, which add an axis, -1 means "a new last axis". As in
+//! PyTorch, `squeeze` and `transpose` accept axis 0 or -1 of a 0-d tensor
+//! (and change nothing); `narrow`, `pad_axis` and `concat` refuse a 0-d
+//! tensor.
 
-use super::or_panic;
 use crate::error::{Result, TensorError};
 use crate::float::Float;
-use crate::shape::{check_axis, numel};
+use crate::shape::{resolve_axis, resolve_axis_in, resolve_axis_or_scalar, split_at_axis, Axis};
 use crate::tape::Var;
 use crate::tensor::Tensor;
 
-/// (outer, axis length, inner) of a row-major shape around `axis`.
-fn split_at_axis(shape: &[usize], axis: usize) -> (usize, usize, usize) {
-    (
-        numel(&shape[..axis]),
-        shape[axis],
-        numel(&shape[axis + 1..]),
-    )
-}
-
 impl<T: Float> Tensor<T> {
     /// Removes axis `axis`, which must have size 1.
-    pub fn try_squeeze(&self, axis: usize) -> Result<Tensor<T>> {
-        check_axis("squeeze", axis, self.shape())?;
-        if self.shape()[axis] != 1 {
+    ///
+    /// A deliberate difference from PyTorch: `x.squeeze(dim)` of an axis
+    /// whose size is not 1 returns `x` unchanged there, and is an error
+    /// here, since it almost always means the wrong axis was named.
+    /// Axis 0 or -1 of a 0-d tensor is accepted and changes nothing, as in
+    /// PyTorch.
+    ///
+    /// ```
+    /// use wengert_tensor::Tensor;
+    /// let x = Tensor::<f32>::zeros(&[2, 1]);
+    /// assert_eq!(x.squeeze(-1).shape(), &[2]);
+    /// assert!(x.try_squeeze(0).is_err()); // size 2: PyTorch would return x
+    /// ```
+    pub fn try_squeeze(&self, axis: impl Axis) -> Result<Tensor<T>> {
+        let ax = resolve_axis_or_scalar("squeeze", axis, self.shape())?;
+        if self.ndim() == 0 {
+            return Ok(self.clone());
+        }
+        if self.shape()[ax] != 1 {
             return Err(TensorError::InvalidShape {
                 op: "squeeze",
                 shape: self.shape().to_vec(),
-                why: format!("axis {axis} has size {}, expected 1", self.shape()[axis]),
+                why: format!("axis {ax} has size {}, expected 1", self.shape()[ax]),
             });
         }
         let mut shape = self.shape().to_vec();
-        shape.remove(axis);
+        shape.remove(ax);
         self.try_reshape(&shape)
     }
 
-    /// Inserts a size-1 axis at position `axis` (0..=ndim).
-    pub fn try_unsqueeze(&self, axis: usize) -> Result<Tensor<T>> {
-        if axis > self.ndim() {
-            return Err(TensorError::AxisOutOfRange {
-                op: "unsqueeze",
-                axis,
-                shape: self.shape().to_vec(),
-                ndim: self.ndim() + 1,
-            });
-        }
+    /// Inserts a size-1 axis at position `axis`, in `-(ndim + 1)..=ndim`
+    /// (-1 appends one last). PyTorch: `x.unsqueeze(dim)`.
+    pub fn try_unsqueeze(&self, axis: impl Axis) -> Result<Tensor<T>> {
+        let ax = resolve_axis_in("unsqueeze", axis, self.ndim() + 1, self.shape())?;
         let mut shape = self.shape().to_vec();
-        shape.insert(axis, 1);
+        shape.insert(ax, 1);
         self.try_reshape(&shape)
     }
 
     /// Elements `start..start + len` along `axis` (a view, no copy).
     /// PyTorch: `x.narrow(axis, start, len)`.
-    pub fn try_narrow(&self, axis: usize, start: usize, len: usize) -> Result<Tensor<T>> {
-        check_axis("narrow", axis, self.shape())?;
-        if start + len > self.shape()[axis] {
+    pub fn try_narrow(&self, axis: impl Axis, start: usize, len: usize) -> Result<Tensor<T>> {
+        let ax = resolve_axis("narrow", axis, self.shape())?;
+        if start + len > self.shape()[ax] {
             return Err(TensorError::InvalidArgument {
                 op: "narrow",
                 why: format!(
-                    "range {start}..{} exceeds size {} of axis {axis} in shape {:?}",
+                    "range {start}..{} exceeds size {} of axis {ax} in shape {:?}",
                     start + len,
-                    self.shape()[axis],
+                    self.shape()[ax],
                     self.shape()
                 ),
             });
         }
         let mut view = self.clone();
-        view.offset += start * self.strides[axis];
-        view.shape[axis] = len;
+        view.offset += start * self.strides[ax];
+        view.shape[ax] = len;
         Ok(view)
     }
 
     /// Zeros of size `total` along `axis` with `self` placed at `start`:
     /// the adjoint of [`Tensor::try_narrow`].
-    pub fn try_pad_axis(&self, axis: usize, start: usize, total: usize) -> Result<Tensor<T>> {
-        check_axis("pad_axis", axis, self.shape())?;
-        let len = self.shape()[axis];
+    /// PyTorch: `F.pad` with `(start, total - start - len)` on that axis.
+    pub fn try_pad_axis(&self, axis: impl Axis, start: usize, total: usize) -> Result<Tensor<T>> {
+        let ax = resolve_axis("pad_axis", axis, self.shape())?;
+        let len = self.shape()[ax];
         if start + len > total {
             return Err(TensorError::InvalidArgument {
                 op: "pad_axis",
                 why: format!(
-                    "placing {len} elements at {start} needs size {}, but total is {total} (shape {:?}, axis {axis})",
+                    "placing {len} elements at {start} needs size {}, but total is {total} (shape {:?}, axis {ax})",
                     start + len,
                     self.shape()
                 ),
             });
         }
-        let (outer, _, inner) = split_at_axis(self.shape(), axis);
+        let (outer, _, inner) = split_at_axis(self.shape(), ax);
         let src = self.values();
         let mut out = vec![T::zero(); outer * total * inner];
         for o in 0..outer {
@@ -94,80 +101,75 @@ impl<T: Float> Tensor<T> {
             out[at..at + len * inner].copy_from_slice(from);
         }
         let mut shape = self.shape().to_vec();
-        shape[axis] = total;
+        shape[ax] = total;
         Tensor::try_from_vec(out, &shape)
     }
 
     /// Joins tensors along `axis`; all other sizes must agree.
-    pub fn try_concat(parts: &[Tensor<T>], axis: usize) -> Result<Tensor<T>> {
+    /// PyTorch: `torch.cat(parts, axis)` (which also refuses 0-d tensors).
+    pub fn try_concat(parts: &[Tensor<T>], axis: impl Axis) -> Result<Tensor<T>> {
         let first = parts.first().ok_or(TensorError::InvalidArgument {
             op: "concat",
             why: "needs at least one tensor".into(),
         })?;
-        check_axis("concat", axis, first.shape())?;
+        let ax = resolve_axis("concat", axis, first.shape())?;
         for p in parts {
             let same_rank = p.ndim() == first.ndim();
             let others_agree =
-                same_rank && (0..p.ndim()).all(|i| i == axis || p.shape()[i] == first.shape()[i]);
+                same_rank && (0..p.ndim()).all(|i| i == ax || p.shape()[i] == first.shape()[i]);
             if !others_agree {
                 return Err(TensorError::ShapeMismatch {
                     op: "concat",
                     lhs: first.shape().to_vec(),
                     rhs: p.shape().to_vec(),
-                    why: format!("every axis but {axis} must have the same size"),
+                    why: format!("every axis but {ax} must have the same size"),
                 });
             }
         }
-        let total: usize = parts.iter().map(|p| p.shape()[axis]).sum();
-        let (outer, _, inner) = split_at_axis(first.shape(), axis);
+        let total: usize = parts.iter().map(|p| p.shape()[ax]).sum();
+        let (outer, _, inner) = split_at_axis(first.shape(), ax);
         let mut out = Vec::with_capacity(outer * total * inner);
         let values: Vec<_> = parts.iter().map(|p| p.values()).collect();
         for o in 0..outer {
             for (p, v) in parts.iter().zip(&values) {
-                let block = p.shape()[axis] * inner;
+                let block = p.shape()[ax] * inner;
                 out.extend_from_slice(&v[o * block..(o + 1) * block]);
             }
         }
         let mut shape = first.shape().to_vec();
-        shape[axis] = total;
+        shape[ax] = total;
         Tensor::try_from_vec(out, &shape)
     }
 
-    /// Stacks equal-shaped tensors along a new axis `axis`.
-    pub fn try_stack(parts: &[Tensor<T>], axis: usize) -> Result<Tensor<T>> {
+    /// Stacks equal-shaped tensors along a new axis `axis`, in
+    /// `-(ndim + 1)..=ndim`. PyTorch: `torch.stack(parts, axis)`.
+    pub fn try_stack(parts: &[Tensor<T>], axis: impl Axis) -> Result<Tensor<T>> {
+        let ax = stack_axis(parts.first().map(|p| p.shape()), axis)?;
         let parts: Vec<Tensor<T>> = parts
             .iter()
-            .map(|p| p.try_unsqueeze(axis))
+            .map(|p| p.try_unsqueeze(ax))
             .collect::<Result<_>>()?;
-        Tensor::try_concat(&parts, axis)
-    }
-
-    /// Panicking form of [`Tensor::try_squeeze`].
-    #[track_caller]
-    pub fn squeeze(&self, axis: usize) -> Tensor<T> {
-        or_panic(self.try_squeeze(axis))
-    }
-    /// Panicking form of [`Tensor::try_unsqueeze`].
-    #[track_caller]
-    pub fn unsqueeze(&self, axis: usize) -> Tensor<T> {
-        or_panic(self.try_unsqueeze(axis))
-    }
-    /// Panicking form of [`Tensor::try_narrow`].
-    #[track_caller]
-    pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Tensor<T> {
-        or_panic(self.try_narrow(axis, start, len))
-    }
-    /// Panicking form of [`Tensor::try_concat`].
-    #[track_caller]
-    pub fn concat(parts: &[Tensor<T>], axis: usize) -> Tensor<T> {
-        or_panic(Tensor::try_concat(parts, axis))
-    }
-    /// Panicking form of [`Tensor::try_stack`].
-    #[track_caller]
-    pub fn stack(parts: &[Tensor<T>], axis: usize) -> Tensor<T> {
-        or_panic(Tensor::try_stack(parts, axis))
+        Tensor::try_concat(&parts, ax)
     }
 }
+
+/// The new axis of a stack, resolved against the first part's shape.
+fn stack_axis(first: Option<&[usize]>, axis: impl Axis) -> Result<usize> {
+    let shape = first.ok_or(TensorError::InvalidArgument {
+        op: "stack",
+        why: "needs at least one tensor".into(),
+    })?;
+    resolve_axis_in("stack", axis, shape.len() + 1, shape)
+}
+
+panicking! { Tensor {
+    fn squeeze(&self, axis: impl Axis) -> Tensor<T> = try_squeeze;
+    fn unsqueeze(&self, axis: impl Axis) -> Tensor<T> = try_unsqueeze;
+    fn narrow(&self, axis: impl Axis, start: usize, len: usize) -> Tensor<T> = try_narrow;
+    fn pad_axis(&self, axis: impl Axis, start: usize, total: usize) -> Tensor<T> = try_pad_axis;
+    fn concat(parts: &[Tensor<T>], axis: impl Axis) -> Tensor<T> = try_concat;
+    fn stack(parts: &[Tensor<T>], axis: impl Axis) -> Tensor<T> = try_stack;
+} }
 
 impl<'t, T: Float> Var<'t, T> {
     /// Same elements, new shape. Backward: `dx = reshape(dy, shape(x))`.
@@ -181,114 +183,105 @@ impl<'t, T: Float> Var<'t, T> {
         }))
     }
 
-    /// Panicking form of [`Var::try_reshape`].
-    #[track_caller]
-    pub fn reshape(self, shape: &[usize]) -> Var<'t, T> {
-        or_panic(self.try_reshape(shape))
-    }
-
-    /// Reorders axes (axis `i` of y is axis `perm[i]` of x); a view.
+    /// Reorders axes (axis `i` of y is axis `perm[i]` of x, negative
+    /// entries counted from the back); a view.
     /// Backward: `dx = permute(dy, inverse(perm))`. PyTorch: `x.permute(perm)`.
-    pub fn try_permute(self, perm: &[usize]) -> Result<Var<'t, T>> {
+    pub fn try_permute(self, perm: &(impl crate::shape::Axes + ?Sized)) -> Result<Var<'t, T>> {
         let y = self.value().try_permute(perm)?;
-        let mut inverse = vec![0; perm.len()];
-        for (i, &p) in perm.iter().enumerate() {
-            inverse[p] = i;
+        let nd = y.ndim();
+        let mut inverse = vec![0; nd];
+        for i in 0..nd {
+            // Cannot fail: try_permute has checked the permutation.
+            inverse[resolve_axis("permute", perm.get(i), y.shape())?] = i;
         }
         Ok(self.tape().record("permute", &[self], y, move |_ctx, dy| {
             [Some(dy.permute(&inverse))]
         }))
     }
 
-    /// Panicking form of [`Var::try_permute`].
-    #[track_caller]
-    pub fn permute(self, perm: &[usize]) -> Var<'t, T> {
-        or_panic(self.try_permute(perm))
-    }
-
-    /// Swaps two axes (composed: a permute).
-    #[track_caller]
-    pub fn transpose(self, a: usize, b: usize) -> Var<'t, T> {
-        let nd = self.ndim();
-        for ax in [a, b] {
-            or_panic(check_axis("transpose", ax, &self.shape()));
+    /// Swaps two axes (composed: a permute). Axis 0 or -1 of a 0-d tensor
+    /// is accepted, as in PyTorch, and changes nothing.
+    /// PyTorch: `x.transpose(a, b)`.
+    ///
+    /// # Shapes
+    /// `[2, 3, 4].transpose(0, -1)` is `[4, 3, 2]`.
+    pub fn try_transpose(self, a: impl Axis, b: impl Axis) -> Result<Var<'t, T>> {
+        let shape = self.shape();
+        let a = resolve_axis_or_scalar("transpose", a, &shape)?;
+        let b = resolve_axis_or_scalar("transpose", b, &shape)?;
+        if shape.is_empty() {
+            return Ok(self);
         }
-        let mut perm: Vec<usize> = (0..nd).collect();
+        let mut perm: Vec<usize> = (0..shape.len()).collect();
         perm.swap(a, b);
-        self.permute(&perm)
+        self.try_permute(&perm)
     }
 
-    /// Swaps the last two axes (PyTorch's `x.mT`).
-    #[track_caller]
-    pub fn matrix_transpose(self) -> Var<'t, T> {
-        let nd = self.ndim();
-        assert!(
-            nd >= 2,
-            "matrix_transpose: needs 2 dimensions, shape is {:?}",
-            self.shape()
-        );
-        self.transpose(nd - 2, nd - 1)
+    /// Swaps the last two axes (PyTorch's `x.mT`); needs 2 dimensions.
+    pub fn try_matrix_transpose(self) -> Result<Var<'t, T>> {
+        if self.ndim() < 2 {
+            return Err(TensorError::InvalidShape {
+                op: "matrix_transpose",
+                shape: self.shape(),
+                why: "needs at least 2 dimensions".into(),
+            });
+        }
+        self.try_transpose(-2, -1)
     }
 
-    /// Removes a size-1 axis (composed: a reshape).
-    pub fn try_squeeze(self, axis: usize) -> Result<Var<'t, T>> {
+    /// Removes a size-1 axis (composed: a reshape); see
+    /// [`Tensor::try_squeeze`] for where it differs from PyTorch.
+    pub fn try_squeeze(self, axis: impl Axis) -> Result<Var<'t, T>> {
         let shape = self.value().try_squeeze(axis)?.shape().to_vec();
         self.try_reshape(&shape)
     }
 
-    /// Inserts a size-1 axis (composed: a reshape).
-    pub fn try_unsqueeze(self, axis: usize) -> Result<Var<'t, T>> {
+    /// Inserts a size-1 axis (composed: a reshape); -1 appends one last.
+    /// PyTorch: `x.unsqueeze(dim)`.
+    pub fn try_unsqueeze(self, axis: impl Axis) -> Result<Var<'t, T>> {
         let shape = self.value().try_unsqueeze(axis)?.shape().to_vec();
         self.try_reshape(&shape)
     }
 
-    /// Panicking form of [`Var::try_squeeze`].
-    #[track_caller]
-    pub fn squeeze(self, axis: usize) -> Var<'t, T> {
-        or_panic(self.try_squeeze(axis))
-    }
-
-    /// Panicking form of [`Var::try_unsqueeze`].
-    #[track_caller]
-    pub fn unsqueeze(self, axis: usize) -> Var<'t, T> {
-        or_panic(self.try_unsqueeze(axis))
-    }
-
     /// Elements `start..start + len` along `axis`. Backward: `dy` padded
     /// with zeros back to the input's size. PyTorch: `x.narrow(axis, start, len)`.
-    pub fn try_narrow(self, axis: usize, start: usize, len: usize) -> Result<Var<'t, T>> {
+    ///
+    /// ```
+    /// use wengert_tensor::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::arange(0.0, 6.0, 1.0).reshape(&[2, 3]));
+    /// let g = x.narrow(-1, 1, 2).sum().backward(); // the last two columns
+    /// assert_eq!(g.wrt(x).unwrap().to_vec(), vec![0.0, 1.0, 1.0, 0.0, 1.0, 1.0]);
+    /// ```
+    pub fn try_narrow(self, axis: impl Axis, start: usize, len: usize) -> Result<Var<'t, T>> {
         let x = self.value();
         let y = x.try_narrow(axis, start, len)?;
-        let total = x.shape()[axis];
+        let ax = resolve_axis("narrow", axis, x.shape())?;
+        let total = x.shape()[ax];
         Ok(self.tape().record("narrow", &[self], y, move |_ctx, dy| {
-            [Some(dy.pad_axis(axis, start, total))]
+            [Some(dy.pad_axis(ax, start, total))]
         }))
-    }
-
-    /// Panicking form of [`Var::try_narrow`].
-    #[track_caller]
-    pub fn narrow(self, axis: usize, start: usize, len: usize) -> Var<'t, T> {
-        or_panic(self.try_narrow(axis, start, len))
     }
 
     /// Zero padding along `axis` to size `total`, `x` placed at `start`.
     /// Backward: `dx = narrow(dy, axis, start, len)`.
-    #[track_caller]
-    pub fn pad_axis(self, axis: usize, start: usize, total: usize) -> Var<'t, T> {
+    pub fn try_pad_axis(self, axis: impl Axis, start: usize, total: usize) -> Result<Var<'t, T>> {
         let x = self.value();
-        let y = or_panic(x.try_pad_axis(axis, start, total));
-        let len = x.shape()[axis];
-        self.tape().record("pad_axis", &[self], y, move |_ctx, dy| {
-            [Some(dy.narrow(axis, start, len))]
-        })
+        let y = x.try_pad_axis(axis, start, total)?;
+        let ax = resolve_axis("pad_axis", axis, x.shape())?;
+        let len = x.shape()[ax];
+        Ok(self.tape().record("pad_axis", &[self], y, move |_ctx, dy| {
+            [Some(dy.narrow(ax, start, len))]
+        }))
     }
 
     /// Joins Vars along `axis`. Backward: each input gets its slice of `dy`.
     /// PyTorch: `torch.cat(parts, axis)`.
-    pub fn try_concat(parts: &[Var<'t, T>], axis: usize) -> Result<Var<'t, T>> {
+    pub fn try_concat(parts: &[Var<'t, T>], axis: impl Axis) -> Result<Var<'t, T>> {
         let values: Vec<Tensor<T>> = parts.iter().map(|p| p.value()).collect();
         let y = Tensor::try_concat(&values, axis)?;
-        let sizes: Vec<usize> = values.iter().map(|v| v.shape()[axis]).collect();
+        let ax = resolve_axis("concat", axis, values[0].shape())?;
+        let sizes: Vec<usize> = values.iter().map(|v| v.shape()[ax]).collect();
         Ok(parts[0]
             .tape()
             .record_many("concat", parts, y, move |ctx, dy| {
@@ -297,7 +290,7 @@ impl<'t, T: Float> Var<'t, T> {
                     .iter()
                     .enumerate()
                     .map(|(i, &len)| {
-                        let d = ctx.needs_grad(i).then(|| dy.narrow(axis, start, len));
+                        let d = ctx.needs_grad(i).then(|| dy.narrow(ax, start, len));
                         start += len;
                         d
                     })
@@ -305,30 +298,42 @@ impl<'t, T: Float> Var<'t, T> {
             }))
     }
 
-    /// Panicking form of [`Var::try_concat`].
-    #[track_caller]
-    pub fn concat(parts: &[Var<'t, T>], axis: usize) -> Var<'t, T> {
-        or_panic(Var::try_concat(parts, axis))
-    }
-
     /// Stacks equal-shaped Vars along a new axis (composed: unsqueeze and
-    /// concat). PyTorch: `torch.stack`.
-    #[track_caller]
-    pub fn stack(parts: &[Var<'t, T>], axis: usize) -> Var<'t, T> {
-        let parts: Vec<Var<'t, T>> = parts.iter().map(|p| p.unsqueeze(axis)).collect();
-        Var::concat(&parts, axis)
+    /// concat). PyTorch: `torch.stack(parts, axis)`.
+    pub fn try_stack(parts: &[Var<'t, T>], axis: impl Axis) -> Result<Var<'t, T>> {
+        let first = parts.first().map(|p| p.shape());
+        let ax = stack_axis(first.as_deref(), axis)?;
+        let parts: Vec<Var<'t, T>> = parts
+            .iter()
+            .map(|p| p.try_unsqueeze(ax))
+            .collect::<Result<_>>()?;
+        Var::try_concat(&parts, ax)
     }
 }
 
+panicking! { Var {
+    fn reshape(self, shape: &[usize]) -> Var<'t, T> = try_reshape;
+    fn permute(self, perm: &(impl crate::shape::Axes + ?Sized)) -> Var<'t, T> = try_permute;
+    fn transpose(self, a: impl Axis, b: impl Axis) -> Var<'t, T> = try_transpose;
+    fn matrix_transpose(self) -> Var<'t, T> = try_matrix_transpose;
+    fn squeeze(self, axis: impl Axis) -> Var<'t, T> = try_squeeze;
+    fn unsqueeze(self, axis: impl Axis) -> Var<'t, T> = try_unsqueeze;
+    fn narrow(self, axis: impl Axis, start: usize, len: usize) -> Var<'t, T> = try_narrow;
+    fn pad_axis(self, axis: impl Axis, start: usize, total: usize) -> Var<'t, T> = try_pad_axis;
+    fn concat(parts: &[Var<'t, T>], axis: impl Axis) -> Var<'t, T> = try_concat;
+    fn stack(parts: &[Var<'t, T>], axis: impl Axis) -> Var<'t, T> = try_stack;
+} }
+
 #[cfg(test)]
 mod tests {
-    use crate::{Tape, Tensor};
+    use crate::{Tape, Tensor, Var};
 
     #[test]
     fn narrow_is_a_view_and_pad_is_its_adjoint() {
         let x = Tensor::<f64>::arange(0.0, 12.0, 1.0).reshape(&[3, 4]);
         let n = x.narrow(1, 1, 2);
         assert_eq!(n.to_vec(), vec![1.0, 2.0, 5.0, 6.0, 9.0, 10.0]);
+        assert_eq!(x.narrow(-1, 1, 2), n);
         let p = n.contiguous().try_pad_axis(1, 1, 4).unwrap();
         assert_eq!(
             p.to_vec(),
@@ -344,12 +349,14 @@ mod tests {
             Tensor::concat(&[a.clone(), b.clone()], 0).to_vec(),
             vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
         );
-        let c = Tensor::concat(&[b.clone(), b.clone()], 1);
+        let c = Tensor::concat(&[b.clone(), b.clone()], -1);
         assert_eq!(c.shape(), &[2, 4]);
         assert_eq!(c.to_vec(), vec![3.0, 4.0, 3.0, 4.0, 5.0, 6.0, 5.0, 6.0]);
+        // torch.stack([a, a], 1) of a = [1, 2] is [[1, 1], [2, 2]]; -1 is the same new axis
         let s = Tensor::stack(&[a.reshape(&[2]), a.reshape(&[2])], 1);
         assert_eq!(s.shape(), &[2, 2]);
         assert_eq!(s.to_vec(), vec![1.0, 1.0, 2.0, 2.0]);
+        assert_eq!(Tensor::stack(&[a.reshape(&[2]), a.reshape(&[2])], -1), s);
         let err = Tensor::try_concat(&[a, b.reshape(&[4, 1])], 0)
             .unwrap_err()
             .to_string();
@@ -360,13 +367,58 @@ mod tests {
     }
 
     #[test]
+    fn negative_axes_and_0d_tensors_follow_pytorch() {
+        let x = Tensor::<f64>::zeros(&[2, 1, 3]);
+        assert_eq!(x.squeeze(-2).shape(), &[2, 3]);
+        assert_eq!(x.unsqueeze(-1).shape(), &[2, 1, 3, 1]); // x.unsqueeze(-1): [2, 1, 3, 1]
+        assert_eq!(x.unsqueeze(-4).shape(), &[1, 2, 1, 3]);
+        assert!(x.try_unsqueeze(-5).is_err());
+        // torch.tensor(2.5).squeeze(0), .transpose(0, -1): 0-d, unchanged;
+        // .unsqueeze(-1): shape (1,); torch.stack([s, s], -1): shape (2,);
+        // .narrow(0, 0, 1) and torch.cat([s, s]) raise.
+        let s = Tensor::<f64>::scalar(2.5);
+        assert_eq!(s.squeeze(0), s);
+        assert_eq!(s.transpose(0, -1), s);
+        assert_eq!(s.unsqueeze(-1).shape(), &[1]);
+        assert_eq!(Tensor::stack(&[s.clone(), s.clone()], -1).shape(), &[2]);
+        assert!(s.try_narrow(0, 0, 1).is_err());
+        assert!(Tensor::try_concat(&[s.clone(), s], 0).is_err());
+        let tape = Tape::<f64>::new();
+        let v = tape.var(Tensor::arange(0.0, 24.0, 1.0).reshape(&[2, 3, 4]));
+        assert_eq!(v.transpose(0, -1).shape(), vec![4, 3, 2]);
+        assert_eq!(v.permute(&[-1, 0, 1]).shape(), vec![4, 2, 3]);
+        assert!(v.try_permute(&[-1, 2, 0]).is_err()); // -1 and 2 are one axis
+        assert!(Var::<f64>::try_concat(&[], 0).is_err());
+    }
+
+    #[test]
     fn concat_gradient_splits_dy() {
         let tape = Tape::<f64>::new();
         let a = tape.var(Tensor::ones(&[2]));
         let b = tape.var(Tensor::ones(&[3]));
         let w = tape.constant(Tensor::arange(1.0, 6.0, 1.0));
-        let g = (crate::Var::concat(&[a, b], 0) * w).sum().backward();
+        let g = (Var::concat(&[a, b], 0) * w).sum().backward();
         assert_eq!(g.wrt(a).unwrap().to_vec(), vec![1.0, 2.0]);
         assert_eq!(g.wrt(b).unwrap().to_vec(), vec![3.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn movement_ops_pass_gradcheck_in_f64_and_agree_in_f32() {
+        let x = || Tensor::<f64>::from_f64(&[0.3, -1.2, 2.0, 0.7, -0.4, 1.5], &[2, 3]);
+        let y = || Tensor::<f64>::from_f64(&[1.1, -0.6], &[2, 1]);
+        check_grads!(twice[x()], |tape, v| v[0]
+            .transpose(0, -1)
+            .reshape(&[6])
+            .square());
+        check_grads!([x()], |tape, v| v[0]
+            .permute(&[-1, 0])
+            .unsqueeze(-1)
+            .squeeze(2));
+        check_grads!([x()], |tape, v| v[0]
+            .narrow(-1, 1, 2)
+            .pad_axis(0, 1, 4)
+            .matrix_transpose());
+        check_grads!([x(), y()], |tape, v| Var::concat(&[v[0], v[1]], -1));
+        check_grads!([x(), x()], |tape, v| Var::stack(&[v[0], v[1].exp()], -1));
     }
 }

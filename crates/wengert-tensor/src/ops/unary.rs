@@ -1,46 +1,14 @@
-//! Element-wise unary ops and activations.
+//! Element-wise elementary functions: neg, exp, ln, sqrt, abs, sign, powf,
+//! erf and clamp have their own rule; square is composed. Activations
+//! (relu, sigmoid, GELU, ...) are in `activation.rs`.
 //!
-//! Primitives with their own rule: neg, exp, ln, sqrt, abs, sign, powf, erf,
-//! relu, leaky_relu, sigmoid, tanh, softplus, clamp. Composed from them (no
-//! rule of their own): square, elu, gelu.
-//!
-//! Conventions at kinks follow PyTorch: relu'(0) = 0, leaky_relu'(0) = the
-//! negative slope (the test is x > 0), abs'(0) = sign(0) = 0, clamp passes
-//! the gradient at the bounds (min <= x <= max).
+//! Conventions at kinks follow PyTorch: abs'(0) = sign(0) = 0; clamp's
+//! gradient is 1 strictly inside (min, max) and 0 at a bound and beyond;
+//! `x^0` has derivative 0 everywhere, at x = 0 too.
 
 use crate::float::Float;
 use crate::tape::{BackwardCtx, Var};
 use crate::tensor::Tensor;
-
-/// The logistic function, computed without overflow for large |x|.
-fn sigmoid<T: Float>(x: T) -> T {
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
-}
-
-/// ln(1 + e^x) with PyTorch's threshold: x itself above 20, where the two
-/// agree to within rounding.
-fn softplus<T: Float>(x: T) -> T {
-    if x > T::from_f64(SOFTPLUS_THRESHOLD) {
-        x
-    } else {
-        x.exp().ln_1p()
-    }
-}
-
-const SOFTPLUS_THRESHOLD: f64 = 20.0;
-
-fn step<T: Float>(x: T) -> T {
-    if x > T::zero() {
-        T::one()
-    } else {
-        T::zero()
-    }
-}
 
 fn sign<T: Float>(x: T) -> T {
     if x > T::zero() {
@@ -49,6 +17,16 @@ fn sign<T: Float>(x: T) -> T {
         -T::one()
     } else {
         x // keeps 0 as 0 and NaN as NaN
+    }
+}
+
+/// min(max(x, min), max), NaN kept NaN (`f64::max` would turn it into `min`),
+/// and `max` where the bounds cross, both as `torch.clamp`.
+fn clamp<T: Float>(x: T, min: T, max: T) -> T {
+    if x.is_nan() {
+        x
+    } else {
+        x.max(min).min(max)
     }
 }
 
@@ -78,14 +56,6 @@ tensor_unary! {
     sign => sign;
     /// Element-wise erf.
     erf => |x| x.erf();
-    /// Element-wise max(x, 0).
-    relu => |x| if x > T::zero() { x } else { T::zero() };
-    /// Element-wise logistic sigmoid.
-    sigmoid => sigmoid;
-    /// Element-wise tanh.
-    tanh => |x| x.tanh();
-    /// Element-wise ln(1 + e^x) (x itself above 20).
-    softplus => softplus;
 }
 
 impl<T: Float> Tensor<T> {
@@ -93,28 +63,20 @@ impl<T: Float> Tensor<T> {
     pub fn powf(&self, p: T) -> Tensor<T> {
         self.map(move |x| x.powf(p))
     }
-    /// Element-wise clamp into `[min, max]`.
+    /// Element-wise clamp into `[min, max]` (see [`Var::clamp`]).
     pub fn clamp(&self, min: T, max: T) -> Tensor<T> {
-        self.map(move |x| x.max(min).min(max))
-    }
-    /// Element-wise `x > 0 ? x : slope * x`.
-    pub fn leaky_relu(&self, slope: T) -> Tensor<T> {
-        self.map(move |x| if x > T::zero() { x } else { slope * x })
-    }
-    /// Element-wise `x > 0 ? x : alpha (e^x - 1)`.
-    pub fn elu(&self, alpha: T) -> Tensor<T> {
-        self.map(move |x| if x > T::zero() { x } else { alpha * x.exp_m1() })
-    }
-    /// Element-wise GELU, erf form: `x/2 (1 + erf(x / sqrt 2))`.
-    pub fn gelu(&self) -> Tensor<T> {
-        let half = T::from_f64(0.5);
-        let inv_sqrt2 = T::from_f64(std::f64::consts::FRAC_1_SQRT_2);
-        self.map(move |x| half * x * (T::one() + (x * inv_sqrt2).erf()))
+        self.map(move |x| clamp(x, min, max))
     }
 }
 
 impl<'t, T: Float> Var<'t, T> {
-    fn unary<R>(self, op: &'static str, f: impl Fn(T) -> T + Sync + Send, rule: R) -> Var<'t, T>
+    /// Records an element-wise op: `f` for the value, `rule` for the gradient.
+    pub(super) fn unary<R>(
+        self,
+        op: &'static str,
+        f: impl Fn(T) -> T + Sync + Send,
+        rule: R,
+    ) -> Var<'t, T>
     where
         R: for<'a> Fn(&BackwardCtx<'a, T>, Var<'a, T>) -> [Option<Var<'a, T>>; 1] + 'static,
     {
@@ -124,12 +86,15 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// A constant made from the input's value, for rules whose factor has
     /// zero derivative (masks, slopes).
-    fn mask_of<'a>(ctx: &BackwardCtx<'a, T>, f: impl Fn(T) -> T + Sync + Send) -> Var<'a, T> {
+    pub(super) fn mask_of<'a>(
+        ctx: &BackwardCtx<'a, T>,
+        f: impl Fn(T) -> T + Sync + Send,
+    ) -> Var<'a, T> {
         let mask = ctx.input(0).value_ref().map(f);
         ctx.tape().constant(mask)
     }
 
-    /// `y = -x`. Backward: `dx = -dy`.
+    /// `y = -x`. Backward: `dx = -dy`. PyTorch: `torch.neg`.
     #[allow(clippy::should_implement_trait)] // the operator `-x` calls this
     pub fn neg(self) -> Var<'t, T> {
         self.unary("neg", |x| -x, |_ctx, dy| [Some(-dy)])
@@ -181,17 +146,39 @@ impl<'t, T: Float> Var<'t, T> {
         self.unary("sign", sign, |_ctx, _dy| [None])
     }
 
-    /// `y = x^p` for a constant exponent. Backward: `dx = dy * p * x^(p-1)`.
+    /// `y = x^p` for a constant exponent.
+    ///
+    /// Backward: `dx = dy * p * x^(p-1)`, written with `powf` itself so the
+    /// second derivative is `p (p-1) x^(p-2)`. For `p = 0` the gradient is
+    /// zeros (x^0 = 1 is constant), where the formula would give
+    /// `0 * 0^-1 = NaN` at x = 0; that makes both orders exact at x = 0 for
+    /// p = 0 and p = 1 (whose derivative is `1 * x^0 = 1`, a constant).
+    /// As PyTorch's `pow_backward`, which returns zeros for exponent 0;
+    /// `0^p` for `0 < p < 1` has an infinite derivative at 0, as there.
     /// PyTorch: `torch.pow(x, p)`.
+    ///
+    /// ```
+    /// use wengert_tensor::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(vec![0.0, 2.0], &[2]));
+    /// let g = x.powf(0.0).sum().backward();
+    /// assert_eq!(g.wrt(x).unwrap().to_vec(), vec![0.0, 0.0]); // not NaN at 0
+    /// ```
     pub fn powf(self, p: T) -> Var<'t, T> {
         self.unary(
             "powf",
             move |x| x.powf(p),
-            move |ctx, dy| [Some(dy * ctx.input(0).powf(p - T::one()).mul_scalar(p))],
+            move |ctx, dy| {
+                let x = ctx.input(0);
+                if p == T::zero() {
+                    return [Some(ctx.tape().constant(Tensor::zeros(&x.shape())))];
+                }
+                [Some(dy * x.powf(p - T::one()).mul_scalar(p))]
+            },
         )
     }
 
-    /// `y = x^2` (composed: `x * x`).
+    /// `y = x^2` (composed: `x * x`). PyTorch: `torch.square`.
     pub fn square(self) -> Var<'t, T> {
         self * self
     }
@@ -210,77 +197,30 @@ impl<'t, T: Float> Var<'t, T> {
         )
     }
 
-    /// `y = max(x, 0)`. Backward: `dx = dy * [x > 0]`, so relu'(0) = 0.
-    /// PyTorch: `torch.relu`.
-    pub fn relu(self) -> Var<'t, T> {
-        self.unary(
-            "relu",
-            |x| if x > T::zero() { x } else { T::zero() },
-            |ctx, dy| [Some(dy * Var::mask_of(ctx, step))],
-        )
-    }
-
-    /// `y = x > 0 ? x : slope * x`. Backward: `dx = dy * (x > 0 ? 1 : slope)`,
-    /// the slope at 0 as in PyTorch. PyTorch: `F.leaky_relu(x, slope)`.
-    pub fn leaky_relu(self, slope: T) -> Var<'t, T> {
-        self.unary(
-            "leaky_relu",
-            move |x| if x > T::zero() { x } else { slope * x },
-            move |ctx, dy| {
-                let d = Var::mask_of(ctx, move |x| if x > T::zero() { T::one() } else { slope });
-                [Some(dy * d)]
-            },
-        )
-    }
-
-    /// `y = 1 / (1 + e^-x)`. Backward: `dx = dy * y * (1 - y)`.
-    /// PyTorch: `torch.sigmoid`.
-    pub fn sigmoid(self) -> Var<'t, T> {
-        self.unary("sigmoid", sigmoid, |ctx, dy| {
-            let y = ctx.output();
-            [Some(dy * y * y.rsub_scalar(T::one()))]
-        })
-    }
-
-    /// `y = tanh x`. Backward: `dx = dy * (1 - y^2)`. PyTorch: `torch.tanh`.
-    pub fn tanh(self) -> Var<'t, T> {
-        self.unary(
-            "tanh",
-            |x| x.tanh(),
-            |ctx, dy| {
-                let y = ctx.output();
-                [Some(dy * (y * y).rsub_scalar(T::one()))]
-            },
-        )
-    }
-
-    /// `y = ln(1 + e^x)`, and `y = x` above 20 (PyTorch's threshold).
-    /// Backward: `dx = dy * sigmoid(x)`, and `dy` above the threshold.
-    /// PyTorch: `F.softplus(x)` (beta 1, threshold 20).
-    pub fn softplus(self) -> Var<'t, T> {
-        self.unary("softplus", softplus, |ctx, dy| {
-            let x = ctx.input(0);
-            let above = Var::mask_of(ctx, |x| {
-                if x > T::from_f64(SOFTPLUS_THRESHOLD) {
-                    T::one()
-                } else {
-                    T::zero()
-                }
-            });
-            let slope = above + above.rsub_scalar(T::one()) * x.sigmoid();
-            [Some(dy * slope)]
-        })
-    }
-
-    /// `y = min(max(x, min), max)`. Backward: `dx = dy * [min <= x <= max]`
-    /// (the gradient passes at the bounds, as in PyTorch's `torch.clamp`).
+    /// `y = min(max(x, min), max)`; NaN stays NaN, and where `min > max`
+    /// every element is `max`.
+    ///
+    /// Backward: `dx = dy * [min < x < max]`: the gradient passes strictly
+    /// inside the bounds and is 0 at a bound and beyond. That follows
+    /// PyTorch (2.15) exactly: `torch.tensor(0., requires_grad=True)
+    /// .clamp(min=0.)` gives grad 0, `x.clamp(0., 1.)` at x = 1 too. For a
+    /// bound-free side pass an infinity (`clamp(T::neg_infinity(), max)`).
+    /// PyTorch: `torch.clamp(x, min, max)` with scalar bounds.
+    ///
+    /// ```
+    /// use wengert_tensor::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(vec![-1.0, 0.0, 0.5, 1.0], &[4]));
+    /// let g = x.clamp(0.0, 1.0).sum().backward();
+    /// assert_eq!(g.wrt(x).unwrap().to_vec(), vec![0.0, 0.0, 1.0, 0.0]);
+    /// ```
     pub fn clamp(self, min: T, max: T) -> Var<'t, T> {
         self.unary(
             "clamp",
-            move |x| x.max(min).min(max),
+            move |x| clamp(x, min, max),
             move |ctx, dy| {
                 let inside = Var::mask_of(ctx, move |x| {
-                    if x >= min && x <= max {
+                    if x > min && x < max {
                         T::one()
                     } else {
                         T::zero()
@@ -290,28 +230,6 @@ impl<'t, T: Float> Var<'t, T> {
             },
         )
     }
-
-    /// `y = x > 0 ? x : alpha (e^x - 1)`, composed as
-    /// `relu(x) + alpha (exp(min(x, 0)) - 1)`, so the exponential never
-    /// overflows and the derivative at 0 is alpha (1 for the usual alpha = 1,
-    /// as in PyTorch's `F.elu`).
-    pub fn elu(self, alpha: T) -> Var<'t, T> {
-        let neg_part = self
-            .clamp(T::neg_infinity(), T::zero())
-            .exp()
-            .add_scalar(-T::one());
-        self.relu() + neg_part.mul_scalar(alpha)
-    }
-
-    /// GELU, erf form: `y = x/2 (1 + erf(x / sqrt 2))`, composed.
-    /// PyTorch: `F.gelu(x)` (approximate = 'none').
-    pub fn gelu(self) -> Var<'t, T> {
-        let phi = self
-            .mul_scalar(T::from_f64(std::f64::consts::FRAC_1_SQRT_2))
-            .erf()
-            .add_scalar(T::one());
-        (self * phi).mul_scalar(T::from_f64(0.5))
-    }
 }
 
 #[cfg(test)]
@@ -319,46 +237,95 @@ mod tests {
     use crate::{Tape, Tensor};
 
     #[test]
-    fn activations_known_values() {
+    fn elementary_known_values_and_gradients() {
+        // x = [1, 4]: sqrt = [1, 2], d sqrt = 1 / (2 sqrt x) = [1/2, 1/4];
+        // ln = [0, ln 4], d ln = 1 / x = [1, 1/4]; x^3 at 4 = 64, d = 3 x^2 = 48.
         let tape = Tape::<f64>::new();
-        let x = tape.var(Tensor::from_vec(vec![-2.0, 0.0, 3.0], &[3]));
-        assert_eq!(x.relu().value().to_vec(), vec![0.0, 0.0, 3.0]);
-        assert_eq!(x.leaky_relu(0.1).value().to_vec(), vec![-0.2, 0.0, 3.0]);
-        // elu(-2) = e^-2 - 1
-        let e = x.elu(1.0).value().to_vec();
-        assert!((e[0] - ((-2.0f64).exp() - 1.0)).abs() < 1e-15 && e[1] == 0.0 && e[2] == 3.0);
-        // sigmoid(0) = 1/2, tanh(0) = 0, softplus(0) = ln 2, gelu(0) = 0
-        assert_eq!(x.sigmoid().value().to_vec()[1], 0.5);
-        assert_eq!(x.tanh().value().to_vec()[1], 0.0);
-        assert!((x.softplus().value().to_vec()[1] - 2f64.ln()).abs() < 1e-15);
-        assert_eq!(x.gelu().value().to_vec()[1], 0.0);
-        // the Tensor forms agree with the Var forms
-        let t = x.value();
-        crate::gradcheck::assert_close(&t.elu(1.0), &x.elu(1.0).value(), 1e-15, 0.0);
-        crate::gradcheck::assert_close(&t.gelu(), &x.gelu().value(), 1e-15, 0.0);
+        let x = tape.var(Tensor::from_vec(vec![1.0, 4.0], &[2]));
+        assert_eq!(x.sqrt().value().to_vec(), vec![1.0, 2.0]);
+        assert_eq!(
+            x.sqrt().sum().backward().wrt(x).unwrap().to_vec(),
+            vec![0.5, 0.25]
+        );
+        assert_eq!(
+            x.ln().sum().backward().wrt(x).unwrap().to_vec(),
+            vec![1.0, 0.25]
+        );
+        assert_eq!(x.powf(3.0).value().to_vec(), vec![1.0, 64.0]);
+        assert_eq!(
+            x.powf(3.0).sum().backward().wrt(x).unwrap().to_vec(),
+            vec![3.0, 48.0]
+        );
+        // erf'(0) = 2 / sqrt(pi)
+        let z = tape.var(Tensor::scalar(0.0));
+        let g = z.erf().backward().wrt(z).unwrap().item();
+        assert!((g - std::f64::consts::FRAC_2_SQRT_PI).abs() < 1e-15);
+    }
+
+    #[test]
+    fn powf_is_exact_at_zero_for_exponents_zero_and_one() {
+        // x = torch.tensor([0.], dtype=torch.float64, requires_grad=True)
+        // torch.autograd.grad(x.pow(0.).sum(), x) -> [0.] (not nan)
+        // d, = torch.autograd.grad(x.pow(1.).sum(), x, create_graph=True) -> [1.];
+        // torch.autograd.grad(d.sum(), x) -> [0.] (d/dx of 1 * x^0)
+        // the same for x.pow(2.): first [0.], second [2.]
+        let second = |p: f64| {
+            let tape = Tape::<f64>::new();
+            let x = tape.var(Tensor::from_vec(vec![0.0], &[1]));
+            let d = x.powf(p).sum().backward_with_graph().wrt(x).unwrap();
+            let first = d.value().to_vec()[0];
+            let second = d.sum().backward().wrt(x).map_or(0.0, |g| g.to_vec()[0]);
+            (first, second)
+        };
+        assert_eq!(second(0.0), (0.0, 0.0));
+        assert_eq!(second(1.0), (1.0, 0.0));
+        assert_eq!(second(2.0), (0.0, 2.0));
+        // torch.tensor([4., 0.]).pow(0.5) backward: [0.25, inf]
+        let tape = Tape::<f64>::new();
+        let x = tape.var(Tensor::from_vec(vec![4.0, 0.0], &[2]));
+        let g = x.powf(0.5).sum().backward().wrt(x).unwrap().to_vec();
+        assert_eq!(g, vec![0.25, f64::INFINITY]);
     }
 
     #[test]
     fn kink_conventions_match_pytorch() {
+        // torch.tensor([0.], requires_grad=True).abs() backward: 0;
+        // x.clamp(0., 1.) at [0, 1, 0.5, -1, 2] backward: [0, 0, 1, 0, 0];
+        // x.clamp(min=0.) at 0: 0; x.clamp(max=1.) at 1: 0;
+        // torch.tensor([nan, 0.5]).clamp(0., 1.) = [nan, 0.5].
         let tape = Tape::<f64>::new();
-        let x = tape.var(Tensor::from_vec(vec![0.0], &[1]));
-        let grad = |y: crate::Var<'_, f64>| y.sum().backward().wrt(x).unwrap().to_vec()[0];
-        assert_eq!(grad(x.relu()), 0.0); // relu'(0) = 0
-        assert_eq!(grad(x.leaky_relu(0.1)), 0.1); // slope at 0
-        assert_eq!(grad(x.abs()), 0.0); // sign(0) = 0
-        assert_eq!(grad(x.elu(1.0)), 1.0); // ELU gives 1 at 0
-        assert_eq!(grad(x.clamp(0.0, 1.0)), 1.0); // passes at the bound
-        assert_eq!(grad(x.softplus()), 0.5); // sigmoid(0)
+        let x = tape.var(Tensor::from_vec(vec![0.0, 1.0, 0.5, -1.0, 2.0], &[5]));
+        let grad = |y: crate::Var<'_, f64>| y.sum().backward().wrt(x).unwrap().to_vec();
+        assert_eq!(grad(x.abs()), vec![0.0, 1.0, 1.0, -1.0, 1.0]);
+        assert_eq!(grad(x.clamp(0.0, 1.0)), vec![0.0, 0.0, 1.0, 0.0, 0.0]);
+        assert_eq!(grad(x.clamp(0.0, f64::INFINITY))[0], 0.0);
+        assert_eq!(grad(x.clamp(f64::NEG_INFINITY, 1.0))[1], 0.0);
+        let n = Tensor::from_vec(vec![f64::NAN, 0.5], &[2])
+            .clamp(0.0, 1.0)
+            .to_vec();
+        assert!(n[0].is_nan() && n[1] == 0.5);
+        // torch.tensor([0.2, 3.]).clamp(2., 1.) = [1., 1.]: max wins when the bounds cross
+        assert_eq!(
+            Tensor::from_vec(vec![0.2, 3.0], &[2])
+                .clamp(2.0, 1.0)
+                .to_vec(),
+            vec![1.0, 1.0]
+        );
     }
 
     #[test]
-    fn softplus_is_identity_above_threshold_and_has_slope_one() {
-        let tape = Tape::<f64>::new();
-        let x = tape.var(Tensor::from_vec(vec![25.0, 19.0], &[2]));
-        let y = x.softplus();
-        assert_eq!(y.value().to_vec()[0], 25.0);
-        let g = y.sum().backward().wrt(x).unwrap().to_vec();
-        assert_eq!(g[0], 1.0);
-        assert!((g[1] - 1.0 / (1.0 + (-19.0f64).exp())).abs() < 1e-15);
+    fn elementary_ops_pass_gradcheck_in_f64_and_agree_in_f32() {
+        let x = || Tensor::<f64>::from_f64(&[0.3, -1.2, 2.0, 0.7, -0.4, 1.5], &[2, 3]);
+        let pos = || Tensor::<f64>::from_f64(&[0.3, 1.2, 2.0, 0.7, 0.4, 1.5], &[2, 3]);
+        check_grads!(twice[x()], |tape, v| v[0].exp().neg());
+        check_grads!(twice[pos()], |tape, v| v[0].ln() + v[0].sqrt());
+        check_grads!(twice[pos()], |tape, v| v[0].powf(T::from_f64(-1.5))
+            + v[0].powf(T::from_f64(2.5)));
+        check_grads!(twice[x()], |tape, v| v[0].powf(T::from_f64(3.0))
+            + v[0].powf(T::one())
+            + v[0].powf(T::zero()));
+        check_grads!(twice[x()], |tape, v| v[0].erf().square());
+        check_grads!([x()], |tape, v| v[0].abs() + v[0].sign() * v[0]);
+        check_grads!([x()], |tape, v| v[0].clamp(T::from_f64(-0.5), T::one()));
     }
 }
