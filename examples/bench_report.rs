@@ -266,10 +266,7 @@ fn lstm(threads: usize) {
                 let logits = head.forward(&tape, last_h).expect("shapes fit");
                 logits.cross_entropy_with_logits(&labels).backward()
             };
-            adam.step_with(&grads, &mut |f| {
-                lstm.visit_params_mut(&mut |name, p| f(&format!("lstm.{name}"), p));
-                head.visit_params_mut(&mut |name, p| f(&format!("head.{name}"), p));
-            });
+            adam.step(&mut (&mut lstm, &mut head), &grads);
         });
         let extra = format!(",\"cell\":\"{}\"", if fused { "fused" } else { "composed" });
         report("lstm", threads, &times, &extra);

@@ -4,7 +4,7 @@ use rand::Rng;
 use wengert_tensor::{Float, Param, Tape, Tensor, Var};
 
 use crate::error::{NnError, Result};
-use crate::module::Module;
+use crate::Module;
 
 /// A table of `num_embeddings` vectors of size `embedding_dim`; an index
 /// picks its row: `y[..., :] = weight[index[...], :]`.
@@ -36,9 +36,10 @@ use crate::module::Module;
 /// assert_eq!(dw[3 * 4], 2.0); // row 3 used twice
 /// assert_eq!(dw[0], 0.0);     // the padding row gets nothing
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Module)]
 pub struct Embedding<T: Float> {
     weight: Param<T>,
+    #[module(skip)]
     padding_idx: Option<usize>,
 }
 
@@ -165,17 +166,5 @@ impl<T: Float> Module<T> for Embedding<T> {
             indices.push(Float::to_f64(*v) as usize);
         }
         self.lookup(tape, &indices, &x.shape())
-    }
-
-    fn type_name(&self) -> &'static str {
-        "Embedding"
-    }
-
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        f("weight", &self.weight);
-    }
-
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        f("weight", &mut self.weight);
     }
 }

@@ -68,6 +68,10 @@
 //! ```
 #![warn(missing_docs)]
 
+// `#[derive(Module)]` names this crate `::wengert_nn`, also inside it.
+extern crate self as wengert_nn;
+
+mod buffers;
 pub mod conv;
 mod embedding;
 mod error;
@@ -83,13 +87,26 @@ mod state_dict;
 mod summary;
 mod weights;
 
+pub use buffers::{BufferMut, BufferRef, Buffers};
 pub use embedding::Embedding;
 pub use error::{NnError, Result};
 pub use layers::{
     BatchNorm1d, BatchNormConfig, Dropout, LayerNorm, LeakyReLU, Linear, LinearConfig, PReLU, ReLU,
     Residual, Sigmoid, Softplus, Tanh, ELU, GELU,
 };
-pub use module::{join_name, BufferMut, BufferRef, Module};
+pub use module::{join_name, visit_child_params, visit_child_params_mut, Module, ModuleParts};
+/// `#[derive(Module)]`: writes [`ModuleParts`] and
+/// [`Parameters`](wengert_tensor::Parameters) from a struct's fields; see
+/// [`Module`] for an example and the field rules.
+pub use wengert_derive::Module;
+pub use wengert_tensor::Parameters;
+
+/// What the code `#[derive(Module)]` writes refers to, by one path that
+/// works whether the user depends on wengert-nn or on the facade.
+#[doc(hidden)]
+pub mod __derive {
+    pub use wengert_tensor::{Float, Param, Parameters};
+}
 pub use module_gradcheck::{gradcheck_module, gradcheck_module_eval, ModuleGradcheckError};
 pub use regularization::{l1_penalty, l2_penalty};
 pub use sequential::Sequential;

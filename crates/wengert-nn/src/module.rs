@@ -1,29 +1,72 @@
-//! The [`Module`] trait: a forward pass on [`Var`]s plus one explicit
-//! visitor for parameters, one for buffers and one for children. Everything
-//! else (names, counts, freezing, summaries, weight files) is built on those
-//! visitors, so a custom module only writes `forward` and says what it holds.
+//! The [`Module`] trait: a forward pass on [`Var`]s, on top of
+//! [`ModuleParts`] (what the module holds: children, buffers, its type
+//! name) and [`Parameters`] (its named parameters). `#[derive(Module)]`
+//! writes both of those from the struct's fields, so a custom module writes
+//! only `forward`. Everything else (names, counts, freezing, summaries,
+//! weight files, optimizer steps) is built on the visitors.
 
-use wengert_tensor::{Float, Param, Tape, Tensor, Var};
+use wengert_tensor::{Float, Param, Parameters, Tape, Var};
 
+use crate::buffers::{BufferMut, BufferRef};
 use crate::error::{NnError, Result};
 use crate::summary::SummaryRow;
 
+/// What a module holds besides its parameters: its children, its buffers and
+/// its type name. `#[derive(Module)]` writes it (and [`Parameters`]) from
+/// the struct's fields; see [`Module`] for writing it by hand.
+pub trait ModuleParts<T: Float>: Parameters<T> {
+    /// The layer's type as PyTorch prints it (`Linear`, `BatchNorm1d`), for
+    /// summaries and error messages. The derive uses the struct's name.
+    fn type_name(&self) -> &'static str;
+
+    /// Calls `f` with the name and a reference of each direct child module.
+    /// Leaf layers have none (the default).
+    fn visit_children<'s>(&'s self, f: &mut dyn FnMut(&str, &'s dyn Module<T>)) {
+        let _ = f;
+    }
+
+    /// Mutable form of [`ModuleParts::visit_children`]; must list the same
+    /// children in the same order.
+    fn visit_children_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut dyn Module<T>)) {
+        let _ = f;
+    }
+
+    /// Calls `f` with the full name and value of every buffer: state that is
+    /// saved with the weights but not trained (batch normalization's
+    /// `running_mean`, `running_var`, `num_batches_tracked`). The default
+    /// visits the children.
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
+        self.visit_children(&mut |child, m| {
+            m.visit_buffers(&mut |name, b| f(&join_name(child, name), b));
+        });
+    }
+
+    /// Mutable form of [`ModuleParts::visit_buffers`] (weight loading).
+    /// Whoever writes through it keeps each buffer's shape.
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
+        self.visit_children_mut(&mut |child, m| {
+            m.visit_buffers_mut(&mut |name, b| f(&join_name(child, name), b));
+        });
+    }
+}
+
 /// A layer or a model: a differentiable function of one input `Var`, with
-/// named parameters and buffers.
+/// named parameters, children and buffers.
 ///
 /// # Names
 ///
 /// Names are paths joined by `.` as in PyTorch's `state_dict`: a child
 /// prefixes its own names with its name in the parent, so the weight of the
-/// first layer of a [`crate::Sequential`] is `0.weight`, and of the body of a
-/// residual block inside it `3.body.0.weight`.
+/// first layer of a [`crate::Sequential`] is `0.weight`, of a field `fc1`
+/// `fc1.weight`, and of the body of a residual block inside a list
+/// `blocks.3.body.0.weight`.
 ///
 /// # Train and eval
 ///
 /// A module has no mode of its own: the tape says whether the pass trains
 /// ([`Tape::is_training`]), and dropout draws from the tape's seeded random
-/// generator. The same model runs a training pass on `Tape::training(seed)`
-/// and an evaluation pass on `Tape::inference()`.
+/// generator. The same model runs a training pass on `Tape::new()` and an
+/// evaluation pass on `Tape::inference()`.
 ///
 /// # Why `forward` takes `&self`
 ///
@@ -36,18 +79,18 @@ use crate::summary::SummaryRow;
 ///
 /// # Writing a custom module
 ///
-/// Implement `forward`, `type_name`, and the two child visitors; names,
-/// parameter counts, freezing, summaries and weight files then work. A
-/// module that also owns parameters itself overrides `visit_params` and
-/// `visit_params_mut` to list them (as [`crate::Linear`] does) and its
-/// children's (prefixed with [`join_name`]); one with running statistics
-/// does the same with the buffer visitors.
+/// Derive [`ModuleParts`] and [`Parameters`] with `#[derive(Module)]` and
+/// write `forward`. Every field is a child module, except `Param` fields
+/// (parameters), `Option` and `Vec` of either (named `field.0`, `field.1`,
+/// ... for a `Vec`), fields marked `#[module(buffer)]`, and fields marked
+/// `#[module(skip)]` (settings, sizes):
 ///
 /// ```
-/// use wengert_nn::{Linear, Module, NnError, Result};
+/// use wengert_nn::{Linear, Module, Result};
 /// use wengert_tensor::{seeded_rng, Tape, Tensor, Var};
 ///
 /// /// y = fc2(tanh(fc1(x))) + x
+/// #[derive(Module)]
 /// struct TanhBlock {
 ///     fc1: Linear<f64>,
 ///     fc2: Linear<f64>,
@@ -57,17 +100,6 @@ use crate::summary::SummaryRow;
 ///     fn forward<'t>(&self, tape: &'t Tape<f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>> {
 ///         let h = self.fc1.forward(tape, x)?.tanh();
 ///         Ok(self.fc2.forward(tape, h)? + x)
-///     }
-///     fn type_name(&self) -> &'static str {
-///         "TanhBlock"
-///     }
-///     fn visit_children<'s>(&'s self, f: &mut dyn FnMut(&str, &'s dyn Module<f64>)) {
-///         f("fc1", &self.fc1);
-///         f("fc2", &self.fc2);
-///     }
-///     fn visit_children_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut dyn Module<f64>)) {
-///         f("fc1", &mut self.fc1);
-///         f("fc2", &mut self.fc2);
 ///     }
 /// }
 ///
@@ -79,65 +111,52 @@ use crate::summary::SummaryRow;
 /// let y = block.forward(&tape, tape.constant(Tensor::zeros(&[2, 3]))).unwrap();
 /// assert_eq!(y.shape(), vec![2, 3]);
 /// ```
-pub trait Module<T: Float>: Send {
+///
+/// Written by hand, the same lists are two small impls; a visitor that
+/// forgets a child is caught by the optimizer step (gradients for
+/// parameters the model did not list are an error) and by
+/// [`crate::gradcheck_module`]:
+///
+/// ```
+/// use wengert_nn::{visit_child_params, visit_child_params_mut, Linear, Module, ModuleParts, Result};
+/// use wengert_tensor::{Param, Parameters, Tape, Var};
+///
+/// struct Twice { fc: Linear<f64> }
+///
+/// impl Parameters<f64> for Twice {
+///     fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<f64>)) {
+///         visit_child_params(self, f)
+///     }
+///     fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<f64>)) {
+///         visit_child_params_mut(self, f)
+///     }
+/// }
+///
+/// impl ModuleParts<f64> for Twice {
+///     fn type_name(&self) -> &'static str {
+///         "Twice"
+///     }
+///     fn visit_children<'s>(&'s self, f: &mut dyn FnMut(&str, &'s dyn Module<f64>)) {
+///         f("fc", &self.fc);
+///     }
+///     fn visit_children_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut dyn Module<f64>)) {
+///         f("fc", &mut self.fc);
+///     }
+/// }
+///
+/// impl Module<f64> for Twice {
+///     fn forward<'t>(&self, tape: &'t Tape<f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>> {
+///         let h = self.fc.forward(tape, x)?;
+///         self.fc.forward(tape, h)
+///     }
+/// }
+/// # let twice = Twice { fc: Linear::new(2, 2, &mut wengert_tensor::seeded_rng(0)) };
+/// # assert_eq!(twice.param_names(), ["fc.weight", "fc.bias"]);
+/// ```
+pub trait Module<T: Float>: ModuleParts<T> + Send {
     /// The forward pass. Errors name the layer and the shapes (a wrong input
     /// width, say); nothing is recorded on the tape before the check.
     fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>>;
-
-    /// The layer's type as PyTorch prints it (`Linear`, `BatchNorm1d`), for
-    /// summaries and error messages.
-    fn type_name(&self) -> &'static str;
-
-    /// Calls `f` with the name and a reference of each direct child module.
-    /// Leaf layers have none (the default).
-    fn visit_children<'s>(&'s self, f: &mut dyn FnMut(&str, &'s dyn Module<T>)) {
-        let _ = f;
-    }
-
-    /// Mutable form of [`Module::visit_children`]; must list the same
-    /// children in the same order.
-    fn visit_children_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut dyn Module<T>)) {
-        let _ = f;
-    }
-
-    /// Calls `f` with the full name and a reference of every parameter,
-    /// children's included, in a fixed order (the order of the weight file
-    /// and of the summary). The default visits the children; a layer that
-    /// owns parameters overrides it.
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        self.visit_children(&mut |child, m| {
-            m.visit_params(&mut |name, p| f(&join_name(child, name), p));
-        });
-    }
-
-    /// Mutable form of [`Module::visit_params`]: what optimizers, freezing
-    /// and weight loading go through. wengert-optim's `step_with` takes a
-    /// visitor of the form `FnMut(&mut dyn FnMut(&str, &mut Param<T>))`,
-    /// which this method is: `optimizer.step_with(&grads, &mut |f| model.visit_params_mut(f))`.
-    /// The full names it passes are what parameter groups match and what
-    /// saved optimizer state is keyed by.
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        self.visit_children_mut(&mut |child, m| {
-            m.visit_params_mut(&mut |name, p| f(&join_name(child, name), p));
-        });
-    }
-
-    /// Calls `f` with the full name and value of every buffer: state that is
-    /// saved with the weights but not trained (batch normalization's
-    /// `running_mean`, `running_var`, `num_batches_tracked`).
-    fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
-        self.visit_children(&mut |child, m| {
-            m.visit_buffers(&mut |name, b| f(&join_name(child, name), b));
-        });
-    }
-
-    /// Mutable form of [`Module::visit_buffers`] (weight loading). Whoever
-    /// writes through it keeps each buffer's shape.
-    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
-        self.visit_children_mut(&mut |child, m| {
-            m.visit_buffers_mut(&mut |name, b| f(&join_name(child, name), b));
-        });
-    }
 
     /// Runs `forward` and appends one [`SummaryRow`] per layer to `rows`.
     /// The default appends one row for the whole module; containers override
@@ -192,8 +211,9 @@ pub trait Module<T: Float>: Send {
         out
     }
 
-    /// All parameters with their full names, mutably: an optimizer step is a
-    /// loop over this list.
+    /// All parameters with their full names, mutably (an optimizer takes the
+    /// model itself: `opt.step(&mut model, &grads)`; this list is for
+    /// updates written by hand).
     ///
     /// ```
     /// use wengert_nn::{Linear, Module};
@@ -252,11 +272,9 @@ pub trait Module<T: Float>: Send {
 /// A boxed module is a module: `Box<dyn Module<T>>` can be passed where a
 /// `Module` is expected (a trainer generic over its model, a layer chosen
 /// at run time added to a [`crate::Sequential`]). Every method forwards, so
-/// the boxed module's own overrides (names, buffers, summary rows) are kept.
-impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
-    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
-        (**self).forward(tape, x)
-    }
+/// the boxed module's own overrides (names, buffers, summary rows) are kept;
+/// its [`Parameters`] forward through wengert-tensor's impl for `Box`.
+impl<T: Float, M: ModuleParts<T> + ?Sized> ModuleParts<T> for Box<M> {
     fn type_name(&self) -> &'static str {
         (**self).type_name()
     }
@@ -266,17 +284,17 @@ impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
     fn visit_children_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut dyn Module<T>)) {
         (**self).visit_children_mut(f)
     }
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        (**self).visit_params(f)
-    }
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        (**self).visit_params_mut(f)
-    }
     fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
         (**self).visit_buffers(f)
     }
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
         (**self).visit_buffers_mut(f)
+    }
+}
+
+impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
+        (**self).forward(tape, x)
     }
     fn summarize<'t>(
         &self,
@@ -289,23 +307,26 @@ impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
     }
 }
 
-/// A buffer's value, read-only: a float tensor (running statistics) or an
-/// integer counter (`num_batches_tracked`, int64 in PyTorch's files).
-#[derive(Clone, Copy, Debug)]
-pub enum BufferRef<'a, T: Float> {
-    /// A float tensor.
-    Float(&'a Tensor<T>),
-    /// A scalar integer counter.
-    Int(i64),
+/// The parameters of `module`'s children, each prefixed with the child's
+/// name: the body of [`Parameters::visit_params`] for a hand-written module
+/// that owns no parameters itself.
+pub fn visit_child_params<'s, T: Float, M: ModuleParts<T> + ?Sized>(
+    module: &'s M,
+    f: &mut dyn FnMut(&str, &'s Param<T>),
+) {
+    module.visit_children(&mut |child, m| {
+        m.visit_params(&mut |name, p| f(&join_name(child, name), p));
+    });
 }
 
-/// A buffer's value, writable: loading weights replaces it in place.
-#[derive(Debug)]
-pub enum BufferMut<'a, T: Float> {
-    /// A float tensor; keep its shape.
-    Float(&'a mut Tensor<T>),
-    /// A scalar integer counter.
-    Int(&'a mut i64),
+/// Mutable form of [`visit_child_params`].
+pub fn visit_child_params_mut<'s, T: Float, M: ModuleParts<T> + ?Sized>(
+    module: &'s mut M,
+    f: &mut dyn FnMut(&str, &'s mut Param<T>),
+) {
+    module.visit_children_mut(&mut |child, m| {
+        m.visit_params_mut(&mut |name, p| f(&join_name(child, name), p));
+    });
 }
 
 /// `prefix.name`, or `name` alone when the prefix is empty (the root).

@@ -4,8 +4,9 @@
 //! [`wengert_tensor::gradcheck`] differentiates with respect to Vars it
 //! creates; a layer binds its own parameters with `tape.param`, so their
 //! gradients come back by `ParamId`. This check perturbs each parameter
-//! element in place through [`Module::visit_params_mut`], which also tests
-//! that the layer binds what it owns.
+//! element in place through its parameter list, which also tests that the
+//! layer binds what it owns; and a parameter the forward pass binds but the
+//! module does not list is an error of its own.
 
 use std::fmt;
 
@@ -13,24 +14,53 @@ use wengert_tensor::{gradcheck, seeded_rng, GradcheckError, Tape, Tensor, Tolera
 
 use crate::module::Module;
 
-/// A failed module gradient check: which gradient (`input`, or a
-/// parameter's full name) and the failing element.
+/// A failed module gradient check.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ModuleGradcheckError {
-    /// `input` or the parameter's name.
-    pub what: String,
-    /// The element, both values and the tolerance (for a parameter, `input`
-    /// holds 0 and `element` the flat index).
-    pub error: GradcheckError,
+pub enum ModuleGradcheckError {
+    /// An analytic gradient that disagrees with finite differences: which
+    /// gradient (`input`, or a parameter's full name) and the element.
+    Mismatch {
+        /// `input` or the parameter's name.
+        what: String,
+        /// The element, both values and the tolerance (for a parameter,
+        /// `input` holds 0 and `element` the flat index).
+        error: GradcheckError,
+    },
+    /// A parameter the forward pass binds, and whose gradient is not zero,
+    /// but that the module does not list: it would never be trained, saved
+    /// or checked.
+    UnlistedParam {
+        /// The parameter's own name ([`wengert_tensor::Param::name`]).
+        name: String,
+        /// Its shape.
+        shape: Vec<usize>,
+    },
+}
+
+impl ModuleGradcheckError {
+    /// What failed: `input`, a listed parameter's full name, or an unlisted
+    /// parameter's own name.
+    pub fn what(&self) -> &str {
+        match self {
+            ModuleGradcheckError::Mismatch { what, .. } => what,
+            ModuleGradcheckError::UnlistedParam { name, .. } => name,
+        }
+    }
 }
 
 impl fmt::Display for ModuleGradcheckError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "gradient with respect to `{}`: {}",
-            self.what, self.error
-        )
+        match self {
+            ModuleGradcheckError::Mismatch { what, error } => {
+                write!(f, "gradient with respect to `{what}`: {error}")
+            }
+            ModuleGradcheckError::UnlistedParam { name, shape } => write!(
+                f,
+                "the forward pass uses parameter `{name}` {shape:?}, which gets a gradient, \
+                 but the module does not list it: a visitor that leaves out a child \
+                 never trains or saves it (list it, or derive(Module))"
+            ),
+        }
     }
 }
 
@@ -95,7 +125,7 @@ fn check<M: Module<f64> + ?Sized>(
             std::slice::from_ref(input),
             tol,
         )
-        .map_err(|error| ModuleGradcheckError {
+        .map_err(|error| ModuleGradcheckError::Mismatch {
             what: "input".into(),
             error,
         })?;
@@ -118,6 +148,22 @@ fn check<M: Module<f64> + ?Sized>(
         let tape = tape_for(training);
         let y = forward_or_panic(m, &tape, tape.constant(input.clone()));
         let grads = (y * tape.constant(u.clone())).sum().backward();
+        // Every parameter the pass bound must be listed, if it matters.
+        let mut listed = std::collections::BTreeSet::new();
+        m.visit_params(&mut |_, p| {
+            listed.insert(p.id());
+        });
+        for bound in tape.bound_params() {
+            let matters = grads
+                .by_id(bound.id)
+                .is_some_and(|g| g.to_vec().iter().any(|&x| x != 0.0));
+            if !listed.contains(&bound.id) && matters {
+                return Err(ModuleGradcheckError::UnlistedParam {
+                    name: bound.name,
+                    shape: bound.shape,
+                });
+            }
+        }
         m.params()
             .into_iter()
             .filter(|(_, p)| !p.is_frozen())
@@ -136,7 +182,7 @@ fn check<M: Module<f64> + ?Sized>(
             let numeric = (plus - minus) / (2.0 * tol.eps);
             let bound = tol.atol + tol.rtol * numeric.abs();
             if (a - numeric).abs() > bound || a.is_nan() != numeric.is_nan() {
-                return Err(ModuleGradcheckError {
+                return Err(ModuleGradcheckError::Mismatch {
                     what: name.clone(),
                     error: GradcheckError {
                         order: "gradient",

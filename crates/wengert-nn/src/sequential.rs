@@ -1,9 +1,9 @@
 //! `Sequential`: layers applied one after the other, named by index.
 
-use wengert_tensor::{Float, Param, Tape, Var};
+use wengert_tensor::{Float, Param, Parameters, Tape, Var};
 
 use crate::error::{NnError, Result};
-use crate::module::{join_name, BufferMut, BufferRef, Module};
+use crate::module::{join_name, visit_child_params, visit_child_params_mut, Module, ModuleParts};
 use crate::summary::SummaryRow;
 
 /// Layers applied in order: `y = f_n(... f_1(f_0(x)))`. Children are named
@@ -140,15 +140,19 @@ impl<T: Float> Sequential<T> {
     }
 }
 
-impl<T: Float> Module<T> for Sequential<T> {
-    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
-        let mut h = x;
-        for (i, layer) in self.layers.iter().enumerate() {
-            h = layer.forward(tape, h).map_err(|e| self.in_layer(i, e))?;
-        }
-        Ok(h)
+/// Children are the layers, named by index; parameters and buffers are
+/// theirs, prefixed (the defaults of both lists).
+impl<T: Float> Parameters<T> for Sequential<T> {
+    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
+        visit_child_params(self, f)
     }
 
+    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
+        visit_child_params_mut(self, f)
+    }
+}
+
+impl<T: Float> ModuleParts<T> for Sequential<T> {
     fn type_name(&self) -> &'static str {
         "Sequential"
     }
@@ -164,26 +168,15 @@ impl<T: Float> Module<T> for Sequential<T> {
             f(&i.to_string(), layer.as_mut());
         }
     }
+}
 
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
+impl<T: Float> Module<T> for Sequential<T> {
+    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
+        let mut h = x;
         for (i, layer) in self.layers.iter().enumerate() {
-            let prefix = i.to_string();
-            layer.visit_params(&mut |name, p| f(&join_name(&prefix, name), p));
+            h = layer.forward(tape, h).map_err(|e| self.in_layer(i, e))?;
         }
-    }
-
-    fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
-        for (i, layer) in self.layers.iter().enumerate() {
-            let prefix = i.to_string();
-            layer.visit_buffers(&mut |name, b| f(&join_name(&prefix, name), b));
-        }
-    }
-
-    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
-        for (i, layer) in self.layers.iter_mut().enumerate() {
-            let prefix = i.to_string();
-            layer.visit_buffers_mut(&mut |name, b| f(&join_name(&prefix, name), b));
-        }
+        Ok(h)
     }
 
     fn summarize<'t>(

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use wengert_tensor::{Float, Tensor};
 
+use crate::buffers::{BufferMut, BufferRef};
 use crate::error::{NnError, Result};
-use crate::module::{BufferMut, BufferRef, Module};
+use crate::module::Module;
 
 /// One entry of a state dict: a float tensor (parameter or running
 /// statistic) or an integer counter (`num_batches_tracked`).

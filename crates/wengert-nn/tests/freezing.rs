@@ -4,7 +4,7 @@
 
 use wengert_nn::loss::{mse_loss, Reduction};
 use wengert_nn::{Linear, Module, ReLU, Sequential, StateValue};
-use wengert_tensor::{seeded_rng, Grads, Tape, Tensor};
+use wengert_tensor::{seeded_rng, Grads, Parameters, Tape, Tensor};
 
 fn model() -> Sequential<f64> {
     let mut rng = seeded_rng(0);

@@ -42,6 +42,7 @@ fn max_abs_diff(a: &Tensor<f64>, b: &Tensor<f64>) -> f64 {
 
 /// The saved model: `lstm` (sequence first, zero initial state), then
 /// `head` on the last layer's final hidden state.
+#[derive(Module)]
 struct LstmHead<T: Float> {
     lstm: Lstm<T>,
     head: Linear<T>,
@@ -53,17 +54,6 @@ impl<T: Float> Module<T> for LstmHead<T> {
         let shape = state.h.shape(); // [L*D, B, H]
         let last = state.h.narrow(0, shape[0] - 1, 1).reshape(&shape[1..]);
         self.head.forward(tape, last)
-    }
-    fn type_name(&self) -> &'static str {
-        "LSTMHead"
-    }
-    fn visit_children<'s>(&'s self, f: &mut dyn FnMut(&str, &'s dyn Module<T>)) {
-        f("lstm", &self.lstm);
-        f("head", &self.head);
-    }
-    fn visit_children_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut dyn Module<T>)) {
-        f("lstm", &mut self.lstm);
-        f("head", &mut self.head);
     }
 }
 

@@ -2,9 +2,10 @@
 //! order, summaries, and that models can move between threads.
 
 use wengert_nn::{
-    summary, BatchNorm1d, BufferRef, Dropout, Linear, Module, NnError, ReLU, Residual, Sequential,
+    summary, BatchNorm1d, BufferRef, Dropout, Linear, Module, ModuleParts, NnError, ReLU, Residual,
+    Sequential,
 };
-use wengert_tensor::{seeded_rng, Param, Tape, Tensor, Var};
+use wengert_tensor::{seeded_rng, Param, Parameters, Tape, Tensor, Var};
 
 fn nested() -> Sequential<f32> {
     let mut rng = seeded_rng(0);
@@ -127,35 +128,17 @@ fn a_model_can_move_to_another_thread() {
     assert_eq!(handle.join().unwrap(), n);
 }
 
-/// A custom module with its own parameter and a child, written against the
-/// trait alone.
+/// A custom module with its own parameter and a child: derived lists, own
+/// parameters first as in PyTorch's `state_dict`.
+#[derive(Module)]
 struct Scaled {
-    scale: Param<f64>,
     inner: Linear<f64>,
+    scale: Param<f64>,
 }
 
 impl Module<f64> for Scaled {
     fn forward<'t>(&self, tape: &'t Tape<f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>, NnError> {
         Ok(self.inner.forward(tape, x)? * tape.param(&self.scale))
-    }
-    fn type_name(&self) -> &'static str {
-        "Scaled"
-    }
-    fn visit_children<'s>(&'s self, f: &mut dyn FnMut(&str, &'s dyn Module<f64>)) {
-        f("inner", &self.inner);
-    }
-    fn visit_children_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut dyn Module<f64>)) {
-        f("inner", &mut self.inner);
-    }
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<f64>)) {
-        f("scale", &self.scale);
-        self.inner
-            .visit_params(&mut |n, p| f(&wengert_nn::join_name("inner", n), p));
-    }
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<f64>)) {
-        f("scale", &mut self.scale);
-        self.inner
-            .visit_params_mut(&mut |n, p| f(&wengert_nn::join_name("inner", n), p));
     }
 }
 
@@ -175,6 +158,19 @@ fn module_gradcheck_catches_a_wrong_parameter_binding() {
     // A layer that uses a detached copy of its weight: the forward is right,
     // but the weight gets no gradient. The check must fail, naming it.
     struct Detached(Linear<f64>);
+    impl Parameters<f64> for Detached {
+        fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<f64>)) {
+            f("weight", self.0.weight());
+        }
+        fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<f64>)) {
+            self.0.visit_params_mut(f);
+        }
+    }
+    impl ModuleParts<f64> for Detached {
+        fn type_name(&self) -> &'static str {
+            "Detached"
+        }
+    }
     impl Module<f64> for Detached {
         fn forward<'t>(
             &self,
@@ -184,21 +180,12 @@ fn module_gradcheck_catches_a_wrong_parameter_binding() {
             let w = tape.constant(self.0.weight().value().clone());
             Ok(x.matmul(w.matrix_transpose()))
         }
-        fn type_name(&self) -> &'static str {
-            "Detached"
-        }
-        fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<f64>)) {
-            f("weight", self.0.weight());
-        }
-        fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<f64>)) {
-            self.0.visit_params_mut(f);
-        }
     }
     let mut m = Detached(Linear::new(2, 2, &mut seeded_rng(0)));
     let x = Tensor::ones(&[1, 2]);
     let err =
         wengert_nn::gradcheck_module(&mut m, &x, wengert_tensor::Tolerance::default()).unwrap_err();
-    assert_eq!(err.what, "weight");
+    assert_eq!(err.what(), "weight");
     assert!(err.to_string().contains("analytic 0"), "{err}");
 }
 
@@ -216,15 +203,12 @@ fn batch_norm_buffers_are_visible_and_writable() {
     assert_eq!(bn.num_batches_tracked(), 7);
 }
 
-/// The shape wengert-optim's `Optimizer::step_with` takes: a function that
-/// calls its argument on every parameter.
-type ParamVisitor<'a, T> = dyn FnMut(&mut dyn FnMut(&mut Param<T>)) + 'a;
-
-/// A stand-in for an optimizer fed through a visitor: SGD with lr 0.5 on
-/// unfrozen parameters.
-fn step_with(grads: &wengert_tensor::Grads<f64>, visit: &mut ParamVisitor<'_, f64>) -> usize {
+/// A stand-in for an optimizer: SGD with lr 0.5 on the unfrozen parameters
+/// a model lists, reached through `Parameters` as wengert-optim reaches
+/// them.
+fn sgd_step(model: &mut dyn Parameters<f64>, grads: &wengert_tensor::Grads<f64>) -> usize {
     let mut updated = 0;
-    visit(&mut |p: &mut Param<f64>| {
+    model.visit_params_mut(&mut |_, p| {
         if let (false, Some(g)) = (p.is_frozen(), grads.get(p)) {
             let v = p.value().sub(&g.mul_scalar(0.5));
             p.set_value(v).unwrap();
@@ -235,7 +219,7 @@ fn step_with(grads: &wengert_tensor::Grads<f64>, visit: &mut ParamVisitor<'_, f6
 }
 
 #[test]
-fn visit_params_mut_feeds_a_visitor_based_optimizer() {
+fn a_model_is_stepped_through_its_parameter_list() {
     let mut rng = seeded_rng(2);
     let mut m = Sequential::<f64>::new()
         .with(Linear::new(2, 3, &mut rng))
@@ -248,7 +232,7 @@ fn visit_params_mut_feeds_a_visitor_based_optimizer() {
         .unwrap();
     let grads = y.square().mean().backward();
     let before = m.params()[3].1.value().to_vec();
-    let updated = step_with(&grads, &mut |f| m.visit_params_mut(&mut |_, p| f(p)));
+    let updated = sgd_step(&mut m, &grads);
     assert_eq!(updated, 3, "weights and first bias, not the frozen bias");
     assert_eq!(m.params()[3].1.value().to_vec(), before);
 }
@@ -269,4 +253,57 @@ fn boxed_modules_keep_their_names_buffers_and_rows() {
         "the boxed Sequential still lists its children"
     );
     assert_eq!(s.rows[4].name, "0.3.1");
+}
+
+/// A hand-written module whose visitor forgets its second child.
+struct ForgetsOne {
+    first: Linear<f64>,
+    second: Linear<f64>,
+}
+
+impl Parameters<f64> for ForgetsOne {
+    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<f64>)) {
+        wengert_nn::visit_child_params(self, f)
+    }
+    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<f64>)) {
+        wengert_nn::visit_child_params_mut(self, f)
+    }
+}
+
+impl ModuleParts<f64> for ForgetsOne {
+    fn type_name(&self) -> &'static str {
+        "ForgetsOne"
+    }
+    fn visit_children<'s>(&'s self, f: &mut dyn FnMut(&str, &'s dyn Module<f64>)) {
+        f("first", &self.first); // `second` is left out
+    }
+    fn visit_children_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut dyn Module<f64>)) {
+        f("first", &mut self.first);
+    }
+}
+
+impl Module<f64> for ForgetsOne {
+    fn forward<'t>(&self, tape: &'t Tape<f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>, NnError> {
+        let h = self.first.forward(tape, x)?.tanh();
+        self.second.forward(tape, h)
+    }
+}
+
+#[test]
+fn module_gradcheck_fails_on_a_module_that_hides_a_parameter() {
+    let mut rng = seeded_rng(8);
+    let mut m = ForgetsOne {
+        first: Linear::new(3, 4, &mut rng),
+        second: Linear::new(4, 2, &mut rng),
+    };
+    assert_eq!(m.param_names(), ["first.weight", "first.bias"]);
+    let x = Tensor::rand_uniform(&[2, 3], -1.0, 1.0, &mut rng);
+    let err =
+        wengert_nn::gradcheck_module(&mut m, &x, wengert_tensor::Tolerance::default()).unwrap_err();
+    assert!(
+        matches!(&err, wengert_nn::ModuleGradcheckError::UnlistedParam { name, shape }
+            if name == "weight" && shape == &[2, 4]),
+        "{err}"
+    );
+    assert!(err.to_string().contains("does not list"), "{err}");
 }

@@ -13,11 +13,11 @@
 //! PyTorch alike. PyTorch keeps a learning rate (default 1.0) that scales
 //! the update; with lr 1 it is the paper's method.
 
-use wengert_tensor::{Float, Grads, ParamId};
+use wengert_tensor::{Float, Grads, ParamId, Parameters};
 
 use crate::driver::{with_l2, StepDriver};
 use crate::error::{Result, SettingChecks};
-use crate::optimizer::{Optimizer, ParamVisitor};
+use crate::optimizer::Optimizer;
 use crate::param_groups::ParamGroup;
 use crate::state::{saved_buffer, BufferState, ParamState};
 use crate::weight_decay::WeightDecay;
@@ -156,7 +156,7 @@ impl<T: Float> Optimizer<T> for Adadelta<T> {
         "Adadelta"
     }
 
-    fn try_step_with(&mut self, grads: &Grads<T>, visit: &mut ParamVisitor<'_, T>) -> Result<()> {
+    fn try_step_part(&mut self, part: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<()> {
         let rho = T::from_f64(self.rho);
         let one_minus_rho = T::from_f64(1.0 - self.rho);
         let eps = T::from_f64(self.eps);
@@ -165,20 +165,19 @@ impl<T: Float> Optimizer<T> for Adadelta<T> {
             square_avg: vec![T::zero(); numel],
             acc_delta: vec![T::zero(); numel],
         };
-        self.driver
-            .try_step(grads, visit, fresh, |x, g, state, hp| {
-                state.step += 1;
-                let lr = T::from_f64(hp.lr);
-                let wd = T::from_f64(hp.l2);
-                let buffers = state.square_avg.iter_mut().zip(state.acc_delta.iter_mut());
-                for ((x, &g), (v, u)) in x.iter_mut().zip(g).zip(buffers) {
-                    let g = with_l2(g, *x, wd);
-                    *v = *v * rho + one_minus_rho * g * g;
-                    let d = (*u + eps).sqrt() / (*v + eps).sqrt() * g;
-                    *u = *u * rho + one_minus_rho * d * d;
-                    *x -= lr * d;
-                }
-            })
+        self.driver.try_step(part, grads, fresh, |x, g, state, hp| {
+            state.step += 1;
+            let lr = T::from_f64(hp.lr);
+            let wd = T::from_f64(hp.l2);
+            let buffers = state.square_avg.iter_mut().zip(state.acc_delta.iter_mut());
+            for ((x, &g), (v, u)) in x.iter_mut().zip(g).zip(buffers) {
+                let g = with_l2(g, *x, wd);
+                *v = *v * rho + one_minus_rho * g * g;
+                let d = (*u + eps).sqrt() / (*v + eps).sqrt() * g;
+                *u = *u * rho + one_minus_rho * d * d;
+                *x -= lr * d;
+            }
+        })
     }
 
     crate::delegate::delegate_to_driver!();

@@ -17,11 +17,11 @@
 //! far above eps, and differ in the first steps of a coordinate whose
 //! gradients are tiny.
 
-use wengert_tensor::{Float, Grads, ParamId};
+use wengert_tensor::{Float, Grads, ParamId, Parameters};
 
 use crate::driver::{with_l2, StepDriver};
 use crate::error::{Result, SettingChecks};
-use crate::optimizer::{Optimizer, ParamVisitor};
+use crate::optimizer::Optimizer;
 use crate::param_groups::ParamGroup;
 use crate::state::{saved_buffer, BufferState, ParamState};
 use crate::weight_decay::WeightDecay;
@@ -153,7 +153,7 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
         "Adagrad"
     }
 
-    fn try_step_with(&mut self, grads: &Grads<T>, visit: &mut ParamVisitor<'_, T>) -> Result<()> {
+    fn try_step_part(&mut self, part: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<()> {
         let eps = T::from_f64(self.eps);
         let lr_decay = self.lr_decay;
         let init = T::from_f64(self.initial_accumulator_value);
@@ -161,17 +161,16 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
             step: 0,
             sum: vec![init; numel],
         };
-        self.driver
-            .try_step(grads, visit, fresh, |x, g, state, hp| {
-                state.step += 1;
-                let clr = T::from_f64(hp.lr / (1.0 + (state.step - 1) as f64 * lr_decay));
-                let wd = T::from_f64(hp.l2);
-                for ((x, &g), s) in x.iter_mut().zip(g).zip(state.sum.iter_mut()) {
-                    let g = with_l2(g, *x, wd);
-                    *s += g * g;
-                    *x -= clr * (g / (s.sqrt() + eps));
-                }
-            })
+        self.driver.try_step(part, grads, fresh, |x, g, state, hp| {
+            state.step += 1;
+            let clr = T::from_f64(hp.lr / (1.0 + (state.step - 1) as f64 * lr_decay));
+            let wd = T::from_f64(hp.l2);
+            for ((x, &g), s) in x.iter_mut().zip(g).zip(state.sum.iter_mut()) {
+                let g = with_l2(g, *x, wd);
+                *s += g * g;
+                *x -= clr * (g / (s.sqrt() + eps));
+            }
+        })
     }
 
     crate::delegate::delegate_to_driver!();

@@ -24,11 +24,11 @@
 //! changes anything. Decoupled ([`WeightDecay::Decoupled`], AdamW) shrinks
 //! `x <- x * (1 - lr * wd)` first.
 
-use wengert_tensor::{Float, Grads, ParamId};
+use wengert_tensor::{Float, Grads, ParamId, Parameters};
 
 use crate::driver::{with_l2, StepDriver};
 use crate::error::{Result, SettingChecks};
-use crate::optimizer::{Optimizer, ParamVisitor};
+use crate::optimizer::Optimizer;
 use crate::param_groups::ParamGroup;
 use crate::state::{optional_saved_buffer, saved_buffer, BufferState, ParamState};
 use crate::weight_decay::WeightDecay;
@@ -186,7 +186,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         self.name
     }
 
-    fn try_step_with(&mut self, grads: &Grads<T>, visit: &mut ParamVisitor<'_, T>) -> Result<()> {
+    fn try_step_part(&mut self, part: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<()> {
         let (beta1, beta2) = (self.beta1, self.beta2);
         let one_minus_beta1 = T::from_f64(1.0 - beta1);
         let beta2_t = T::from_f64(beta2);
@@ -199,38 +199,37 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             exp_avg_sq: vec![T::zero(); numel],
             max_exp_avg_sq: amsgrad.then(|| vec![T::zero(); numel]),
         };
-        self.driver
-            .try_step(grads, visit, fresh, |x, g, state, hp| {
-                state.step += 1;
-                // Scalars in f64, as PyTorch computes them in Python floats.
-                let t = state.step as f64;
-                let bias_correction1 = 1.0 - beta1.powf(t);
-                let bias_correction2 = 1.0 - beta2.powf(t);
-                let step_size = T::from_f64(hp.lr / bias_correction1);
-                let bc2_sqrt = T::from_f64(bias_correction2.sqrt());
-                let wd = T::from_f64(hp.l2);
-                let moments = state.exp_avg.iter_mut().zip(state.exp_avg_sq.iter_mut());
-                if amsgrad {
-                    let n = x.len();
-                    let v_max = state
-                        .max_exp_avg_sq
-                        .get_or_insert_with(|| vec![T::zero(); n]);
-                    for (((x, &g), (m, v)), v_max) in x.iter_mut().zip(g).zip(moments).zip(v_max) {
-                        let g = with_l2(g, *x, wd);
-                        *m = *m + one_minus_beta1 * (g - *m);
-                        *v = *v * beta2_t + one_minus_beta2 * g * g;
-                        *v_max = v_max.max(*v);
-                        *x -= step_size * (*m / (v_max.sqrt() / bc2_sqrt + eps));
-                    }
-                } else {
-                    for ((x, &g), (m, v)) in x.iter_mut().zip(g).zip(moments) {
-                        let g = with_l2(g, *x, wd);
-                        *m = *m + one_minus_beta1 * (g - *m);
-                        *v = *v * beta2_t + one_minus_beta2 * g * g;
-                        *x -= step_size * (*m / (v.sqrt() / bc2_sqrt + eps));
-                    }
+        self.driver.try_step(part, grads, fresh, |x, g, state, hp| {
+            state.step += 1;
+            // Scalars in f64, as PyTorch computes them in Python floats.
+            let t = state.step as f64;
+            let bias_correction1 = 1.0 - beta1.powf(t);
+            let bias_correction2 = 1.0 - beta2.powf(t);
+            let step_size = T::from_f64(hp.lr / bias_correction1);
+            let bc2_sqrt = T::from_f64(bias_correction2.sqrt());
+            let wd = T::from_f64(hp.l2);
+            let moments = state.exp_avg.iter_mut().zip(state.exp_avg_sq.iter_mut());
+            if amsgrad {
+                let n = x.len();
+                let v_max = state
+                    .max_exp_avg_sq
+                    .get_or_insert_with(|| vec![T::zero(); n]);
+                for (((x, &g), (m, v)), v_max) in x.iter_mut().zip(g).zip(moments).zip(v_max) {
+                    let g = with_l2(g, *x, wd);
+                    *m = *m + one_minus_beta1 * (g - *m);
+                    *v = *v * beta2_t + one_minus_beta2 * g * g;
+                    *v_max = v_max.max(*v);
+                    *x -= step_size * (*m / (v_max.sqrt() / bc2_sqrt + eps));
                 }
-            })
+            } else {
+                for ((x, &g), (m, v)) in x.iter_mut().zip(g).zip(moments) {
+                    let g = with_l2(g, *x, wd);
+                    *m = *m + one_minus_beta1 * (g - *m);
+                    *v = *v * beta2_t + one_minus_beta2 * g * g;
+                    *x -= step_size * (*m / (v.sqrt() / bc2_sqrt + eps));
+                }
+            }
+        })
     }
 
     fn set_momentum(&mut self, momentum: f64) -> bool {

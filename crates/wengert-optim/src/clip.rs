@@ -17,10 +17,9 @@
 
 use std::collections::BTreeMap;
 
-use wengert_tensor::{Float, Grads, Param, ParamId};
+use wengert_tensor::{Float, Grads, Param, ParamId, Parameters};
 
 use crate::error::{OptimError, Result};
-use crate::optimizer::ParamVisitor;
 
 /// Names of parameters by id, so an error about a gradient can say which
 /// parameter it belongs to ([`Grads`] only knows ids).
@@ -52,11 +51,10 @@ impl ParamNames {
         names
     }
 
-    /// The names a visitor gives its parameters (a wengert-nn module's
-    /// `visit_params_mut` gives full paths).
-    pub fn from_visitor<T: Float>(visit: &mut ParamVisitor<'_, T>) -> Self {
+    /// The full names a model gives its parameters (`fc1.weight`).
+    pub fn of_model<T: Float>(model: &dyn Parameters<T>) -> Self {
         let mut names = Self::new();
-        visit(&mut |name: &str, p: &mut Param<T>| names.insert(p.id(), name));
+        model.visit_params(&mut |name, p| names.insert(p.id(), name));
         names
     }
 
@@ -102,9 +100,15 @@ pub fn grad_norm<T: Float>(grads: &Grads<T>) -> f64 {
 fn check_finite<T: Float>(op: &'static str, grads: &Grads<T>, names: &ParamNames) -> Result<()> {
     for (id, g) in grads.iter() {
         if let Some((index, &value)) = g.values().iter().enumerate().find(|(_, x)| !x.is_finite()) {
+            // A name given by the caller, else the one the tape bound.
+            let param = match (names.names.get(&id), grads.name_of(id)) {
+                (Some(name), _) => name.clone(),
+                (None, Some(bound)) => bound.to_string(),
+                (None, None) => names.name(id),
+            };
             return Err(OptimError::NonFiniteGradient {
                 op,
-                param: names.name(id),
+                param,
                 index,
                 value: value.to_f64(),
             });

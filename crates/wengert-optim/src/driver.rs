@@ -6,10 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use wengert_tensor::{Float, Grads, Param, ParamId, Tensor};
+use wengert_tensor::{Float, Grads, Param, ParamId, Parameters, Tensor};
 
 use crate::error::{OptimError, Result};
-use crate::optimizer::ParamVisitor;
 use crate::param_groups::{settings_for, ParamGroup};
 use crate::state::{BufferState, OptimizerState, ParamState};
 use crate::weight_decay::WeightDecay;
@@ -87,13 +86,13 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
     /// a step that fails changes no parameter.
     pub(crate) fn try_step(
         &mut self,
+        params: &mut dyn Parameters<T>,
         grads: &Grads<T>,
-        visit: &mut ParamVisitor<'_, T>,
         fresh: impl Fn(usize) -> S,
         mut update: impl FnMut(&mut [T], &[T], &mut S, ParamStep),
     ) -> Result<()> {
         let mut first_error: Option<OptimError> = None;
-        visit(&mut |name: &str, p: &mut Param<T>| {
+        params.visit_params_mut(&mut |name: &str, p: &mut Param<T>| {
             if first_error.is_some() || p.is_frozen() {
                 return;
             }
@@ -107,7 +106,7 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
         if let Some(e) = first_error {
             return Err(e);
         }
-        visit(&mut |name: &str, p: &mut Param<T>| {
+        params.visit_params_mut(&mut |name: &str, p: &mut Param<T>| {
             if p.is_frozen() {
                 return;
             }

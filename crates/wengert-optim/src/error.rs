@@ -19,6 +19,15 @@ pub enum OptimError {
         /// Shape of the parameter.
         expected: Vec<usize>,
     },
+    /// Gradients of parameters the stepped model did not list: a module
+    /// that hides a child from its visitor would never train it.
+    #[error("{optimizer}: the gradients hold {} parameter(s) that the stepped model does not list: {}. A module whose visitor leaves out a child never updates (or saves) it: list it (`#[derive(Module)]` lists every field), or call `step_part` to step part of a model on purpose", params.len(), params.join(", "))]
+    UnlistedGradients {
+        /// The optimizer that was stepping.
+        optimizer: &'static str,
+        /// Each unlisted parameter: its name when bound, shape and id.
+        params: Vec<String>,
+    },
     /// Saved state that does not fit this optimizer or parameter.
     #[error("{optimizer}: cannot load state for parameter `{param}`: {why}")]
     StateMismatch {

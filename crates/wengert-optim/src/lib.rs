@@ -9,7 +9,8 @@
 //! ## Reading order
 //!
 //! 1. [`Optimizer`] (`optimizer.rs`): the trait, and how parameters reach an
-//!    optimizer (a slice of `&mut Param`, or a visitor as a model offers).
+//!    optimizer (anything that lists them: a model, a tuple of models, bare
+//!    parameters), with the check that no gradient is left out silently.
 //! 2. `driver.rs`: the bookkeeping every optimizer shares, written once:
 //!    frozen parameters and parameters without gradient are skipped, shapes
 //!    are checked before anything changes, each parameter finds its
@@ -51,9 +52,8 @@
 //!     let pred = tape.constant(x.clone()).matmul(tape.param(&w));
 //!     let loss = (pred - tape.constant(y.clone())).square().mean();
 //!     let mut grads = loss.backward();
-//!     drop(tape);
 //!     clip_grad_norm(&mut grads, 10.0).unwrap();
-//!     adam.step(&mut [&mut w], &grads);
+//!     adam.step(&mut w, &grads);
 //! }
 //! assert!((w.value().item() - 3.0).abs() < 1e-3);
 //! ```
@@ -84,7 +84,7 @@ pub use clip::{
     ParamNames,
 };
 pub use error::{OptimError, Result};
-pub use optimizer::{Optimizer, ParamVisitor};
+pub use optimizer::Optimizer;
 pub use param_groups::ParamGroup;
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use schedule::{

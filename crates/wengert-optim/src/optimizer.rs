@@ -4,38 +4,37 @@
 //!
 //! An optimizer needs each parameter mutably, together with the [`Grads`]
 //! of the last backward pass. Models own their parameters, so the optimizer
-//! does not hold them; instead a step is given a *visitor*: a function that
-//! calls its argument once on every parameter, with the parameter's full
-//! name. A wengert-nn module offers exactly that (`visit_params_mut`, which
-//! passes paths like `layers.0.weight`), so a training step reads
+//! does not hold them; a step is handed whatever owns them, as anything
+//! that implements [`Parameters`]: a wengert-nn module (usually through
+//! `#[derive(Module)]`), a tuple or list of modules (names prefixed with
+//! the position), or bare parameters:
 //!
 //! ```text
-//! opt.step_with(&grads, &mut |f| model.visit_params_mut(f));
+//! opt.step(&mut model, &grads);
+//! opt.step(&mut (&mut encoder, &mut head), &grads);
+//! opt.step(&mut [&mut w, &mut b], &grads);
 //! ```
 //!
-//! and bare parameters go through [`Optimizer::step`], which takes a slice
-//! of `&mut Param` and uses each [`Param::name`]. The name given by the
-//! visitor is what parameter groups match and what saved state is keyed by,
-//! so it should be unique (a layer's local name, `weight`, is not).
+//! The names it passes (a module's full paths, like `layers.0.weight`) are
+//! what parameter groups match and what saved state is keyed by.
 //!
-//! The visitor may be called more than once per step (the first pass checks
-//! shapes, the second updates), so it must visit the same parameters in the
-//! same order each time.
+//! # Nothing is left out silently
+//!
+//! [`Optimizer::step`] refuses gradients for parameters that the model
+//! did not list, naming them: a module whose hand-written visitor forgets a
+//! child would otherwise get gradients for that child, and the step would
+//! never update it. To step part of a model on purpose (two optimizers on
+//! two submodules from one backward), use [`Optimizer::step_part`].
 
-use wengert_tensor::{Float, Grads, Param, ParamId};
+use wengert_tensor::{Float, Grads, ParamId, Parameters};
 
-use crate::error::Result;
+use crate::error::{OptimError, Result};
 use crate::state::OptimizerState;
-
-/// A parameter visitor: calls its argument with the full name and the
-/// parameter, for every parameter in a fixed order (the shape of a
-/// wengert-nn module's `visit_params_mut`).
-pub type ParamVisitor<'a, T> = dyn FnMut(&mut dyn FnMut(&str, &mut Param<T>)) + 'a;
 
 /// An optimizer: updates parameters in place from their gradients.
 ///
-/// Frozen parameters ([`Param::is_frozen`]) and parameters without a
-/// gradient in the given [`Grads`] are skipped, as PyTorch skips
+/// Frozen parameters ([`wengert_tensor::Param::is_frozen`]) and parameters
+/// without a gradient in the given [`Grads`] are skipped, as PyTorch skips
 /// parameters whose `.grad` is `None`.
 ///
 /// ```
@@ -50,8 +49,7 @@ pub type ParamVisitor<'a, T> = dyn FnMut(&mut dyn FnMut(&str, &mut Param<T>)) + 
 ///     let v = tape.param(&x);
 ///     let c = tape.constant(Tensor::from_vec(vec![0.1, 2.0], &[2]));
 ///     let grads = (c * v * v).sum().backward();
-///     drop(tape); // lets the update write the parameter in place
-///     opt.step(&mut [&mut x], &grads);
+///     opt.step(&mut x, &grads);
 /// }
 /// let x = x.value().to_vec();
 /// assert!((x[0] - (-0.943467)).abs() < 1e-6 && x[1].abs() < 1e-4);
@@ -60,32 +58,31 @@ pub trait Optimizer<T: Float> {
     /// The PyTorch name of the algorithm (`"SGD"`, `"Adam"`, `"AdamW"`, ...).
     fn name(&self) -> &'static str;
 
-    /// One update of every parameter the visitor reaches. A failed step
-    /// (a gradient of the wrong shape, restored state that does not fit)
-    /// changes no parameter.
-    fn try_step_with(&mut self, grads: &Grads<T>, visit: &mut ParamVisitor<'_, T>) -> Result<()>;
+    /// One update of every parameter `part` lists that has a gradient in
+    /// `grads`; gradients of parameters it does not list are ignored on
+    /// purpose. A failed step (a gradient of the wrong shape, restored
+    /// state that does not fit) changes no parameter.
+    fn try_step_part(&mut self, part: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<()>;
 
-    /// Panicking form of [`Optimizer::try_step_with`].
+    /// Panicking form of [`Optimizer::try_step_part`].
     #[track_caller]
-    fn step_with(&mut self, grads: &Grads<T>, visit: &mut ParamVisitor<'_, T>) {
-        self.try_step_with(grads, visit)
+    fn step_part(&mut self, part: &mut dyn Parameters<T>, grads: &Grads<T>) {
+        self.try_step_part(part, grads)
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// One update of the given parameters.
-    fn try_step(&mut self, params: &mut [&mut Param<T>], grads: &Grads<T>) -> Result<()> {
-        self.try_step_with(grads, &mut |f| {
-            for p in params.iter_mut() {
-                let name = p.name().to_string();
-                f(&name, p)
-            }
-        })
+    /// One update of every parameter of `model`. Gradients for parameters
+    /// that `model` does not list are an error naming them
+    /// ([`OptimError::UnlistedGradients`]), and nothing changes.
+    fn try_step(&mut self, model: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<()> {
+        check_all_listed(self.name(), &*model, grads)?;
+        self.try_step_part(model, grads)
     }
 
     /// Panicking form of [`Optimizer::try_step`].
     #[track_caller]
-    fn step(&mut self, params: &mut [&mut Param<T>], grads: &Grads<T>) {
-        self.try_step(params, grads)
+    fn step(&mut self, model: &mut dyn Parameters<T>, grads: &Grads<T>) {
+        self.try_step(model, grads)
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -119,4 +116,37 @@ pub trait Optimizer<T: Float> {
 
     /// Steps taken for a parameter (0 if it was never updated).
     fn param_step(&self, id: ParamId) -> u64;
+}
+
+/// The error for gradients of parameters that `model` does not list.
+fn check_all_listed<T: Float>(
+    optimizer: &'static str,
+    model: &dyn Parameters<T>,
+    grads: &Grads<T>,
+) -> Result<()> {
+    let mut listed = std::collections::BTreeSet::new();
+    model.visit_params(&mut |_, p| {
+        listed.insert(p.id());
+    });
+    let unlisted: Vec<String> = grads
+        .iter()
+        .filter(|(id, _)| !listed.contains(id))
+        .map(|(id, g)| describe(id, grads.name_of(id), g.shape()))
+        .collect();
+    if unlisted.is_empty() {
+        Ok(())
+    } else {
+        Err(OptimError::UnlistedGradients {
+            optimizer,
+            params: unlisted,
+        })
+    }
+}
+
+/// `` `weight` [8, 3] (ParamId(4)) ``: a parameter as an error names it.
+fn describe(id: ParamId, name: Option<&str>, shape: &[usize]) -> String {
+    match name {
+        Some(name) => format!("`{name}` {shape:?} (ParamId({}))", id.as_u64()),
+        None => format!("ParamId({}) {shape:?}", id.as_u64()),
+    }
 }

@@ -18,11 +18,11 @@
 //! **Where eps goes.** The text writes `g / sqrt(s + eps)`; PyTorch adds eps
 //! (default 1e-8) *outside* the square root, and so does this crate.
 
-use wengert_tensor::{Float, Grads, ParamId};
+use wengert_tensor::{Float, Grads, ParamId, Parameters};
 
 use crate::driver::{with_l2, StepDriver};
 use crate::error::{Result, SettingChecks};
-use crate::optimizer::{Optimizer, ParamVisitor};
+use crate::optimizer::Optimizer;
 use crate::param_groups::ParamGroup;
 use crate::state::{optional_saved_buffer, saved_buffer, BufferState, ParamState};
 use crate::weight_decay::WeightDecay;
@@ -225,7 +225,7 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         "RMSprop"
     }
 
-    fn try_step_with(&mut self, grads: &Grads<T>, visit: &mut ParamVisitor<'_, T>) -> Result<()> {
+    fn try_step_part(&mut self, part: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<()> {
         let alpha = T::from_f64(self.alpha);
         let one_minus_alpha = T::from_f64(1.0 - self.alpha);
         let eps = T::from_f64(self.eps);
@@ -237,39 +237,38 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
             grad_avg: centered.then(|| vec![T::zero(); numel]),
             momentum_buffer: with_momentum.then(|| vec![T::zero(); numel]),
         };
-        self.driver
-            .try_step(grads, visit, fresh, |x, g, state, hp| {
-                state.step += 1;
-                let lr = T::from_f64(hp.lr);
-                let wd = T::from_f64(hp.l2);
-                // A state restored from a run with other settings may lack a buffer.
-                let n = x.len();
-                let grad_avg =
-                    centered.then(|| state.grad_avg.get_or_insert_with(|| vec![T::zero(); n]));
-                let buf = with_momentum.then(|| {
-                    state
-                        .momentum_buffer
-                        .get_or_insert_with(|| vec![T::zero(); n])
-                });
-                let m = grad_avg.map(|m| m.as_mut_slice()).unwrap_or_default();
-                let b = buf.map(|b| b.as_mut_slice()).unwrap_or_default();
-                let v = state.square_avg.as_mut_slice();
-                let k = RmsStep {
-                    lr,
-                    wd,
-                    alpha,
-                    one_minus_alpha,
-                    eps,
-                    momentum,
-                };
-                // One loop per case, so each compiles to straight-line code.
-                match (centered, with_momentum) {
-                    (false, false) => rmsprop_loop::<T, false, false>(x, g, v, m, b, k),
-                    (false, true) => rmsprop_loop::<T, false, true>(x, g, v, m, b, k),
-                    (true, false) => rmsprop_loop::<T, true, false>(x, g, v, m, b, k),
-                    (true, true) => rmsprop_loop::<T, true, true>(x, g, v, m, b, k),
-                }
-            })
+        self.driver.try_step(part, grads, fresh, |x, g, state, hp| {
+            state.step += 1;
+            let lr = T::from_f64(hp.lr);
+            let wd = T::from_f64(hp.l2);
+            // A state restored from a run with other settings may lack a buffer.
+            let n = x.len();
+            let grad_avg =
+                centered.then(|| state.grad_avg.get_or_insert_with(|| vec![T::zero(); n]));
+            let buf = with_momentum.then(|| {
+                state
+                    .momentum_buffer
+                    .get_or_insert_with(|| vec![T::zero(); n])
+            });
+            let m = grad_avg.map(|m| m.as_mut_slice()).unwrap_or_default();
+            let b = buf.map(|b| b.as_mut_slice()).unwrap_or_default();
+            let v = state.square_avg.as_mut_slice();
+            let k = RmsStep {
+                lr,
+                wd,
+                alpha,
+                one_minus_alpha,
+                eps,
+                momentum,
+            };
+            // One loop per case, so each compiles to straight-line code.
+            match (centered, with_momentum) {
+                (false, false) => rmsprop_loop::<T, false, false>(x, g, v, m, b, k),
+                (false, true) => rmsprop_loop::<T, false, true>(x, g, v, m, b, k),
+                (true, false) => rmsprop_loop::<T, true, false>(x, g, v, m, b, k),
+                (true, true) => rmsprop_loop::<T, true, true>(x, g, v, m, b, k),
+            }
+        })
     }
 
     fn set_momentum(&mut self, momentum: f64) -> bool {

@@ -25,11 +25,11 @@
 //!
 //! Coupled L2 weight decay adds `wd * x` to `g` before everything else.
 
-use wengert_tensor::{Float, Grads, ParamId};
+use wengert_tensor::{Float, Grads, ParamId, Parameters};
 
 use crate::driver::{with_l2, StepDriver};
 use crate::error::{Result, SettingChecks};
-use crate::optimizer::{Optimizer, ParamVisitor};
+use crate::optimizer::Optimizer;
 use crate::param_groups::ParamGroup;
 use crate::state::{optional_saved_buffer, BufferState, ParamState};
 use crate::weight_decay::WeightDecay;
@@ -172,7 +172,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         "SGD"
     }
 
-    fn try_step_with(&mut self, grads: &Grads<T>, visit: &mut ParamVisitor<'_, T>) -> Result<()> {
+    fn try_step_part(&mut self, part: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<()> {
         let momentum = T::from_f64(self.momentum);
         let keep = T::from_f64(1.0 - self.dampening);
         let nesterov = self.nesterov;
@@ -180,47 +180,46 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
             momentum_buffer: None,
             step: 0,
         };
-        self.driver
-            .try_step(grads, visit, fresh, |x, g, state, hp| {
-                state.step += 1;
-                let lr = T::from_f64(hp.lr);
-                let wd = T::from_f64(hp.l2);
-                if momentum == T::zero() {
+        self.driver.try_step(part, grads, fresh, |x, g, state, hp| {
+            state.step += 1;
+            let lr = T::from_f64(hp.lr);
+            let wd = T::from_f64(hp.l2);
+            if momentum == T::zero() {
+                for (x, &g) in x.iter_mut().zip(g) {
+                    *x -= lr * with_l2(g, *x, wd);
+                }
+                return;
+            }
+            match &mut state.momentum_buffer {
+                None => {
+                    // First step: b = g, without dampening.
+                    let mut b = Vec::with_capacity(x.len());
                     for (x, &g) in x.iter_mut().zip(g) {
-                        *x -= lr * with_l2(g, *x, wd);
+                        let g = with_l2(g, *x, wd);
+                        let d = if nesterov { g + momentum * g } else { g };
+                        b.push(g);
+                        *x -= lr * d;
                     }
-                    return;
+                    state.momentum_buffer = Some(b);
                 }
-                match &mut state.momentum_buffer {
-                    None => {
-                        // First step: b = g, without dampening.
-                        let mut b = Vec::with_capacity(x.len());
-                        for (x, &g) in x.iter_mut().zip(g) {
-                            let g = with_l2(g, *x, wd);
-                            let d = if nesterov { g + momentum * g } else { g };
-                            b.push(g);
-                            *x -= lr * d;
-                        }
-                        state.momentum_buffer = Some(b);
-                    }
-                    Some(b) => {
-                        let k = MomentumStep {
-                            lr,
-                            momentum,
-                            keep,
-                            wd,
-                        };
-                        // One loop per case, so each compiles to straight-line
-                        // vector code.
-                        match (nesterov, wd == T::zero()) {
-                            (false, true) => momentum_loop::<T, false, false>(x, g, b, k),
-                            (false, false) => momentum_loop::<T, false, true>(x, g, b, k),
-                            (true, true) => momentum_loop::<T, true, false>(x, g, b, k),
-                            (true, false) => momentum_loop::<T, true, true>(x, g, b, k),
-                        }
+                Some(b) => {
+                    let k = MomentumStep {
+                        lr,
+                        momentum,
+                        keep,
+                        wd,
+                    };
+                    // One loop per case, so each compiles to straight-line
+                    // vector code.
+                    match (nesterov, wd == T::zero()) {
+                        (false, true) => momentum_loop::<T, false, false>(x, g, b, k),
+                        (false, false) => momentum_loop::<T, false, true>(x, g, b, k),
+                        (true, true) => momentum_loop::<T, true, false>(x, g, b, k),
+                        (true, false) => momentum_loop::<T, true, true>(x, g, b, k),
                     }
                 }
-            })
+            }
+        })
     }
 
     fn set_momentum(&mut self, momentum: f64) -> bool {

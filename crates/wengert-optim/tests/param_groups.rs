@@ -2,7 +2,7 @@
 //! visitor form of `step`, and gradient shape errors.
 
 use wengert_optim::{AdamConfig, AdamWConfig, Optimizer, ParamGroup, SgdConfig, WeightDecay};
-use wengert_tensor::{Grads, Param, Tensor};
+use wengert_tensor::{Grads, Param, Parameters, Tensor};
 
 fn grads_of(params: &[&Param<f64>], value: f64) -> Grads<f64> {
     let mut grads = Grads::new();
@@ -70,7 +70,7 @@ fn frozen_and_gradientless_parameters_are_left_alone() {
 }
 
 /// A model as wengert-nn offers it: parameters with local names (`weight`
-/// twice) and a visitor that passes full paths.
+/// twice), listed with full paths.
 struct TwoLayers {
     first: Param<f64>,
     second: Param<f64>,
@@ -83,37 +83,46 @@ impl TwoLayers {
             second: Param::new("weight", Tensor::from_vec(vec![0.5], &[1])),
         }
     }
+}
+
+impl Parameters<f64> for TwoLayers {
+    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<f64>)) {
+        f("first.weight", &self.first);
+        f("second.weight", &self.second);
+    }
 
     fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<f64>)) {
         f("first.weight", &mut self.first);
         f("second.weight", &mut self.second);
     }
+}
 
+impl TwoLayers {
     fn grads(&self, g: f64) -> Grads<f64> {
         grads_of(&[&self.first, &self.second], g)
     }
 }
 
 #[test]
-fn stepping_through_a_visitor_equals_stepping_a_slice() {
-    let mut by_visitor = TwoLayers::new();
+fn stepping_a_model_equals_stepping_a_slice() {
+    let mut by_model = TwoLayers::new();
     let mut by_slice = TwoLayers::new();
     let mut a = SgdConfig::new(0.1).momentum(0.9).build();
     let mut b = SgdConfig::new(0.1).momentum(0.9).build();
     for step in 0..3 {
         let g = 0.5 + step as f64;
-        let grads = by_visitor.grads(g);
-        // The module's visitor is passed as it is.
-        a.step_with(&grads, &mut |f| by_visitor.visit_params_mut(f));
+        let grads = by_model.grads(g);
+        // The model is passed as it is.
+        a.step(&mut by_model, &grads);
         let grads = by_slice.grads(g);
         b.step(&mut [&mut by_slice.first, &mut by_slice.second], &grads);
     }
-    assert_eq!(by_visitor.first.value(), by_slice.first.value());
-    assert_eq!(by_visitor.second.value(), by_slice.second.value());
+    assert_eq!(by_model.first.value(), by_slice.first.value());
+    assert_eq!(by_model.second.value(), by_slice.second.value());
 }
 
 #[test]
-fn groups_and_saved_state_use_the_visitor_full_names() {
+fn groups_and_saved_state_use_the_models_full_names() {
     let mut model = TwoLayers::new();
     // Freeze the learning rate of everything under `first.` by name.
     let config = || {
@@ -123,7 +132,7 @@ fn groups_and_saved_state_use_the_visitor_full_names() {
     };
     let mut adam = config().build();
     let grads = model.grads(1.0);
-    adam.step_with(&grads, &mut |f| model.visit_params_mut(&mut |n, p| f(n, p)));
+    adam.step(&mut model, &grads);
     assert_eq!(model.first.value().to_vec(), vec![1.0, -1.0]);
     assert_ne!(model.second.value().to_vec(), vec![0.5]);
     let saved = adam.state();
@@ -136,9 +145,7 @@ fn groups_and_saved_state_use_the_visitor_full_names() {
     let mut reference = config().build();
     for _ in 0..2 {
         let grads = straight.grads(1.0);
-        reference.step_with(&grads, &mut |f| {
-            straight.visit_params_mut(&mut |n, p| f(n, p))
-        });
+        reference.step(&mut straight, &grads);
     }
     let mut rebuilt = TwoLayers::new();
     rebuilt
@@ -152,9 +159,7 @@ fn groups_and_saved_state_use_the_visitor_full_names() {
     let mut resumed = config().build();
     resumed.load_state(&saved).unwrap();
     let grads = rebuilt.grads(1.0);
-    resumed.step_with(&grads, &mut |f| {
-        rebuilt.visit_params_mut(&mut |n, p| f(n, p))
-    });
+    resumed.step(&mut rebuilt, &grads);
     assert_eq!(rebuilt.second.value(), straight.second.value());
     assert_eq!(resumed.param_step(rebuilt.second.id()), 2);
 }

@@ -15,7 +15,7 @@ use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use wengert_nn::recurrent::{Lstm, RnnConfig};
 use wengert_nn::{Linear, Module};
-use wengert_tensor::{seeded_rng, Tape, Tensor};
+use wengert_tensor::{seeded_rng, Parameters, Tape, Tensor};
 
 const SEQ: usize = 50;
 const BATCH: usize = 32;

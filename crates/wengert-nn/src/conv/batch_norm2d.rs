@@ -2,11 +2,12 @@
 //! height and width. The formulas live in the shared batch-norm core
 //! (`layers/batch_norm.rs`); this layer checks the rank and delegates.
 
-use wengert_tensor::{Float, Param, Tape, Var};
+use wengert_tensor::{Float, Tape, Var};
 
 use crate::error::Result;
 use crate::layers::BatchNormCore;
-use crate::module::{input_error, BufferMut, BufferRef, Module};
+use crate::module::input_error;
+use crate::Module;
 
 /// Batch normalization over `[N, C, H, W]`:
 /// `y = (x - mean) / sqrt(var + eps) * weight[c] + bias[c]`, with mean and
@@ -32,8 +33,9 @@ use crate::module::{input_error, BufferMut, BufferRef, Module};
 /// // channel 0 holds 0..=3 and 8..=11: mean 5.5; running_mean = 0.1 * 5.5
 /// assert!((bn.running_mean().to_vec()[0] - 0.55).abs() < 1e-15);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Module)]
 pub struct BatchNorm2d<T: Float> {
+    #[module(flatten)]
     core: BatchNormCore<T>,
 }
 
@@ -50,25 +52,5 @@ impl<T: Float> Module<T> for BatchNorm2d<T> {
             ));
         }
         self.core.forward(tape, x, "BatchNorm2d")
-    }
-
-    fn type_name(&self) -> &'static str {
-        "BatchNorm2d"
-    }
-
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        self.core.visit_params(f);
-    }
-
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        self.core.visit_params_mut(f);
-    }
-
-    fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
-        self.core.visit_buffers(f);
-    }
-
-    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
-        self.core.visit_buffers_mut(f);
     }
 }

@@ -7,7 +7,8 @@ use wengert_tensor::{Float, Param, Tape, Var};
 use super::window::{im2col, Window2d};
 use crate::error::{NnError, Result};
 use crate::init::Init;
-use crate::module::{input_error, Module};
+use crate::module::input_error;
+use crate::Module;
 
 /// Builds a [`Conv2d`]. Defaults as PyTorch: stride 1, no padding, no
 /// dilation, one group, a bias, PyTorch's default init.
@@ -138,8 +139,9 @@ impl Conv2dConfig {
 /// let y = conv.forward(&tape, tape.constant(Tensor::zeros(&[2, 1, 28, 28]))).unwrap();
 /// assert_eq!(y.shape(), vec![2, 8, 28, 28]);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Module)]
 pub struct Conv2d<T: Float> {
+    #[module(skip)]
     config: Conv2dConfig,
     weight: Param<T>,
     bias: Option<Param<T>>,
@@ -197,23 +199,5 @@ impl<T: Float> Module<T> for Conv2d<T> {
             y = y + tape.param(b).reshape(&[1, o, 1, 1]);
         }
         Ok(y)
-    }
-
-    fn type_name(&self) -> &'static str {
-        "Conv2d"
-    }
-
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        f("weight", &self.weight);
-        if let Some(b) = &self.bias {
-            f("bias", b);
-        }
-    }
-
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        f("weight", &mut self.weight);
-        if let Some(b) = &mut self.bias {
-            f("bias", b);
-        }
     }
 }

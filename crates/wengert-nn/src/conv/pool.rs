@@ -10,7 +10,8 @@ use wengert_tensor::{Float, Tape, Var};
 
 use super::window::{im2col, Window2d};
 use crate::error::Result;
-use crate::module::{input_error, Module};
+use crate::module::input_error;
+use crate::Module;
 
 /// Max pooling over `k x k` windows of `[N, C, H, W]`:
 /// `y[n, c, i, j] = max over the window of x[n, c, ., .]` (padding never
@@ -34,8 +35,9 @@ use crate::module::{input_error, Module};
 /// let y = MaxPool2d::new(2).forward(&tape, x).unwrap();
 /// assert_eq!(y.value().to_vec(), vec![5.0, 7.0, 13.0, 15.0]);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Module)]
 pub struct MaxPool2d {
+    #[module(skip)]
     window: Window2d,
 }
 
@@ -97,10 +99,6 @@ impl<T: Float> Module<T> for MaxPool2d {
         let y = x.reshape(&[planes, h * w]).try_gather(1, &index)?;
         Ok(y.reshape(&[shape[0], shape[1], oh, ow]))
     }
-
-    fn type_name(&self) -> &'static str {
-        "MaxPool2d"
-    }
 }
 
 /// Average pooling over `k x k` windows of `[N, C, H, W]`:
@@ -122,8 +120,9 @@ impl<T: Float> Module<T> for MaxPool2d {
 /// let y = AvgPool2d::new(2).forward(&tape, x).unwrap();
 /// assert_eq!(y.value().to_vec(), vec![2.5, 4.5, 10.5, 12.5]);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Module)]
 pub struct AvgPool2d {
+    #[module(skip)]
     window: Window2d,
 }
 
@@ -151,10 +150,6 @@ impl<T: Float> Module<T> for AvgPool2d {
         let cols = im2col(x.reshape(&[n * c, 1, h, w]), self.window)?;
         Ok(cols.mean_axes(&[1], false).reshape(&[n, c, oh, ow]))
     }
-
-    fn type_name(&self) -> &'static str {
-        "AvgPool2d"
-    }
 }
 
 /// Global average pooling: the mean of each channel over the whole image,
@@ -171,7 +166,8 @@ impl<T: Float> Module<T> for AvgPool2d {
 /// let y = GlobalAvgPool2d.forward(&tape, x).unwrap();
 /// assert_eq!((y.shape(), y.value().to_vec()), (vec![1, 2, 1, 1], vec![1.5, 5.5]));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Module)]
+#[module(type_name = "AdaptiveAvgPool2d")]
 pub struct GlobalAvgPool2d;
 
 impl<T: Float> Module<T> for GlobalAvgPool2d {
@@ -185,10 +181,6 @@ impl<T: Float> Module<T> for GlobalAvgPool2d {
             ));
         }
         Ok(x.mean_axes(&[2, 3], true))
-    }
-
-    fn type_name(&self) -> &'static str {
-        "AdaptiveAvgPool2d"
     }
 }
 
@@ -205,7 +197,7 @@ impl<T: Float> Module<T> for GlobalAvgPool2d {
 /// let y = Flatten.forward(&tape, tape.constant(Tensor::zeros(&[2, 16, 1, 1]))).unwrap();
 /// assert_eq!(y.shape(), vec![2, 16]);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Module)]
 pub struct Flatten;
 
 impl<T: Float> Module<T> for Flatten {
@@ -216,9 +208,5 @@ impl<T: Float> Module<T> for Flatten {
         }
         let rest: usize = shape[1..].iter().product();
         Ok(x.reshape(&[shape[0], rest]))
-    }
-
-    fn type_name(&self) -> &'static str {
-        "Flatten"
     }
 }

@@ -6,8 +6,8 @@ use wengert_tensor::{Float, Tape, Var};
 use super::batch_norm2d::BatchNorm2d;
 use super::conv2d::{Conv2d, Conv2dConfig};
 use crate::error::{NnError, Result};
-use crate::module::Module;
 use crate::sequential::Sequential;
+use crate::Module;
 
 /// ResNet's basic block:
 ///
@@ -39,6 +39,7 @@ use crate::sequential::Sequential;
 /// assert_eq!(y.shape(), vec![2, 16, 5, 5]);
 /// assert!(block.param_names().contains(&"downsample.0.weight".to_string()));
 /// ```
+#[derive(Module)]
 pub struct ResidualBlock<T: Float> {
     conv1: Conv2d<T>,
     bn1: BatchNorm2d<T>,
@@ -124,29 +125,5 @@ impl<T: Float> Module<T> for ResidualBlock<T> {
             None => x,
         };
         Ok((h + skip).relu())
-    }
-
-    fn type_name(&self) -> &'static str {
-        "ResidualBlock"
-    }
-
-    fn visit_children<'s>(&'s self, f: &mut dyn FnMut(&str, &'s dyn Module<T>)) {
-        f("conv1", &self.conv1);
-        f("bn1", &self.bn1);
-        f("conv2", &self.conv2);
-        f("bn2", &self.bn2);
-        if let Some(d) = &self.downsample {
-            f("downsample", d);
-        }
-    }
-
-    fn visit_children_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut dyn Module<T>)) {
-        f("conv1", &mut self.conv1);
-        f("bn1", &mut self.bn1);
-        f("conv2", &mut self.conv2);
-        f("bn2", &mut self.bn2);
-        if let Some(d) = &mut self.downsample {
-            f("downsample", d);
-        }
     }
 }

@@ -8,20 +8,17 @@
 use wengert_tensor::{Float, Tape, Var};
 
 use crate::error::Result;
-use crate::module::Module;
+use crate::Module;
 
 macro_rules! activation {
-    ($(#[$doc:meta])* $name:ident, $label:literal, |$x:ident| $body:expr) => {
+    ($(#[$doc:meta])* $name:ident, |$x:ident| $body:expr) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Module)]
         pub struct $name;
 
         impl<T: Float> Module<T> for $name {
             fn forward<'t>(&self, _tape: &'t Tape<T>, $x: Var<'t, T>) -> Result<Var<'t, T>> {
                 Ok($body)
-            }
-            fn type_name(&self) -> &'static str {
-                $label
             }
         }
     };
@@ -37,26 +34,26 @@ activation!(
     /// let y = ReLU.forward(&tape, tape.constant(Tensor::from_vec(vec![-1.0, 2.0], &[2]))).unwrap();
     /// assert_eq!(y.value().to_vec(), vec![0.0, 2.0]);
     /// ```
-    ReLU, "ReLU", |x| x.relu()
+    ReLU, |x| x.relu()
 );
 activation!(
     /// `y = 1 / (1 + e^-x)`. Any shape. PyTorch: `nn.Sigmoid`.
-    Sigmoid, "Sigmoid", |x| x.sigmoid()
+    Sigmoid, |x| x.sigmoid()
 );
 activation!(
     /// `y = tanh x`. Any shape. PyTorch: `nn.Tanh`.
-    Tanh, "Tanh", |x| x.tanh()
+    Tanh, |x| x.tanh()
 );
 activation!(
     /// GELU, exact erf form: `y = x/2 (1 + erf(x / sqrt 2))`. Any shape.
     /// PyTorch: `nn.GELU()` (approximate = 'none').
     #[allow(clippy::upper_case_acronyms)] // PyTorch's name, so users can map it
-    GELU, "GELU", |x| x.gelu()
+    GELU, |x| x.gelu()
 );
 activation!(
     /// `y = ln(1 + e^x)`, and `x` itself above 20 (PyTorch's threshold, beta
     /// 1). Any shape. PyTorch: `nn.Softplus()`.
-    Softplus, "Softplus", |x| x.softplus()
+    Softplus, |x| x.softplus()
 );
 
 /// `y = x > 0 ? x : slope * x`, the slope used at 0 as in PyTorch. Any
@@ -69,9 +66,10 @@ activation!(
 /// let y = LeakyReLU::new(0.1).forward(&tape, tape.constant(Tensor::from_vec(vec![-2.0, 3.0], &[2]))).unwrap();
 /// assert_eq!(y.value().to_vec(), vec![-0.2, 3.0]);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Module)]
 pub struct LeakyReLU {
     /// The slope for x <= 0.
+    #[module(skip)]
     pub negative_slope: f64,
 }
 
@@ -93,17 +91,15 @@ impl<T: Float> Module<T> for LeakyReLU {
     fn forward<'t>(&self, _tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
         Ok(x.leaky_relu(T::from_f64(self.negative_slope)))
     }
-    fn type_name(&self) -> &'static str {
-        "LeakyReLU"
-    }
 }
 
 /// `y = x > 0 ? x : alpha (e^x - 1)`; gradient 1 at 0 for alpha 1, as in
 /// PyTorch. Any shape. PyTorch: `nn.ELU(alpha)` (default 1).
 #[allow(clippy::upper_case_acronyms)] // PyTorch's name
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Module)]
 pub struct ELU {
     /// The scale of the negative part.
+    #[module(skip)]
     pub alpha: f64,
 }
 
@@ -124,8 +120,5 @@ impl Default for ELU {
 impl<T: Float> Module<T> for ELU {
     fn forward<'t>(&self, _tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
         Ok(x.elu(T::from_f64(self.alpha)))
-    }
-    fn type_name(&self) -> &'static str {
-        "ELU"
     }
 }

@@ -10,8 +10,10 @@ use std::cell::RefCell;
 
 use wengert_tensor::{Float, Param, Tape, Tensor, Var};
 
+use crate::buffers::{BufferMut, BufferRef, Buffers};
 use crate::error::{NnError, Result};
-use crate::module::{input_error, BufferMut, BufferRef, Module};
+use crate::module::input_error;
+use crate::Module;
 
 /// Builds batch-norm layers; defaults as PyTorch: eps 1e-5, momentum 0.1,
 /// affine (a learned scale and shift per channel).
@@ -68,15 +70,37 @@ pub(crate) struct RunningStats<T: Float> {
     pub(crate) num_batches_tracked: i64,
 }
 
+impl<T: Float> Buffers<T> for RunningStats<T> {
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
+        f("running_mean", BufferRef::Float(&self.mean));
+        f("running_var", BufferRef::Float(&self.var));
+        f(
+            "num_batches_tracked",
+            BufferRef::Int(self.num_batches_tracked),
+        );
+    }
+
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
+        f("running_mean", BufferMut::Float(&mut self.mean));
+        f("running_var", BufferMut::Float(&mut self.var));
+        f(
+            "num_batches_tracked",
+            BufferMut::Int(&mut self.num_batches_tracked),
+        );
+    }
+}
+
 /// The shared machinery of batch-norm layers over inputs `[N, C, *]`.
 ///
 /// The running statistics sit in a `RefCell` because a training forward
 /// (which takes `&self`, see [`Module`]) updates them; nothing else does.
-#[derive(Debug)]
+#[derive(Debug, Module)]
 pub(crate) struct BatchNormCore<T: Float> {
+    #[module(skip)]
     pub(crate) config: BatchNormConfig,
     pub(crate) weight: Option<Param<T>>,
     pub(crate) bias: Option<Param<T>>,
+    #[module(buffer, flatten)]
     pub(crate) stats: RefCell<RunningStats<T>>,
 }
 
@@ -190,40 +214,6 @@ impl<T: Float> BatchNormCore<T> {
         stats.var = stats.var.mul_scalar(keep).add(&unbiased.mul_scalar(m));
     }
 
-    pub(crate) fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        if let (Some(w), Some(b)) = (&self.weight, &self.bias) {
-            f("weight", w);
-            f("bias", b);
-        }
-    }
-
-    pub(crate) fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        if let (Some(w), Some(b)) = (&mut self.weight, &mut self.bias) {
-            f("weight", w);
-            f("bias", b);
-        }
-    }
-
-    pub(crate) fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
-        let stats = self.stats.borrow();
-        f("running_mean", BufferRef::Float(&stats.mean));
-        f("running_var", BufferRef::Float(&stats.var));
-        f(
-            "num_batches_tracked",
-            BufferRef::Int(stats.num_batches_tracked),
-        );
-    }
-
-    pub(crate) fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
-        let stats = self.stats.get_mut();
-        f("running_mean", BufferMut::Float(&mut stats.mean));
-        f("running_var", BufferMut::Float(&mut stats.var));
-        f(
-            "num_batches_tracked",
-            BufferMut::Int(&mut stats.num_batches_tracked),
-        );
-    }
-
     pub(crate) fn set_running_stats(&mut self, mean: Tensor<T>, var: Tensor<T>) -> Result<()> {
         let c = self.config.num_features;
         for (what, t) in [("running_mean", &mean), ("running_var", &var)] {
@@ -270,8 +260,9 @@ impl<T: Float> BatchNormCore<T> {
 /// assert!((bn.running_mean().to_vec()[0] - 0.2).abs() < 1e-15);
 /// assert!((bn.running_var().to_vec()[0] - 1.1).abs() < 1e-15);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Module)]
 pub struct BatchNorm1d<T: Float> {
+    #[module(flatten)]
     core: BatchNormCore<T>,
 }
 
@@ -341,26 +332,6 @@ impl<T: Float> Module<T> for BatchNorm1d<T> {
             ));
         }
         self.core.forward(tape, x, "BatchNorm1d")
-    }
-
-    fn type_name(&self) -> &'static str {
-        "BatchNorm1d"
-    }
-
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        self.core.visit_params(f);
-    }
-
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        self.core.visit_params_mut(f);
-    }
-
-    fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
-        self.core.visit_buffers(f);
-    }
-
-    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
-        self.core.visit_buffers_mut(f);
     }
 }
 

@@ -4,7 +4,7 @@ use rand::RngCore;
 use wengert_tensor::{Float, Tape, Tensor, Var};
 
 use crate::error::{NnError, Result};
-use crate::module::Module;
+use crate::Module;
 
 /// Inverted dropout (Srivastava et al., 2014): in a training pass each
 /// element is zeroed with probability `p` and the others are scaled by
@@ -30,8 +30,9 @@ use crate::module::Module;
 /// let z = drop.forward(&eval, eval.constant(x.clone())).unwrap();
 /// assert_eq!(z.value().to_vec(), x.to_vec());
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Module)]
 pub struct Dropout {
+    #[module(skip)]
     p: f64,
 }
 
@@ -91,9 +92,5 @@ impl<T: Float> Module<T> for Dropout {
                 .collect()
         };
         Ok(x * tape.constant(Tensor::from_vec(mask, &shape)))
-    }
-
-    fn type_name(&self) -> &'static str {
-        "Dropout"
     }
 }

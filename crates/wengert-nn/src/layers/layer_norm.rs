@@ -3,7 +3,8 @@
 use wengert_tensor::{Float, Param, Tape, Tensor, Var};
 
 use crate::error::{NnError, Result};
-use crate::module::{input_error, Module};
+use crate::module::input_error;
+use crate::Module;
 
 /// Layer normalization (Ba et al., 2016):
 /// `y = (x - mean) / sqrt(var + eps) * weight + bias`, mean and biased
@@ -26,9 +27,11 @@ use crate::module::{input_error, Module};
 /// let y = y.value().to_vec(); // mean 2, var 1
 /// assert!((y[0] + 1.0).abs() < 1e-5 && (y[1] - 1.0).abs() < 1e-5);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Module)]
 pub struct LayerNorm<T: Float> {
+    #[module(skip)]
     normalized_shape: Vec<usize>,
+    #[module(skip)]
     eps: f64,
     weight: Option<Param<T>>,
     bias: Option<Param<T>>,
@@ -91,24 +94,6 @@ impl<T: Float> Module<T> for LayerNorm<T> {
             (Some(w), Some(b)) => x_hat * tape.param(w) + tape.param(b),
             _ => x_hat,
         })
-    }
-
-    fn type_name(&self) -> &'static str {
-        "LayerNorm"
-    }
-
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        if let (Some(w), Some(b)) = (&self.weight, &self.bias) {
-            f("weight", w);
-            f("bias", b);
-        }
-    }
-
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        if let (Some(w), Some(b)) = (&mut self.weight, &mut self.bias) {
-            f("weight", w);
-            f("bias", b);
-        }
     }
 }
 

@@ -5,7 +5,8 @@ use wengert_tensor::{Float, Param, Tape, Tensor, Var};
 
 use crate::error::{NnError, Result};
 use crate::init::Init;
-use crate::module::{input_error, Module};
+use crate::module::input_error;
+use crate::Module;
 
 /// Builds a [`Linear`]: sizes, bias on or off, and the initialisation
 /// (PyTorch's defaults unless set).
@@ -96,7 +97,7 @@ impl LinearConfig {
 /// let y = layer.forward(&tape, tape.constant(Tensor::from_vec(vec![1.0, 1.0], &[1, 2]))).unwrap();
 /// assert_eq!(y.value().to_vec(), vec![3.5, -1.0]); // [1+2+0.5, 0-1+0]
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Module)]
 pub struct Linear<T: Float> {
     weight: Param<T>,
     bias: Option<Param<T>>,
@@ -182,24 +183,6 @@ impl<T: Float> Module<T> for Linear<T> {
         let mut out_shape = shape;
         *out_shape.last_mut().expect("checked non-empty") = n_out;
         Ok(y.reshape(&out_shape))
-    }
-
-    fn type_name(&self) -> &'static str {
-        "Linear"
-    }
-
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        f("weight", &self.weight);
-        if let Some(b) = &self.bias {
-            f("bias", b);
-        }
-    }
-
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        f("weight", &mut self.weight);
-        if let Some(b) = &mut self.bias {
-            f("bias", b);
-        }
     }
 }
 

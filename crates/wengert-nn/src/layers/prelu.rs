@@ -3,7 +3,8 @@
 use wengert_tensor::{Float, Param, Tape, Tensor, Var};
 
 use crate::error::{NnError, Result};
-use crate::module::{input_error, Module};
+use crate::module::input_error;
+use crate::Module;
 
 /// `y = x > 0 ? x : a * x` with a learned slope `a`: one slope shared by
 /// every element, or one per channel (axis 1, or axis 0 of a vector).
@@ -28,7 +29,7 @@ use crate::module::{input_error, Module};
 /// let y = layer.forward(&tape, tape.constant(Tensor::from_vec(vec![-4.0, 2.0], &[2]))).unwrap();
 /// assert_eq!(y.value().to_vec(), vec![-1.0, 2.0]); // slope 0.25
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Module)]
 pub struct PReLU<T: Float> {
     weight: Param<T>,
 }
@@ -96,17 +97,5 @@ impl<T: Float> Module<T> for PReLU<T> {
         let neg = pos.map(|m| T::one() - m);
         let (pos, neg) = (tape.constant(pos), tape.constant(neg));
         Ok(x * pos + (x * neg) * slope)
-    }
-
-    fn type_name(&self) -> &'static str {
-        "PReLU"
-    }
-
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        f("weight", &self.weight);
-    }
-
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        f("weight", &mut self.weight);
     }
 }

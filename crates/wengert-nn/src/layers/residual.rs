@@ -5,8 +5,8 @@ use wengert_tensor::{Float, Tape, Var};
 
 use crate::error::{NnError, Result};
 use crate::layers::{BatchNorm1d, Linear, LinearConfig, ReLU};
-use crate::module::Module;
 use crate::sequential::Sequential;
+use crate::Module;
 
 /// A residual block: `y = F(x) + x`, or `y = F(x) + P(x)` with a projection
 /// `P` when `F` changes the shape. The skip path carries the gradient past
@@ -31,6 +31,7 @@ use crate::sequential::Sequential;
 /// assert_eq!(y.shape(), vec![8, 4]);
 /// assert!(block.param_names().contains(&"projection.weight".to_string()));
 /// ```
+#[derive(Module)]
 pub struct Residual<T: Float> {
     body: Box<dyn Module<T>>,
     projection: Option<Box<dyn Module<T>>>,
@@ -109,23 +110,5 @@ impl<T: Float> Module<T> for Residual<T> {
             });
         }
         Ok(fx + skip)
-    }
-
-    fn type_name(&self) -> &'static str {
-        "Residual"
-    }
-
-    fn visit_children<'s>(&'s self, f: &mut dyn FnMut(&str, &'s dyn Module<T>)) {
-        f("body", self.body.as_ref());
-        if let Some(p) = &self.projection {
-            f("projection", p.as_ref());
-        }
-    }
-
-    fn visit_children_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut dyn Module<T>)) {
-        f("body", self.body.as_mut());
-        if let Some(p) = &mut self.projection {
-            f("projection", p.as_mut());
-        }
     }
 }

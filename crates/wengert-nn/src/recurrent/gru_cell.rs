@@ -1,12 +1,12 @@
 //! `GruCell`: the gated recurrent unit (Cho et al., 2014), PyTorch's variant.
 
 use rand::Rng;
-use wengert_tensor::{Float, Param, Tape, Var};
+use wengert_tensor::{Float, Tape, Var};
 
 use super::stack::{Recurrence, Stepper};
 use super::weights::{zero_state, CellWeights};
 use crate::error::Result;
-use crate::module::Module;
+use crate::Module;
 
 /// One step of a gated recurrent unit, gate blocks in PyTorch's order
 /// r, z, n (rows `0:H`, `H:2H`, `2H:3H` of the weights and biases):
@@ -40,8 +40,10 @@ use crate::module::Module;
 /// let h1 = cell.forward(&tape, tape.constant(Tensor::ones(&[3, 4]))).unwrap();
 /// assert_eq!(h1.shape(), vec![3, 6]);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Module)]
+#[module(type_name = "GRUCell")]
 pub struct GruCell<T: Float> {
+    #[module(flatten)]
     pub(crate) weights: CellWeights<T>,
 }
 
@@ -118,17 +120,5 @@ impl<T: Float> Module<T> for GruCell<T> {
     fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
         let batch = x.shape().first().copied().unwrap_or(0);
         self.forward_step(tape, x, zero_state(tape, batch, self.hidden_size()))
-    }
-
-    fn type_name(&self) -> &'static str {
-        "GRUCell"
-    }
-
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        self.weights.visit("", f);
-    }
-
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        self.weights.visit_mut("", f);
     }
 }

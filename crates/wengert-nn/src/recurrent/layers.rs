@@ -5,14 +5,14 @@
 use std::marker::PhantomData;
 
 use rand::Rng;
-use wengert_tensor::{Float, Param, Tape, Var};
+use wengert_tensor::{Float, Param, Parameters, Tape, Var};
 
 use super::gru_cell::GruCell;
 use super::lstm_cell::LstmCell;
 use super::rnn_cell::{RnnCell, RnnNonlinearity};
 use super::stack::Stack;
 use crate::error::{NnError, Result};
-use crate::module::Module;
+use crate::module::{Module, ModuleParts};
 
 /// Builds an [`Rnn`], [`Lstm`] or [`Gru`]. Defaults as PyTorch: one layer,
 /// one direction, sequence first, tanh; plus two options PyTorch lacks:
@@ -143,24 +143,31 @@ impl RnnConfig {
     }
 }
 
+/// A stacked layer lists its cells' weights with PyTorch's layer suffixes
+/// (`weight_ih_l0_reverse`), which a field-by-field derive cannot name, so
+/// its lists are written here once for all three layers.
 macro_rules! module_impl {
     ($layer:ident, $name:literal) => {
-        impl<T: Float> Module<T> for $layer<T> {
-            /// The output sequence from a zero initial state.
-            fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
-                Ok(self.stack.run(tape, x, None)?.0)
-            }
-
-            fn type_name(&self) -> &'static str {
-                $name
-            }
-
+        impl<T: Float> Parameters<T> for $layer<T> {
             fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
                 self.stack.visit_params(f);
             }
 
             fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
                 self.stack.visit_params_mut(f);
+            }
+        }
+
+        impl<T: Float> ModuleParts<T> for $layer<T> {
+            fn type_name(&self) -> &'static str {
+                $name
+            }
+        }
+
+        impl<T: Float> Module<T> for $layer<T> {
+            /// The output sequence from a zero initial state.
+            fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
+                Ok(self.stack.run(tape, x, None)?.0)
             }
         }
     };

@@ -10,7 +10,7 @@ use super::fused_lstm::lstm_cell_fused;
 use super::stack::{Recurrence, Stepper};
 use super::weights::{check_step, zero_state, CellWeights};
 use crate::error::Result;
-use crate::module::Module;
+use crate::Module;
 
 /// One step of an LSTM. With the gate blocks of the weights in PyTorch's
 /// order i, f, g, o (rows `0:H`, `H:2H`, `2H:3H`, `3H:4H`):
@@ -52,9 +52,12 @@ use crate::module::Module;
 /// let (h1, c1) = cell.forward_step(&tape, x, (zeros, zeros)).unwrap();
 /// assert_eq!((h1.shape(), c1.shape()), (vec![2, 4], vec![2, 4]));
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Module)]
+#[module(type_name = "LSTMCell")]
 pub struct LstmCell<T: Float> {
+    #[module(flatten)]
     pub(crate) weights: CellWeights<T>,
+    #[module(skip)]
     fused: bool,
 }
 
@@ -248,17 +251,5 @@ impl<T: Float> Module<T> for LstmCell<T> {
         let batch = x.shape().first().copied().unwrap_or(0);
         let zeros = zero_state(tape, batch, self.hidden_size());
         Ok(self.forward_step(tape, x, (zeros, zeros))?.0)
-    }
-
-    fn type_name(&self) -> &'static str {
-        "LSTMCell"
-    }
-
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        self.weights.visit("", f);
-    }
-
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        self.weights.visit_mut("", f);
     }
 }

@@ -6,7 +6,7 @@ use wengert_tensor::{Float, Param, Tape, Var};
 use super::stack::{Recurrence, Stepper};
 use super::weights::{zero_state, CellWeights};
 use crate::error::Result;
-use crate::module::Module;
+use crate::Module;
 
 /// The nonlinearity of a plain recurrent cell (PyTorch's `nonlinearity`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,9 +47,12 @@ pub enum RnnNonlinearity {
 /// assert_eq!(h1.shape(), vec![2, 5]);
 /// assert!(h1.value().to_vec().iter().all(|v| v.abs() < 1.0)); // tanh
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Module)]
+#[module(type_name = "RNNCell")]
 pub struct RnnCell<T: Float> {
+    #[module(flatten)]
     pub(crate) weights: CellWeights<T>,
+    #[module(skip)]
     nonlinearity: RnnNonlinearity,
 }
 
@@ -141,17 +144,5 @@ impl<T: Float> Module<T> for RnnCell<T> {
     fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
         let batch = x.shape().first().copied().unwrap_or(0);
         self.forward_step(tape, x, zero_state(tape, batch, self.hidden_size()))
-    }
-
-    fn type_name(&self) -> &'static str {
-        "RNNCell"
-    }
-
-    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        self.weights.visit("", f);
-    }
-
-    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
-        self.weights.visit_mut("", f);
     }
 }

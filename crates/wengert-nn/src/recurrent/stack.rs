@@ -14,7 +14,7 @@
 
 use std::marker::PhantomData;
 
-use wengert_tensor::{Float, Param, Tape, Var};
+use wengert_tensor::{Float, Param, Parameters, Tape, Var};
 
 use super::weights::{check_step, CellWeights};
 use crate::error::{NnError, Result};
@@ -201,16 +201,21 @@ impl<T: Float, C: Recurrence<T>> Stack<T, C> {
         format!("_l{}{reverse}", k / dirs)
     }
 
+    /// Every cell's weights, named as PyTorch names a stacked layer's:
+    /// `weight_ih_l0`, `bias_hh_l1_reverse`, ...
     pub(crate) fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
         for (k, cell) in self.cells.iter().enumerate() {
-            cell.weights().visit(&self.suffix(k), f);
+            let suffix = self.suffix(k);
+            cell.weights()
+                .visit_params(&mut |name, p| f(&format!("{name}{suffix}"), p));
         }
     }
 
     pub(crate) fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
         let suffixes: Vec<String> = (0..self.cells.len()).map(|k| self.suffix(k)).collect();
         for (cell, suffix) in self.cells.iter_mut().zip(suffixes) {
-            cell.weights_mut().visit_mut(&suffix, f);
+            cell.weights_mut()
+                .visit_params_mut(&mut |name, p| f(&format!("{name}{suffix}"), p));
         }
     }
 }

@@ -6,11 +6,12 @@ use wengert_tensor::{Float, Param, Tape, Tensor, Var};
 
 use crate::error::{NnError, Result};
 use crate::init::Init;
+use crate::Module;
 
 /// `weight_ih [G*H, I]`, `weight_hh [G*H, H]`, `bias_ih [G*H]`,
 /// `bias_hh [G*H]` for a cell with `G` gate blocks stacked along the rows
 /// (1 for a plain RNN, 3 for a GRU: r, z, n; 4 for an LSTM: i, f, g, o).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Module)]
 pub(crate) struct CellWeights<T: Float> {
     pub(crate) weight_ih: Param<T>,
     pub(crate) weight_hh: Param<T>,
@@ -82,26 +83,6 @@ impl<T: Float> CellWeights<T> {
             b_ih: tape.param(&self.bias_ih),
             b_hh: tape.param(&self.bias_hh),
         }
-    }
-
-    /// Visits the four parameters as `weight_ih{suffix}`, ... (the suffix is
-    /// empty for a cell and `_l0`, `_l0_reverse`, ... inside a layer).
-    pub(crate) fn visit<'s>(&'s self, suffix: &str, f: &mut dyn FnMut(&str, &'s Param<T>)) {
-        f(&format!("weight_ih{suffix}"), &self.weight_ih);
-        f(&format!("weight_hh{suffix}"), &self.weight_hh);
-        f(&format!("bias_ih{suffix}"), &self.bias_ih);
-        f(&format!("bias_hh{suffix}"), &self.bias_hh);
-    }
-
-    pub(crate) fn visit_mut<'s>(
-        &'s mut self,
-        suffix: &str,
-        f: &mut dyn FnMut(&str, &'s mut Param<T>),
-    ) {
-        f(&format!("weight_ih{suffix}"), &mut self.weight_ih);
-        f(&format!("weight_hh{suffix}"), &mut self.weight_hh);
-        f(&format!("bias_ih{suffix}"), &mut self.bias_ih);
-        f(&format!("bias_hh{suffix}"), &mut self.bias_hh);
     }
 }
 
