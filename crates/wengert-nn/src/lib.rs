@@ -7,11 +7,13 @@
 //!
 //! ## Reading order
 //!
-//! 1. [`Module`] (`module.rs`): the trait. A forward pass on `Var`s, and
-//!    explicit visitors for children, parameters and buffers. Names
-//!    (`0.weight`, `3.body.1.running_mean`), counts, freezing and
-//!    `params_mut` (what an optimizer step loops over) are built on them.
-//!    The trait docs show a custom module in a few lines.
+//! 1. [`Module`] (`module.rs`): the trait, a forward pass on `Var`s, on top
+//!    of two lists: [`Parameters`] (named parameters, what an optimizer
+//!    steps) and [`ModuleParts`] (children, buffers, type name).
+//!    `#[derive(Module)]` writes both from a struct's fields
+//!    (wengert-derive), so a custom module writes only `forward`. Names
+//!    (`fc1.weight`, `blocks.0.bn.running_mean`), counts, freezing,
+//!    summaries and weight files are built on the lists.
 //! 2. [`Sequential`] (`sequential.rs`): layers in order, named by index as
 //!    in PyTorch; freezing the first k layers, replacing the head.
 //! 3. `layers/`: [`Linear`]; activations [`ReLU`], [`LeakyReLU`],
@@ -34,10 +36,17 @@
 //!
 //! ## Training and evaluation
 //!
-//! The tape decides: `Tape::training(seed)` makes dropout drop (drawing from
-//! the tape's seeded generator) and batch normalization use and update batch
-//! statistics; `Tape::inference()` makes dropout the identity and batch
-//! normalization use its running statistics.
+//! The tape decides: a training tape (`Tape::new()`) makes dropout drop
+//! (drawing from the tape's seeded generator) and batch normalization use
+//! and update batch statistics; `Tape::inference()` makes dropout the
+//! identity and batch normalization use its running statistics. A fresh
+//! `Tape::new()` per step draws a new dropout mask each step, and the same
+//! program the same masks (see "Random draws" on `Tape`).
+//!
+//! Constructors take a random generator of `rand` 0.9, re-exported as
+//! [`rand`] (and `wengert_tensor::rand`): a newer `rand` added with
+//! `cargo add rand` is another crate whose `Rng` these constructors do not
+//! accept.
 //!
 //! ## Example: one training step
 //!
@@ -54,11 +63,12 @@
 //!     .with(Dropout::new(0.5))
 //!     .with(Linear::new(16, 3, &mut rng));
 //!
-//! let tape = Tape::training(42);
+//! let tape = Tape::new();
 //! let x = tape.constant(Tensor::randn(&[8, 4], &mut rng));
 //! let loss = cross_entropy(model.forward(&tape, x).unwrap(), &[0, 1, 2, 0, 1, 2, 0, 1], Reduction::Mean);
 //! let grads = loss.backward();
-//! // A plain SGD step over the named parameters.
+//! // A plain SGD step over the named parameters (wengert-optim's
+//! // optimizers take the model itself: `opt.step(&mut model, &grads)`).
 //! for (_name, p) in model.params_mut() {
 //!     if let Some(g) = grads.get(p) {
 //!         let updated = p.value().sub(&g.mul_scalar(0.1));
@@ -99,7 +109,7 @@ pub use module::{join_name, visit_child_params, visit_child_params_mut, Module, 
 /// [`Parameters`](wengert_tensor::Parameters) from a struct's fields; see
 /// [`Module`] for an example and the field rules.
 pub use wengert_derive::Module;
-pub use wengert_tensor::Parameters;
+pub use wengert_tensor::{rand, Parameters};
 
 /// What the code `#[derive(Module)]` writes refers to, by one path that
 /// works whether the user depends on wengert-nn or on the facade.
