@@ -27,15 +27,19 @@
 //! buffers, each in field order: the order of PyTorch's `state_dict()`
 //! (a module's own parameters, its own buffers, then its children's).
 //!
-//! The float type is not named: the impls are generic over it and bound by
-//! what the fields accept, so `struct Net { fc: Linear<f32> }` is a module
-//! of `f32` and `struct Net<T: Float> { fc: Linear<T> }` of any `T`.
+//! The float type is found, in this order: the struct's own type parameter
+//! bounded by `Float` (`struct Net<T: Float>`), `#[module(float = f32)]` on
+//! the struct, the `f32` or `f64` its fields name (`struct Net { fc:
+//! Linear<f32> }`); a struct of float-agnostic layers only (`Dropout`,
+//! `ReLU`) is a module of every float type. A field that is not a module
+//! (a size, a setting) without `#[module(skip)]` is then a compile error at
+//! that field.
 //! `type_name` is the struct's name, or the one given by
 //! `#[module(type_name = "...")]` on the struct.
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as Tokens};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::{
     parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, GenericArgument, Ident,
     PathArguments, Type,
@@ -74,6 +78,8 @@ enum Shape {
 
 struct Field {
     ident: Ident,
+    /// Where the field's type is written: errors about it point there.
+    span: Span,
     /// The type of one item (inside `Option`/`Vec`), for the bounds.
     item: Type,
     role: Role,
@@ -105,32 +111,29 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         }
     };
 
-    let float = Ident::new("__WengertFloat", Span::call_site());
     let name = &input.ident;
-    let type_name = struct_type_name(input)?;
+    let attrs = struct_attrs(input)?;
+    let type_name = attrs.type_name;
     let (_, ty_generics, where_clause) = input.generics.split_for_impl();
-    let mut impl_generics = input.generics.clone();
-    impl_generics
-        .params
-        .push(syn::parse_quote!(#float: #nn::__derive::Float));
-    let (impl_generics, _, _) = impl_generics.split_for_impl();
-
-    // Each field's item type must accept the float type in its role; these
-    // bounds are also what ties the generic float to the fields' own.
-    let mut bounds: Vec<Tokens> = where_clause
-        .map(|w| w.predicates.iter().map(|p| quote!(#p)).collect())
-        .unwrap_or_default();
-    for f in &fields {
-        let item = &f.item;
-        match (&f.role, f.flatten) {
-            (Role::Param(_), _) => bounds.push(quote!(#item: #nn::__derive::Parameters<#float>)),
-            (Role::Child(_), false) => bounds.push(quote!(#item: #nn::Module<#float>)),
-            (Role::Child(_), true) => bounds.push(quote!(#item: #nn::ModuleParts<#float>)),
-            (Role::Buffer, _) => bounds.push(quote!(#item: #nn::Buffers<#float>)),
-            (Role::Skip, _) => {}
+    let mut generics = input.generics.clone();
+    // The float type: the struct's own `T: Float`, else the one named by
+    // `#[module(float = f32)]`, else the one its fields name (`Linear<f32>`),
+    // else any (a struct of float-agnostic layers such as Dropout). Being
+    // concrete wherever it can be is what makes a field that is not a module
+    // an error at that field, instead of an impl that never applies.
+    let float: Tokens = match (float_param(input), attrs.float, fields_float(&fields)?) {
+        (Some(param), _, _) => quote!(#param),
+        (None, Some(ty), _) | (None, None, Some(ty)) => quote!(#ty),
+        (None, None, None) => {
+            let fresh = Ident::new("__WengertFloat", Span::call_site());
+            generics
+                .params
+                .push(syn::parse_quote!(#fresh: #nn::__derive::Float));
+            quote!(#fresh)
         }
-    }
-    let where_all = quote!(where #(#bounds),*);
+    };
+    let (impl_generics, _, _) = generics.split_for_impl();
+    let where_all = quote!(#where_clause);
 
     let params = visit_params(&fields, &nn, &float, false);
     let params_mut = visit_params(&fields, &nn, &float, true);
@@ -181,23 +184,94 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     })
 }
 
-/// The struct's name, or the one given by `#[module(type_name = "...")]`
-/// (PyTorch's name, where it differs: `AdaptiveAvgPool2d`).
-fn struct_type_name(input: &DeriveInput) -> syn::Result<String> {
-    let mut name = input.ident.to_string();
+/// What the attributes on the struct itself say.
+struct StructAttrs {
+    /// The struct's name, or the one given by `#[module(type_name = "...")]`
+    /// (PyTorch's name, where it differs: `AdaptiveAvgPool2d`).
+    type_name: String,
+    /// `#[module(float = f32)]`.
+    float: Option<Type>,
+}
+
+fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
+    let mut attrs = StructAttrs {
+        type_name: input.ident.to_string(),
+        float: None,
+    };
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("module")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("type_name") {
                 let value: syn::LitStr = meta.value()?.parse()?;
-                name = value.value();
+                attrs.type_name = value.value();
+                Ok(())
+            } else if meta.path.is_ident("float") {
+                attrs.float = Some(meta.value()?.parse()?);
                 Ok(())
             } else {
-                Err(meta
-                    .error("unknown module attribute on a struct: expected `type_name = \"...\"`"))
+                Err(meta.error(
+                    "unknown module attribute on a struct: expected `type_name = \"...\"` or `float = f32`",
+                ))
             }
         })?;
     }
-    Ok(name)
+    Ok(attrs)
+}
+
+/// The struct's type parameter bounded by `Float` (`struct Net<T: Float>`,
+/// or `where T: Float`), if it has one.
+fn float_param(input: &DeriveInput) -> Option<Ident> {
+    let is_float = |bound: &syn::TypeParamBound| {
+        matches!(bound, syn::TypeParamBound::Trait(t)
+            if t.path.segments.last().is_some_and(|s| s.ident == "Float"))
+    };
+    for param in input.generics.type_params() {
+        if param.bounds.iter().any(is_float) {
+            return Some(param.ident.clone());
+        }
+    }
+    let where_clause = input.generics.where_clause.as_ref()?;
+    for predicate in &where_clause.predicates {
+        if let syn::WherePredicate::Type(p) = predicate {
+            if let Type::Path(ty) = &p.bounded_ty {
+                if let Some(ident) = ty.path.get_ident() {
+                    if p.bounds.iter().any(is_float) {
+                        return Some(ident.clone());
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `f32` or `f64`, if the listed fields' types name one (and only one).
+fn fields_float(fields: &[Field]) -> syn::Result<Option<Type>> {
+    fn find(tokens: Tokens, found: &mut Vec<(String, Span)>) {
+        for tree in tokens {
+            match tree {
+                proc_macro2::TokenTree::Ident(i) if i == "f32" || i == "f64" => {
+                    found.push((i.to_string(), i.span()))
+                }
+                proc_macro2::TokenTree::Group(g) => find(g.stream(), found),
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for f in fields.iter().filter(|f| !matches!(f.role, Role::Skip)) {
+        let ty = &f.item;
+        find(quote!(#ty), &mut found);
+    }
+    let Some((first, _)) = found.first().cloned() else {
+        return Ok(None);
+    };
+    if let Some((_, span)) = found.iter().find(|(name, _)| *name != first) {
+        return Err(syn::Error::new(
+            *span,
+            "the fields of a module mix f32 and f64; one module computes in one float type",
+        ));
+    }
+    Ok(Some(syn::parse_str(&first).expect("f32 and f64 are types")))
 }
 
 /// The path of wengert-nn as the deriving crate sees it: `::wengert_nn`
@@ -273,6 +347,7 @@ fn read_field(field: &syn::Field) -> syn::Result<Field> {
     }
     Ok(Field {
         ident,
+        span: field.ty.span(),
         item,
         role,
         flatten,
@@ -301,12 +376,13 @@ fn last_segment_is(ty: &Type, name: &str) -> bool {
     matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == name))
 }
 
-/// `&self.x` or `&mut self.x`.
-fn field_ref(ident: &Ident, mutable: bool) -> Tokens {
+/// `&self.x` or `&mut self.x`, spanned at the field's type, so that a
+/// field of the wrong kind is reported where it is declared.
+fn field_ref(ident: &Ident, span: Span, mutable: bool) -> Tokens {
     if mutable {
-        quote!(&mut self.#ident)
+        quote_spanned!(span=> &mut self.#ident)
     } else {
-        quote!(&self.#ident)
+        quote_spanned!(span=> &self.#ident)
     }
 }
 
@@ -319,7 +395,7 @@ fn iter_method(mutable: bool) -> Tokens {
 }
 
 /// The body of `visit_params`: own parameters first, then children's.
-fn visit_params(fields: &[Field], nn: &Tokens, float: &Ident, mutable: bool) -> Tokens {
+fn visit_params(fields: &[Field], nn: &Tokens, float: &Tokens, mutable: bool) -> Tokens {
     let visit = if mutable {
         quote!(visit_params_mut)
     } else {
@@ -331,37 +407,38 @@ fn visit_params(fields: &[Field], nn: &Tokens, float: &Ident, mutable: bool) -> 
     let mut children = Vec::new();
     for f in fields {
         let ident = &f.ident;
+        let span = f.span;
         let name = ident.to_string();
-        let at = field_ref(ident, mutable);
+        let at = field_ref(ident, f.span, mutable);
         match &f.role {
             // A parameter field is named by the field, whatever the
             // parameter calls itself.
-            Role::Param(Shape::One) => own.push(quote! {
+            Role::Param(Shape::One) => own.push(quote_spanned! {span=>
                 #trait_path::#visit(#at, &mut |_, p| f(#name, p));
             }),
-            Role::Param(Shape::Optional) => own.push(quote! {
+            Role::Param(Shape::Optional) => own.push(quote_spanned! {span=>
                 if let Some(item) = #at {
                     #trait_path::#visit(item, &mut |_, p| f(#name, p));
                 }
             }),
-            Role::Param(Shape::List) => own.push(quote! {
+            Role::Param(Shape::List) => own.push(quote_spanned! {span=>
                 for (i, item) in self.#ident.#iter().enumerate() {
                     let name = ::std::format!("{}.{}", #name, i);
                     #trait_path::#visit(item, &mut |_, p| f(&name, p));
                 }
             }),
-            Role::Child(_) if f.flatten => children.push(quote! {
+            Role::Child(_) if f.flatten => children.push(quote_spanned! {span=>
                 #trait_path::#visit(#at, f);
             }),
-            Role::Child(Shape::One) => children.push(quote! {
+            Role::Child(Shape::One) => children.push(quote_spanned! {span=>
                 #trait_path::#visit(#at, &mut |n, p| f(&#nn::join_name(#name, n), p));
             }),
-            Role::Child(Shape::Optional) => children.push(quote! {
+            Role::Child(Shape::Optional) => children.push(quote_spanned! {span=>
                 if let Some(item) = #at {
                     #trait_path::#visit(item, &mut |n, p| f(&#nn::join_name(#name, n), p));
                 }
             }),
-            Role::Child(Shape::List) => children.push(quote! {
+            Role::Child(Shape::List) => children.push(quote_spanned! {span=>
                 for (i, item) in self.#ident.#iter().enumerate() {
                     let prefix = ::std::format!("{}.{}", #name, i);
                     #trait_path::#visit(item, &mut |n, p| f(&#nn::join_name(&prefix, n), p));
@@ -378,7 +455,7 @@ fn visit_params(fields: &[Field], nn: &Tokens, float: &Ident, mutable: bool) -> 
 }
 
 /// The body of `visit_children`.
-fn visit_children(fields: &[Field], nn: &Tokens, float: &Ident, mutable: bool) -> Tokens {
+fn visit_children(fields: &[Field], nn: &Tokens, float: &Tokens, mutable: bool) -> Tokens {
     let iter = iter_method(mutable);
     let parts = quote!(#nn::ModuleParts::<#float>);
     let visit = if mutable {
@@ -388,20 +465,21 @@ fn visit_children(fields: &[Field], nn: &Tokens, float: &Ident, mutable: bool) -
     };
     let calls = fields.iter().filter_map(|f| {
         let ident = &f.ident;
+        let span = f.span;
         let name = ident.to_string();
-        let at = field_ref(ident, mutable);
+        let at = field_ref(ident, f.span, mutable);
         let Role::Child(shape) = f.role else {
             return None;
         };
         Some(match (shape, f.flatten) {
-            (_, true) => quote!(#parts::#visit(#at, f);),
-            (Shape::One, false) => quote!(f(#name, #at);),
-            (Shape::Optional, false) => quote! {
+            (_, true) => quote_spanned!(span=> #parts::#visit(#at, f);),
+            (Shape::One, false) => quote_spanned!(span=> f(#name, #at);),
+            (Shape::Optional, false) => quote_spanned! {span=>
                 if let Some(item) = #at {
                     f(#name, item);
                 }
             },
-            (Shape::List, false) => quote! {
+            (Shape::List, false) => quote_spanned! {span=>
                 for (i, item) in self.#ident.#iter().enumerate() {
                     f(&::std::format!("{}.{}", #name, i), item);
                 }
@@ -415,7 +493,7 @@ fn visit_children(fields: &[Field], nn: &Tokens, float: &Ident, mutable: bool) -
 }
 
 /// The body of `visit_buffers`: own buffers first, then children's.
-fn visit_buffers(fields: &[Field], nn: &Tokens, float: &Ident, mutable: bool) -> Tokens {
+fn visit_buffers(fields: &[Field], nn: &Tokens, float: &Tokens, mutable: bool) -> Tokens {
     let iter = iter_method(mutable);
     let (visit, parts_visit) = if mutable {
         (quote!(visit_buffers_mut), quote!(visit_buffers_mut))
@@ -428,23 +506,26 @@ fn visit_buffers(fields: &[Field], nn: &Tokens, float: &Ident, mutable: bool) ->
     let mut children = Vec::new();
     for f in fields {
         let ident = &f.ident;
+        let span = f.span;
         let name = ident.to_string();
-        let at = field_ref(ident, mutable);
+        let at = field_ref(ident, f.span, mutable);
         match (&f.role, f.flatten) {
-            (Role::Buffer, true) => own.push(quote!(#buffers::#visit(#at, f);)),
-            (Role::Buffer, false) => own.push(quote! {
+            (Role::Buffer, true) => own.push(quote_spanned!(span=> #buffers::#visit(#at, f);)),
+            (Role::Buffer, false) => own.push(quote_spanned! {span=>
                 #buffers::#visit(#at, &mut |n, b| f(&#nn::join_name(#name, n), b));
             }),
-            (Role::Child(_), true) => children.push(quote!(#parts::#parts_visit(#at, f);)),
-            (Role::Child(Shape::One), false) => children.push(quote! {
+            (Role::Child(_), true) => {
+                children.push(quote_spanned!(span=> #parts::#parts_visit(#at, f);))
+            }
+            (Role::Child(Shape::One), false) => children.push(quote_spanned! {span=>
                 #parts::#parts_visit(#at, &mut |n, b| f(&#nn::join_name(#name, n), b));
             }),
-            (Role::Child(Shape::Optional), false) => children.push(quote! {
+            (Role::Child(Shape::Optional), false) => children.push(quote_spanned! {span=>
                 if let Some(item) = #at {
                     #parts::#parts_visit(item, &mut |n, b| f(&#nn::join_name(#name, n), b));
                 }
             }),
-            (Role::Child(Shape::List), false) => children.push(quote! {
+            (Role::Child(Shape::List), false) => children.push(quote_spanned! {span=>
                 for (i, item) in self.#ident.#iter().enumerate() {
                     let prefix = ::std::format!("{}.{}", #name, i);
                     #parts::#parts_visit(item, &mut |n, b| f(&#nn::join_name(&prefix, n), b));

@@ -14,6 +14,11 @@ use crate::summary::SummaryRow;
 /// What a module holds besides its parameters: its children, its buffers and
 /// its type name. `#[derive(Module)]` writes it (and [`Parameters`]) from
 /// the struct's fields; see [`Module`] for writing it by hand.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a module of `{T}`",
+    label = "not a module",
+    note = "in a `#[derive(Module)]` struct every field is a child module, except `Param` fields and fields marked `#[module(skip)]` (settings, sizes) or `#[module(buffer)]`"
+)]
 pub trait ModuleParts<T: Float>: Parameters<T> {
     /// The layer's type as PyTorch prints it (`Linear`, `BatchNorm1d`), for
     /// summaries and error messages. The derive uses the struct's name.
@@ -153,6 +158,11 @@ pub trait ModuleParts<T: Float>: Parameters<T> {
 /// # let twice = Twice { fc: Linear::new(2, 2, &mut wengert_tensor::seeded_rng(0)) };
 /// # assert_eq!(twice.param_names(), ["fc.weight", "fc.bias"]);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a module of `{T}`",
+    label = "not a module",
+    note = "in a `#[derive(Module)]` struct every field is a child module, except `Param` fields and fields marked `#[module(skip)]` (settings, sizes) or `#[module(buffer)]`; a struct of your own needs `impl Module<{T}>` with its `forward`"
+)]
 pub trait Module<T: Float>: ModuleParts<T> + Send {
     /// The forward pass. Errors name the layer and the shapes (a wrong input
     /// width, say); nothing is recorded on the tape before the check.

@@ -35,6 +35,11 @@ use crate::param::Param;
 /// group.visit_params(&mut |name, p| names.push((name.to_string(), p.numel())));
 /// assert_eq!(names, [("w".to_string(), 4), ("1.b".to_string(), 2)]);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not list parameters of `{T}`",
+    label = "not a model or a parameter",
+    note = "an optimizer steps anything that implements `Parameters`: a module (`#[derive(Module)]`), a tuple `(&mut a, &mut b)`, `[&mut w, &mut b]`, or a `Param`"
+)]
 pub trait Parameters<T: Float> {
     /// Calls `f` with the full name and a reference of every parameter.
     fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>));
