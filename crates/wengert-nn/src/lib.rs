@@ -48,6 +48,15 @@
 //! `cargo add rand` is another crate whose `Rng` these constructors do not
 //! accept.
 //!
+//! ## Errors
+//!
+//! One rule: what depends on data a program reads at run time returns a
+//! `Result` with [`NnError`] (`forward`, loading weights, `try_new`
+//! constructors); a constructor called with sizes written in the program
+//! panics when they are invalid (`Dropout::new(1.5)`), with the same message
+//! its `try_` form returns, at the caller's line (`#[track_caller]`). Every
+//! message names the layer and the shapes or values involved.
+//!
 //! ## Example: one training step
 //!
 //! ```
