@@ -216,10 +216,7 @@ impl<T: Float> Tensor<T> {
                 op: "rand_uniform",
                 why: format!("low {low} must be below high {high}, both finite"),
             })?;
-        let data = (0..numel(shape))
-            .map(|_| T::from_f64(dist.sample(rng)))
-            .collect();
-        Self::try_from_vec(data, shape)
+        Ok(Self::sampled(shape, dist, rng))
     }
 
     /// Normal random values with the given mean and (non-negative, finite)
@@ -237,21 +234,24 @@ impl<T: Float> Tensor<T> {
                 op: "rand_normal",
                 why: format!("std {std} must be non-negative and finite (mean {mean})"),
             })?;
+        Ok(Self::sampled(shape, dist, rng))
+    }
+
+    /// One draw from `dist` per element.
+    fn sampled<R: Rng + ?Sized>(
+        shape: &[usize],
+        dist: impl Distribution<f64>,
+        rng: &mut R,
+    ) -> Self {
         let data = (0..numel(shape))
             .map(|_| T::from_f64(dist.sample(rng)))
             .collect();
-        Self::try_from_vec(data, shape)
+        Self::from_parts(data, shape)
     }
 
     /// Standard normal values (mean 0, std 1).
     pub fn randn<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
-        let data = (0..numel(shape))
-            .map(|_| {
-                let x: f64 = StandardNormal.sample(rng);
-                T::from_f64(x)
-            })
-            .collect();
-        Self::from_vec(data, shape)
+        Self::sampled(shape, StandardNormal, rng)
     }
 
     /// The shape.

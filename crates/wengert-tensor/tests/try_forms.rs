@@ -146,6 +146,22 @@ fn var_forms_panic_with_the_try_forms_text() {
 }
 
 #[test]
+fn operands_on_two_tapes_are_an_error_not_a_wrong_graph() {
+    let (t1, t2) = (Tape::<f64>::new(), Tape::<f64>::new());
+    let (a, b) = (t1.var(t(&[2, 2])), t2.var(t(&[2, 2])));
+    for r in [
+        a.try_add(b),
+        a.try_matmul(b),
+        Var::try_concat(&[a, b], 0),
+        Var::try_select(&t(&[2, 2]), a, b),
+    ] {
+        let msg = r.unwrap_err().to_string();
+        assert!(msg.contains("operands are on different tapes"), "{msg}");
+    }
+    same_text("mul", a.try_mul(b), || a * b);
+}
+
+#[test]
 fn a_panicking_op_reports_the_callers_line() {
     type Seen = std::sync::Arc<std::sync::Mutex<Option<(String, u32)>>>;
     let a = t(&[2, 3]);

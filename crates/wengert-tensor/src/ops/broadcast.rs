@@ -92,6 +92,20 @@ impl<'t, T: Float> Var<'t, T> {
         }))
     }
 
+    /// An op's operands must live on one tape (a node can only name nodes
+    /// of its own tape).
+    pub(crate) fn check_same_tape(op: &'static str, vars: &[Var<'t, T>]) -> Result<()> {
+        match vars.split_first() {
+            Some((first, rest)) if rest.iter().any(|v| !v.same_tape(first)) => {
+                Err(TensorError::InvalidArgument {
+                    op,
+                    why: "operands are on different tapes".into(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Broadcasts two operands to their common shape (one node each, only
     /// where a shape changes). Every broadcasting binary op starts here.
     pub(crate) fn broadcast_pair(
@@ -99,7 +113,7 @@ impl<'t, T: Float> Var<'t, T> {
         a: Var<'t, T>,
         b: Var<'t, T>,
     ) -> Result<(Var<'t, T>, Var<'t, T>)> {
-        assert!(a.same_tape(&b), "{op}: operands are on different tapes");
+        Var::check_same_tape(op, &[a, b])?;
         let (sa, sb) = (a.shape(), b.shape());
         if sa == sb {
             return Ok((a, b));

@@ -104,6 +104,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(y.value().to_vec(), vec![-0.1, 2.0]);
     /// ```
     pub fn try_select(mask: &Tensor<T>, a: Var<'t, T>, b: Var<'t, T>) -> Result<Var<'t, T>> {
+        Var::check_same_tape("select", &[a, b])?;
         let shape = broadcast_shapes("select", mask.shape(), &a.shape())?;
         let shape = broadcast_shapes("select", &shape, &b.shape())?;
         let a = a.try_broadcast_to(&shape)?;

@@ -130,9 +130,12 @@ impl<T: Float> Tensor<T> {
     /// `self`'s shape but `k` along `axis`,
     /// `y[.., j, ..] = x[.., index[.., j, ..], ..]`. PyTorch: `torch.gather`.
     ///
-    /// An empty index of a tensor with an empty axis gives an empty tensor,
-    /// as in PyTorch (see `gather_len` for its shape); a 0-d tensor takes
-    /// the one index 0 and gives itself.
+    /// One difference from PyTorch, whose index may be smaller than `x`
+    /// along the other axes: here it covers them in full (so its shape
+    /// follows from its length). An empty index of a tensor with an empty
+    /// axis gives an empty tensor, as in PyTorch, of `x`'s own shape (the
+    /// index read as laid out like `x`); a 0-d tensor takes the one index 0
+    /// and gives itself.
     ///
     /// # Shapes
     /// `[2, 3]` gathered along 1 (or -1) with 4 indices gives `[2, 2]`.
@@ -223,7 +226,77 @@ panicking! { Tensor {
     fn one_hot(index: &[usize], classes: usize) -> Tensor<T> = try_one_hot;
 } }
 
+/// The four indexing ops; each one's backward is another's forward.
+#[derive(Clone, Copy)]
+enum Indexing {
+    IndexSelect,
+    IndexAdd,
+    Gather,
+    ScatterAdd,
+}
+
+impl Indexing {
+    fn name(self) -> &'static str {
+        match self {
+            Indexing::IndexSelect => "index_select",
+            Indexing::IndexAdd => "index_add",
+            Indexing::Gather => "gather",
+            Indexing::ScatterAdd => "scatter_add",
+        }
+    }
+
+    /// The op whose forward is this one's backward.
+    fn adjoint(self) -> Indexing {
+        match self {
+            Indexing::IndexSelect => Indexing::IndexAdd,
+            Indexing::IndexAdd => Indexing::IndexSelect,
+            Indexing::Gather => Indexing::ScatterAdd,
+            Indexing::ScatterAdd => Indexing::Gather,
+        }
+    }
+
+    /// The forward value; `size` is the output's size along `axis` for the
+    /// two adding ops (the others ignore it).
+    fn forward<T: Float>(
+        self,
+        x: &Tensor<T>,
+        axis: impl Axis,
+        index: &[usize],
+        size: usize,
+    ) -> Result<Tensor<T>> {
+        match self {
+            Indexing::IndexSelect => x.try_index_select(axis, index),
+            Indexing::IndexAdd => x.try_index_add(axis, index, size),
+            Indexing::Gather => x.try_gather(axis, index),
+            Indexing::ScatterAdd => x.try_scatter_add(axis, index, size),
+        }
+    }
+}
+
 impl<'t, T: Float> Var<'t, T> {
+    /// Records an indexing op; its backward is the adjoint op on `dy`, with
+    /// the input's size along `axis` (repeated indices accumulate there).
+    fn indexed(
+        self,
+        op: Indexing,
+        axis: impl Axis,
+        index: &[usize],
+        size: usize,
+    ) -> Result<Var<'t, T>> {
+        let x = self.value();
+        let y = op.forward(&x, axis, index, size)?;
+        if x.ndim() == 0 {
+            // A 0-d input of gather/index_select: y is x, its gradient dy.
+            return self.try_reshape(&[]);
+        }
+        let axis = resolve_axis(op.name(), axis, x.shape())?;
+        let (index, input_size) = (index.to_vec(), x.shape()[axis]);
+        Ok(self.tape().record(op.name(), &[self], y, move |_ctx, dy| {
+            let dx = dy.indexed(op.adjoint(), axis, &index, input_size);
+            [Some(super::or_panic(dx))]
+        }))
+    }
+
     /// Slices at `index` along `axis`. Backward: `dx = index_add(dy)`, which
     /// sums the gradients of repeated indices. PyTorch: `torch.index_select`.
     ///
@@ -236,19 +309,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(g.wrt(table).unwrap().to_vec(), vec![1.0, 0.0, 2.0]); // row 2 used twice
     /// ```
     pub fn try_index_select(self, axis: impl Axis, index: &[usize]) -> Result<Var<'t, T>> {
-        let x = self.value();
-        let y = x.try_index_select(axis, index)?;
-        if x.ndim() == 0 {
-            // The one element itself: its gradient is dy.
-            return self.try_reshape(&[]);
-        }
-        let axis = resolve_axis("index_select", axis, x.shape())?;
-        let (index, size) = (index.to_vec(), x.shape()[axis]);
-        Ok(self
-            .tape()
-            .record("index_select", &[self], y, move |_ctx, dy| {
-                [Some(dy.index_add(axis, &index, size))]
-            }))
+        self.indexed(Indexing::IndexSelect, axis, index, 0)
     }
 
     /// Adjoint of `index_select` (see [`Tensor::try_index_add`]).
@@ -259,31 +320,14 @@ impl<'t, T: Float> Var<'t, T> {
         index: &[usize],
         size: usize,
     ) -> Result<Var<'t, T>> {
-        let x = self.value();
-        let y = x.try_index_add(axis, index, size)?;
-        let axis = resolve_axis("index_add", axis, x.shape())?;
-        let index = index.to_vec();
-        Ok(self
-            .tape()
-            .record("index_add", &[self], y, move |_ctx, dy| {
-                [Some(dy.index_select(axis, &index))]
-            }))
+        self.indexed(Indexing::IndexAdd, axis, index, size)
     }
 
     /// One element per index along `axis` (see [`Tensor::try_gather`]).
     /// Backward: `dx = scatter_add(dy)`. Cross-entropy picks each row's
     /// target log-probability with it. PyTorch: `torch.gather`.
     pub fn try_gather(self, axis: impl Axis, index: &[usize]) -> Result<Var<'t, T>> {
-        let x = self.value();
-        let y = x.try_gather(axis, index)?;
-        if x.ndim() == 0 {
-            return self.try_reshape(&[]);
-        }
-        let axis = resolve_axis("gather", axis, x.shape())?;
-        let (index, size) = (index.to_vec(), x.shape()[axis]);
-        Ok(self.tape().record("gather", &[self], y, move |_ctx, dy| {
-            [Some(dy.scatter_add(axis, &index, size))]
-        }))
+        self.indexed(Indexing::Gather, axis, index, 0)
     }
 
     /// Adjoint of `gather` (see [`Tensor::try_scatter_add`]).
@@ -294,15 +338,7 @@ impl<'t, T: Float> Var<'t, T> {
         index: &[usize],
         size: usize,
     ) -> Result<Var<'t, T>> {
-        let x = self.value();
-        let y = x.try_scatter_add(axis, index, size)?;
-        let axis = resolve_axis("scatter_add", axis, x.shape())?;
-        let index = index.to_vec();
-        Ok(self
-            .tape()
-            .record("scatter_add", &[self], y, move |_ctx, dy| {
-                [Some(dy.gather(axis, &index))]
-            }))
+        self.indexed(Indexing::ScatterAdd, axis, index, size)
     }
 }
 

@@ -156,6 +156,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(a.matmul(v).value().to_vec(), vec![-1.0, -1.0]); // [2, 2] @ [2] -> [2]
     /// ```
     pub fn try_matmul(self, b: Var<'t, T>) -> Result<Var<'t, T>> {
+        Var::check_same_tape("matmul", &[self, b])?;
         let (a_shape, b_shape) = (self.shape(), b.shape());
         if a_shape.len() < 2 || b_shape.len() < 2 {
             let (sa, sb, out) = vector_plan(&a_shape, &b_shape)?;

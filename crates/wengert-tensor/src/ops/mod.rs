@@ -188,4 +188,17 @@ pub(crate) mod grad_checks {
             assert_close(lo, hi, 1e-4, 1e-4);
         }
     }
+
+    #[test]
+    #[should_panic(expected = "assert_close")]
+    fn an_f32_gradient_that_differs_from_the_f64_one_is_caught() {
+        // Deliberately 0.1% off in f32: more than f32 rounding explains.
+        let x = [Tensor::from_vec(vec![0.5, -1.0], &[2])];
+        run(
+            &x,
+            false,
+            |_t, v| v[0].exp(),
+            |_t, v| v[0].exp().mul_scalar(1.001),
+        );
+    }
 }

@@ -56,6 +56,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Elements `start..start + len` along `axis` (a view, no copy).
+    /// A 0-d tensor has no axis to narrow, as in PyTorch.
     /// PyTorch: `x.narrow(axis, start, len)`.
     pub fn try_narrow(&self, axis: impl Axis, start: usize, len: usize) -> Result<Tensor<T>> {
         let ax = resolve_axis("narrow", axis, self.shape())?;
@@ -278,6 +279,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Joins Vars along `axis`. Backward: each input gets its slice of `dy`.
     /// PyTorch: `torch.cat(parts, axis)`.
     pub fn try_concat(parts: &[Var<'t, T>], axis: impl Axis) -> Result<Var<'t, T>> {
+        Var::check_same_tape("concat", parts)?;
         let values: Vec<Tensor<T>> = parts.iter().map(|p| p.value()).collect();
         let y = Tensor::try_concat(&values, axis)?;
         let ax = resolve_axis("concat", axis, values[0].shape())?;

@@ -46,8 +46,11 @@ fn reduce_with<T: Float>(
 }
 
 impl<T: Float> Tensor<T> {
-    /// Sum over `axes`; `keepdim` keeps them as size 1. [`Tensor::sum`]
-    /// sums every element. PyTorch: `x.sum(dim=axes, keepdim=keepdim)`.
+    /// Sum over `axes` (negative ones count from the back); `keepdim`
+    /// keeps them as size 1. [`Tensor::sum`] sums every element; an empty
+    /// axis list reduces nothing (PyTorch's `x.sum(dim=[])` reduces all).
+    /// A 0-d tensor accepts axis 0 or -1 and stays 0-d, as in PyTorch.
+    /// PyTorch: `x.sum(dim=axes, keepdim=keepdim)`.
     pub fn try_sum_axes(&self, axes: &(impl Axes + ?Sized), keepdim: bool) -> Result<Tensor<T>> {
         let axes = resolve_reduction_axes("sum", axes, self.shape())?;
         reduce_with(self, &axes, keepdim, reduce::sum_axes)
@@ -158,7 +161,9 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// # Shapes
     /// `[2, 3, 4]` summed over `[1]` (or `[-2]`) gives `[2, 4]`, or
-    /// `[2, 1, 4]` with keepdim.
+    /// `[2, 1, 4]` with keepdim. A 0-d tensor summed over 0 or -1 stays
+    /// 0-d, as in PyTorch. An empty axis list reduces nothing, where
+    /// PyTorch's `x.sum(dim=[])` reduces every axis: use [`Var::sum`].
     ///
     /// ```
     /// use wengert_tensor::{Tape, Tensor};
@@ -169,8 +174,13 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn try_sum_axes(self, axes: &(impl Axes + ?Sized), keepdim: bool) -> Result<Var<'t, T>> {
         let x = self.value();
         let axes = resolve_reduction_axes("sum", axes, x.shape())?;
-        let kept = reduced_shape(x.shape(), &axes, true);
-        let y = reduce_with(&x, &axes, keepdim, reduce::sum_axes)?;
+        self.sum_resolved(&x, &axes, keepdim)
+    }
+
+    /// The sum over `axes` already resolved against `x`, this Var's value.
+    fn sum_resolved(self, x: &Tensor<T>, axes: &[usize], keepdim: bool) -> Result<Var<'t, T>> {
+        let kept = reduced_shape(x.shape(), axes, true);
+        let y = reduce_with(x, axes, keepdim, reduce::sum_axes)?;
         let x_shape = x.shape().to_vec();
         Ok(self.tape().record("sum", &[self], y, move |_ctx, dy| {
             [Some(dy.reshape(&kept).broadcast_to(&x_shape))]
@@ -180,18 +190,19 @@ impl<'t, T: Float> Var<'t, T> {
     /// Sum of every element, a scalar (shape `[]`): the usual last step
     /// before `backward`.
     pub fn sum(self) -> Var<'t, T> {
-        let all: Vec<usize> = (0..self.ndim()).collect();
-        self.sum_axes(&all, false)
+        let x = self.value();
+        let all: Vec<usize> = (0..x.ndim()).collect();
+        super::or_panic(self.sum_resolved(&x, &all, false))
     }
 
     /// Mean over `axes` (composed: sum divided by the count).
     /// PyTorch: `x.mean(dim=axes, keepdim=keepdim)`.
     pub fn try_mean_axes(self, axes: &(impl Axes + ?Sized), keepdim: bool) -> Result<Var<'t, T>> {
-        let shape = self.shape();
-        let axes = resolve_reduction_axes("mean", axes, &shape)?;
-        let n: usize = axes.iter().map(|&a| shape[a]).product();
+        let x = self.value();
+        let axes = resolve_reduction_axes("mean", axes, x.shape())?;
+        let n: usize = axes.iter().map(|&a| x.shape()[a]).product();
         Ok(self
-            .try_sum_axes(&axes, keepdim)?
+            .sum_resolved(&x, &axes, keepdim)?
             .mul_scalar(T::one() / count(n)))
     }
 
