@@ -13,9 +13,10 @@
 //!    naming the op and every shape involved. Write `try_op` returning
 //!    `Result` and list `fn op(..) -> R = try_op;` in the file's
 //!    `panicking!` block, which writes the panicking `op` (same message,
-//!    `#[track_caller]`). Take axes as [`crate::shape::Axis`] /
-//!    [`crate::shape::Axes`] and resolve them with `crate::shape`, so
-//!    negative axes work as in PyTorch.
+//!    `#[track_caller]`). Take one axis as `impl Axis`, a list as
+//!    `&(impl Axes + ?Sized)` ([`crate::shape::Axis`],
+//!    [`crate::shape::Axes`]: `&[1]`, `&[-1]`, `&axes` all work) and resolve
+//!    them with `crate::shape`, so negative axes work as in PyTorch.
 //! 2. **Backward rule**: pass a closure to [`crate::Tape::record`]; it
 //!    returns an array with one optional gradient per input, e.g.
 //!    `[Some(dy), ctx.needs_grad(1).then(|| -dy)]`. Use the

@@ -45,6 +45,20 @@ fn reduce_with<T: Float>(
     kernel(x, axes).try_reshape(&reduced_shape(x.shape(), axes, keepdim))
 }
 
+/// The axis of an argmax/argmin, which must not be empty (there is no
+/// index to give; PyTorch refuses it too).
+fn arg_axis(op: &'static str, shape: &[usize], axis: impl Axis) -> Result<usize> {
+    let ax = resolve_axis_or_scalar(op, axis, shape)?;
+    if shape.get(ax) == Some(&0) {
+        return Err(crate::error::TensorError::InvalidShape {
+            op,
+            shape: shape.to_vec(),
+            why: format!("axis {ax} is empty: no index to return"),
+        });
+    }
+    Ok(ax)
+}
+
 impl<T: Float> Tensor<T> {
     /// Sum over `axes` (negative ones count from the back); `keepdim`
     /// keeps them as size 1. [`Tensor::sum`] sums every element; an empty
@@ -126,7 +140,7 @@ impl<T: Float> Tensor<T> {
     /// other axes (row-major); `[0]` for a 0-d tensor.
     /// PyTorch: `torch.argmax(x, dim)`.
     pub fn try_argmax(&self, axis: impl Axis) -> Result<Vec<usize>> {
-        let ax = resolve_axis_or_scalar("argmax", axis, self.shape())?;
+        let ax = arg_axis("argmax", self.shape(), axis)?;
         Ok(match self.ndim() {
             0 => vec![0],
             _ => reduce::argmax_axis(self, ax),
@@ -135,7 +149,7 @@ impl<T: Float> Tensor<T> {
 
     /// Index of the first minimum along `axis`. PyTorch: `torch.argmin(x, dim)`.
     pub fn try_argmin(&self, axis: impl Axis) -> Result<Vec<usize>> {
-        let ax = resolve_axis_or_scalar("argmin", axis, self.shape())?;
+        let ax = arg_axis("argmin", self.shape(), axis)?;
         Ok(match self.ndim() {
             0 => vec![0],
             _ => reduce::argmin_axis(self, ax),
@@ -367,6 +381,8 @@ mod tests {
         assert_eq!(s.value().argmax(0), vec![0]);
         let msg = s.try_sum_axes(&[1], false).unwrap_err().to_string();
         assert!(msg.contains("valid axes: -1 to 0"), "{msg}");
+        // torch.zeros(2, 0).argmax(1) raises: no index to return
+        assert!(Tensor::<f64>::zeros(&[2, 0]).try_argmax(1).is_err());
     }
 
     #[test]
