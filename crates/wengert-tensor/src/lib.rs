@@ -98,7 +98,7 @@ pub use float::Float;
 pub use gradcheck::{gradcheck, gradgradcheck, GradcheckError, Tolerance};
 pub use param::{Param, ParamId};
 pub use parameters::Parameters;
-pub use tape::{manual_seed, BackwardCtx, BoundParam, GradGraph, Grads, Tape, Var};
+pub use tape::{manual_seed, BackwardCtx, BoundParam, GradGraph, Grads, NonFiniteNode, Tape, Var};
 pub use tensor::Tensor;
 
 /// The `rand` crate, at the version wengert's constructors take (0.9): a

@@ -15,6 +15,7 @@ mod backward;
 mod display;
 mod grads;
 mod guard;
+mod inspect;
 mod seed_stream;
 mod var;
 
@@ -24,6 +25,7 @@ use smallbox::SmallBox;
 
 pub use backward::BackwardCtx;
 pub use grads::{GradGraph, Grads};
+pub use inspect::NonFiniteNode;
 pub use seed_stream::manual_seed;
 pub use var::Var;
 

@@ -70,7 +70,12 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.values()[self.id].numel()
     }
 
-    /// The value of a one-element Var.
+    /// The value of a one-element Var; an error naming the shape otherwise.
+    pub fn try_item(&self) -> crate::Result<T> {
+        self.tape.values()[self.id].try_item()
+    }
+
+    /// Panicking form of [`Var::try_item`].
     #[track_caller]
     pub fn item(&self) -> T {
         self.tape.values()[self.id].item()
