@@ -88,8 +88,9 @@ pub fn l1_loss<'t, T: Float>(
 /// `clamp(d, -delta, delta)`.
 ///
 /// Composed as `0.5 q^2 + delta (|d| - q)` with `q = min(|d|, delta)`
-/// (a clamp, which passes the gradient at its bound): both branches agree at
-/// `|d| = delta`, and so does the gradient there.
+/// (a clamp, whose gradient is 0 at its bound, as PyTorch's): both branches
+/// agree at `|d| = delta`, and so do their gradients (`delta sign(d)`), so
+/// the kink convention of the clamp does not matter there.
 ///
 /// Not SmoothL1Loss, which divides by its beta; the two agree at delta 1.
 ///
