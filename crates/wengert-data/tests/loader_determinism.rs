@@ -205,3 +205,25 @@ fn prefetch_builds_batches_on_a_worker_thread_and_inline_on_the_caller() {
         );
     }
 }
+
+#[test]
+fn an_epoch_resumed_from_a_batch_gives_the_same_batches_with_or_without_prefetch() {
+    let digits = wengert_data::embedded::digits().unwrap();
+    for prefetch in [0, 2] {
+        let config = wengert_data::LoaderConfig::new(100)
+            .seed(9)
+            .prefetch(prefetch);
+        let loader = wengert_data::DataLoader::new(digits.clone(), config);
+        let all: Vec<_> = loader.epoch(4).collect();
+        let rest: Vec<_> = loader.epoch_from(4, 7).collect();
+        assert_eq!(rest.len(), all.len() - 7);
+        for (a, b) in all[7..].iter().zip(&rest) {
+            assert_eq!(a.indices, b.indices, "prefetch {prefetch}");
+            assert_eq!(
+                a.features.to_vec(),
+                b.features.to_vec(),
+                "prefetch {prefetch}"
+            );
+        }
+    }
+}

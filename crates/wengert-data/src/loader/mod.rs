@@ -178,11 +178,30 @@ impl<T: Float, D: Dataset<T> + 'static> DataLoader<T, D> {
     /// [`LoaderConfig::prefetch`] is above zero. The same epoch number gives
     /// the same batches.
     pub fn epoch(&self, epoch: u64) -> Batches<T> {
+        self.epoch_from(epoch, 0)
+    }
+
+    /// The batches of epoch `epoch` from batch number `start` on: the rest
+    /// of an epoch interrupted after `start` batches (a resumed run), the
+    /// same batches [`DataLoader::epoch`] yields there, without building
+    /// the ones skipped.
+    ///
+    /// ```
+    /// use wengert_data::{embedded, DataLoader, LoaderConfig};
+    /// let loader = DataLoader::new(embedded::digits()?, LoaderConfig::new(500).seed(3));
+    /// let all: Vec<_> = loader.epoch(2).map(|b| b.indices).collect();
+    /// let rest: Vec<_> = loader.epoch_from(2, 1).map(|b| b.indices).collect();
+    /// assert_eq!(rest, all[1..]);
+    /// # Ok::<(), wengert_data::DataError>(())
+    /// ```
+    pub fn epoch_from(&self, epoch: u64, start: usize) -> Batches<T> {
         let order = self.epoch_order(epoch);
-        let chunks: Vec<Vec<usize>> = order
+        let chunks: Vec<(usize, Vec<usize>)> = order
             .chunks(self.config.batch_size)
             .take(self.len())
             .map(<[usize]>::to_vec)
+            .enumerate()
+            .skip(start)
             .collect();
         let dataset = Arc::clone(&self.dataset);
         let transform = self.transform.clone();

@@ -20,7 +20,7 @@ enum Source<T: Float> {
     /// Build each batch when asked.
     Inline {
         make: MakeBatch<T>,
-        chunks: Vec<Vec<usize>>,
+        chunks: Vec<(usize, Vec<usize>)>,
     },
     /// Receive batches from a worker.
     Worker {
@@ -37,7 +37,13 @@ pub struct Batches<T: Float> {
 }
 
 impl<T: Float> Batches<T> {
-    pub(crate) fn new(chunks: Vec<Vec<usize>>, make: MakeBatch<T>, prefetch: usize) -> Self {
+    /// `chunks` are the batches to build, each with its number in the
+    /// epoch (what seeds its batch transform).
+    pub(crate) fn new(
+        chunks: Vec<(usize, Vec<usize>)>,
+        make: MakeBatch<T>,
+        prefetch: usize,
+    ) -> Self {
         let total = chunks.len();
         let source = if prefetch == 0 || total == 0 {
             Source::Inline { make, chunks }
@@ -46,8 +52,8 @@ impl<T: Float> Batches<T> {
             let handle = std::thread::Builder::new()
                 .name("wengert-data-prefetch".into())
                 .spawn(move || {
-                    for (k, indices) in chunks.iter().enumerate() {
-                        if sender.send(make(k, indices)).is_err() {
+                    for (k, indices) in &chunks {
+                        if sender.send(make(*k, indices)).is_err() {
                             return; // the iterator was dropped
                         }
                     }
@@ -74,7 +80,10 @@ impl<T: Float> Iterator for Batches<T> {
             return None;
         }
         let batch = match &mut self.source {
-            Source::Inline { make, chunks } => make(self.next, &chunks[self.next]),
+            Source::Inline { make, chunks } => {
+                let (k, indices) = &chunks[self.next];
+                make(*k, indices)
+            }
             Source::Worker { receiver, handle } => {
                 match receiver.as_ref().expect("receiver lives until drop").recv() {
                     Ok(batch) => batch,
