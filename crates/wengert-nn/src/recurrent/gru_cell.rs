@@ -1,11 +1,9 @@
 //! `GruCell`: the gated recurrent unit (Cho et al., 2014), PyTorch's variant.
 
-use rand::Rng;
 use wengert_tensor::{Float, Tape, Var};
 
-use super::stack::{Recurrence, Stepper};
-use super::weights::{zero_state, CellWeights};
-use crate::error::Result;
+use super::cell::{cell_common, Recurrence, Stepper};
+use super::weights::CellWeights;
 use crate::Module;
 
 /// One step of a gated recurrent unit, gate blocks in PyTorch's order
@@ -47,56 +45,20 @@ pub struct GruCell<T: Float> {
     pub(crate) weights: CellWeights<T>,
 }
 
-impl<T: Float> GruCell<T> {
+cell_common! {
     /// `input_size -> hidden_size` with PyTorch's default init.
-    #[track_caller]
-    pub fn new<R: Rng + ?Sized>(input_size: usize, hidden_size: usize, rng: &mut R) -> Self {
-        crate::error::or_panic(Self::try_new(input_size, hidden_size, rng))
-    }
-
-    /// Fallible form of [`GruCell::new`] (`hidden_size == 0` is an error).
-    pub fn try_new<R: Rng + ?Sized>(
-        input_size: usize,
-        hidden_size: usize,
-        rng: &mut R,
-    ) -> Result<Self> {
-        Ok(GruCell {
-            weights: CellWeights::init(3, input_size, hidden_size, rng)?,
-        })
-    }
-
-    /// Input features `I`.
-    pub fn input_size(&self) -> usize {
-        self.weights.input_size()
-    }
-
-    /// Hidden features `H`.
-    pub fn hidden_size(&self) -> usize {
-        self.weights.hidden_size()
-    }
-
-    /// One step: `x [B, I]`, `h [B, H]` -> `h' [B, H]`.
-    pub fn forward_step<'t>(
-        &self,
-        tape: &'t Tape<T>,
-        x: Var<'t, T>,
-        h: Var<'t, T>,
-    ) -> Result<Var<'t, T>> {
-        self.checked_step("GRUCell", tape, x, h)
-    }
+    GruCell: try_new, forward_step
 }
 
 impl<T: Float> Recurrence<T> for GruCell<T> {
+    const GATES: usize = 3;
+
+    fn from_weights(weights: CellWeights<T>) -> Self {
+        GruCell { weights }
+    }
+
     fn weights(&self) -> &CellWeights<T> {
         &self.weights
-    }
-
-    fn weights_mut(&mut self) -> &mut CellWeights<T> {
-        &mut self.weights
-    }
-
-    fn state_size(&self) -> usize {
-        self.hidden_size()
     }
 
     fn stepper<'t>(&self, tape: &'t Tape<T>) -> Stepper<'t, T> {
@@ -113,12 +75,5 @@ impl<T: Float> Recurrence<T> for GruCell<T> {
             // (1 - z) * n + z * h, written with one product fewer.
             n + z * (h - n)
         })
-    }
-}
-
-impl<T: Float> Module<T> for GruCell<T> {
-    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
-        let batch = x.shape().first().copied().unwrap_or(0);
-        self.forward_step(tape, x, zero_state(tape, batch, self.hidden_size()))
     }
 }

@@ -1,153 +1,48 @@
 //! The sequence layers [`Rnn`], [`Lstm`], [`Gru`]: cells unrolled over time,
 //! stacked, optionally in both directions, with PyTorch's parameter names
-//! (`weight_ih_l0`, `bias_hh_l1_reverse`, ...).
-
-use std::marker::PhantomData;
+//! (`weight_ih_l0`, `bias_hh_l1_reverse`, ...). Each is a [`Stack`] of its
+//! cells; what tells them apart is written in its [`LayerCell`] impl (the
+//! layer's name, the options its cells take) and, for the LSTM, the shape
+//! of its state.
 
 use rand::Rng;
 use wengert_tensor::{Float, Param, Parameters, Tape, Var};
 
+use super::config::RnnConfig;
 use super::gru_cell::GruCell;
 use super::lstm_cell::LstmCell;
-use super::rnn_cell::{RnnCell, RnnNonlinearity};
-use super::stack::Stack;
+use super::rnn_cell::RnnCell;
+use super::stack::{LayerCell, Stack};
 use crate::error::{NnError, Result};
 use crate::module::{Module, ModuleParts};
 
-/// Builds an [`Rnn`], [`Lstm`] or [`Gru`]. Defaults as PyTorch: one layer,
-/// one direction, sequence first, tanh; plus two options PyTorch lacks:
-/// `forget_bias` (LSTM) and `fused` (LSTM, on by default).
-///
-/// ```
-/// use wengert_nn::recurrent::{Lstm, RnnConfig};
-/// use wengert_tensor::seeded_rng;
-/// let config = RnnConfig::new(32, 128).with_num_layers(2).with_bidirectional(true);
-/// let lstm = Lstm::<f32>::new(config, &mut seeded_rng(0));
-/// assert_eq!(lstm.config().hidden_size, 128);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RnnConfig {
-    /// Input features `I`.
-    pub input_size: usize,
-    /// Hidden features `H` (per direction).
-    pub hidden_size: usize,
-    /// Stacked layers `L`; layer `l > 0` reads layer `l - 1`'s outputs.
-    pub num_layers: usize,
-    /// A second, reverse-time pass per layer, outputs side by side.
-    pub bidirectional: bool,
-    /// Input and output as `[batch, seq, features]` instead of `[seq, batch, features]`.
-    pub batch_first: bool,
-    /// The nonlinearity of an [`Rnn`] (ignored by the gated layers).
-    pub nonlinearity: RnnNonlinearity,
-    /// For an [`Lstm`]: sets `bias_ih + bias_hh` of the forget gate to this
-    /// value in every cell (see [`LstmCell::with_forget_bias`]); 1.0 is the
-    /// usual choice. `None` keeps PyTorch's random init.
-    pub forget_bias: Option<f64>,
-    /// For an [`Lstm`]: each step as one fused tape node (the default) or
-    /// composed of `Var` ops (twice differentiable).
-    pub fused: bool,
-}
+/// What the three layers share, written once: the constructors, the
+/// configuration, and the module lists. A stacked layer lists its cells'
+/// weights with PyTorch's layer suffixes (`weight_ih_l0_reverse`), which a
+/// field-by-field derive cannot name. `with_h0` adds `forward_with_state`
+/// for the layers whose state is `h` alone (RNN, GRU).
+macro_rules! stacked_layer {
+    ($layer:ident $(, $with_h0:ident)?) => {
+        impl<T: Float> $layer<T> {
+            /// Builds the layer; panics on an invalid configuration.
+            #[track_caller]
+            pub fn new<R: Rng + ?Sized>(config: RnnConfig, rng: &mut R) -> Self {
+                crate::error::or_panic(Self::try_new(config, rng))
+            }
 
-impl RnnConfig {
-    /// One layer, one direction, sequence first, tanh, fused, PyTorch's init.
-    pub fn new(input_size: usize, hidden_size: usize) -> Self {
-        RnnConfig {
-            input_size,
-            hidden_size,
-            num_layers: 1,
-            bidirectional: false,
-            batch_first: false,
-            nonlinearity: RnnNonlinearity::Tanh,
-            forget_bias: None,
-            fused: true,
-        }
-    }
+            /// Builds the layer (zero sizes are an error).
+            pub fn try_new<R: Rng + ?Sized>(config: RnnConfig, rng: &mut R) -> Result<Self> {
+                Ok($layer {
+                    stack: Stack::new(config, rng)?,
+                })
+            }
 
-    /// With `num_layers` stacked layers.
-    pub fn with_num_layers(mut self, num_layers: usize) -> Self {
-        self.num_layers = num_layers;
-        self
-    }
-
-    /// With or without the reverse direction.
-    pub fn with_bidirectional(mut self, bidirectional: bool) -> Self {
-        self.bidirectional = bidirectional;
-        self
-    }
-
-    /// With `[batch, seq, features]` layout.
-    pub fn with_batch_first(mut self, batch_first: bool) -> Self {
-        self.batch_first = batch_first;
-        self
-    }
-
-    /// With this nonlinearity (plain RNN).
-    pub fn with_nonlinearity(mut self, nonlinearity: RnnNonlinearity) -> Self {
-        self.nonlinearity = nonlinearity;
-        self
-    }
-
-    /// With the forget-gate bias set to `value` (LSTM).
-    pub fn with_forget_bias(mut self, value: f64) -> Self {
-        self.forget_bias = Some(value);
-        self
-    }
-
-    /// Fused or composed LSTM steps.
-    pub fn with_fused(mut self, fused: bool) -> Self {
-        self.fused = fused;
-        self
-    }
-
-    fn directions(&self) -> usize {
-        if self.bidirectional {
-            2
-        } else {
-            1
-        }
-    }
-
-    /// Makes the cells in PyTorch's order (layer by layer, forward then
-    /// reverse), each drawing its parameters from `rng` in turn.
-    fn stack<T: Float, C>(
-        &self,
-        name: &'static str,
-        mut make: impl FnMut(usize) -> Result<C>,
-    ) -> Result<Stack<T, C>> {
-        if self.num_layers == 0 {
-            return Err(NnError::InvalidConfig {
-                layer: name.into(),
-                why: "num_layers must be at least 1".into(),
-            });
-        }
-        let dirs = self.directions();
-        let mut cells = Vec::with_capacity(self.num_layers * dirs);
-        for layer in 0..self.num_layers {
-            let input = if layer == 0 {
-                self.input_size
-            } else {
-                dirs * self.hidden_size
-            };
-            for _ in 0..dirs {
-                cells.push(make(input)?);
+            /// The configuration.
+            pub fn config(&self) -> &RnnConfig {
+                &self.stack.config
             }
         }
-        Ok(Stack {
-            cells,
-            num_layers: self.num_layers,
-            bidirectional: self.bidirectional,
-            batch_first: self.batch_first,
-            name,
-            elem: PhantomData,
-        })
-    }
-}
 
-/// A stacked layer lists its cells' weights with PyTorch's layer suffixes
-/// (`weight_ih_l0_reverse`), which a field-by-field derive cannot name, so
-/// its lists are written here once for all three layers.
-macro_rules! module_impl {
-    ($layer:ident, $name:literal) => {
         impl<T: Float> Parameters<T> for $layer<T> {
             fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
                 self.stack.visit_params(f);
@@ -160,7 +55,7 @@ macro_rules! module_impl {
 
         impl<T: Float> ModuleParts<T> for $layer<T> {
             fn type_name(&self) -> &'static str {
-                $name
+                self.stack.layer_name()
             }
         }
 
@@ -170,7 +65,51 @@ macro_rules! module_impl {
                 Ok(self.stack.run(tape, x, None)?.0)
             }
         }
+
+        $(stacked_layer!(@$with_h0 $layer);)?
     };
+
+    (@with_h0 $layer:ident) => {
+        impl<T: Float> $layer<T> {
+            /// Runs the sequence from `h0 [L*D, B, H]` (zeros when `None`); returns
+            /// the output sequence and `h_n [L*D, B, H]`.
+            pub fn forward_with_state<'t>(
+                &self,
+                tape: &'t Tape<T>,
+                x: Var<'t, T>,
+                h0: Option<Var<'t, T>>,
+            ) -> Result<(Var<'t, T>, Var<'t, T>)> {
+                self.stack.run(tape, x, h0)
+            }
+        }
+    };
+}
+
+// What tells the three layers apart besides their cells' steps: PyTorch's
+// name, and which options of the configuration each kind of cell takes.
+
+impl<T: Float> LayerCell<T> for RnnCell<T> {
+    const LAYER: &'static str = "RNN";
+
+    fn configured(self, config: &RnnConfig) -> Self {
+        self.with_nonlinearity(config.nonlinearity)
+    }
+}
+
+impl<T: Float> LayerCell<T> for GruCell<T> {
+    const LAYER: &'static str = "GRU";
+}
+
+impl<T: Float> LayerCell<T> for LstmCell<T> {
+    const LAYER: &'static str = "LSTM";
+
+    fn configured(self, config: &RnnConfig) -> Self {
+        let cell = self.with_fused(config.fused);
+        match config.forget_bias {
+            Some(v) => cell.with_forget_bias(v),
+            None => cell,
+        }
+    }
 }
 
 /// A multi-layer Elman RNN over a sequence: [`RnnCell`] unrolled in time.
@@ -199,42 +138,9 @@ macro_rules! module_impl {
 #[derive(Clone, Debug)]
 pub struct Rnn<T: Float> {
     stack: Stack<T, RnnCell<T>>,
-    config: RnnConfig,
 }
 
-impl<T: Float> Rnn<T> {
-    /// Builds the layer; panics on an invalid configuration.
-    #[track_caller]
-    pub fn new<R: Rng + ?Sized>(config: RnnConfig, rng: &mut R) -> Self {
-        crate::error::or_panic(Self::try_new(config, rng))
-    }
-
-    /// Builds the layer (zero sizes are an error).
-    pub fn try_new<R: Rng + ?Sized>(config: RnnConfig, rng: &mut R) -> Result<Self> {
-        let stack = config.stack("RNN", |input| {
-            RnnCell::try_new(input, config.hidden_size, config.nonlinearity, rng)
-        })?;
-        Ok(Rnn { stack, config })
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &RnnConfig {
-        &self.config
-    }
-
-    /// Runs the sequence from `h0 [L*D, B, H]` (zeros when `None`); returns
-    /// the output sequence and `h_n [L*D, B, H]`.
-    pub fn forward_with_state<'t>(
-        &self,
-        tape: &'t Tape<T>,
-        x: Var<'t, T>,
-        h0: Option<Var<'t, T>>,
-    ) -> Result<(Var<'t, T>, Var<'t, T>)> {
-        self.stack.run(tape, x, h0)
-    }
-}
-
-module_impl!(Rnn, "RNN");
+stacked_layer!(Rnn, with_h0);
 
 /// A multi-layer GRU over a sequence: [`GruCell`] unrolled in time. Layout,
 /// stacking, directions and state indexing as [`Rnn`].
@@ -252,42 +158,9 @@ module_impl!(Rnn, "RNN");
 #[derive(Clone, Debug)]
 pub struct Gru<T: Float> {
     stack: Stack<T, GruCell<T>>,
-    config: RnnConfig,
 }
 
-impl<T: Float> Gru<T> {
-    /// Builds the layer; panics on an invalid configuration.
-    #[track_caller]
-    pub fn new<R: Rng + ?Sized>(config: RnnConfig, rng: &mut R) -> Self {
-        crate::error::or_panic(Self::try_new(config, rng))
-    }
-
-    /// Builds the layer (zero sizes are an error).
-    pub fn try_new<R: Rng + ?Sized>(config: RnnConfig, rng: &mut R) -> Result<Self> {
-        let stack = config.stack("GRU", |input| {
-            GruCell::try_new(input, config.hidden_size, rng)
-        })?;
-        Ok(Gru { stack, config })
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &RnnConfig {
-        &self.config
-    }
-
-    /// Runs the sequence from `h0 [L*D, B, H]` (zeros when `None`); returns
-    /// the output sequence and `h_n [L*D, B, H]`.
-    pub fn forward_with_state<'t>(
-        &self,
-        tape: &'t Tape<T>,
-        x: Var<'t, T>,
-        h0: Option<Var<'t, T>>,
-    ) -> Result<(Var<'t, T>, Var<'t, T>)> {
-        self.stack.run(tape, x, h0)
-    }
-}
-
-module_impl!(Gru, "GRU");
+stacked_layer!(Gru, with_h0);
 
 /// The state of an [`Lstm`]: hidden and cell states, each `[L*D, B, H]`.
 #[derive(Clone, Copy, Debug)]
@@ -341,36 +214,14 @@ impl<'t, T: Float> LstmState<'t, T> {
 #[derive(Clone, Debug)]
 pub struct Lstm<T: Float> {
     stack: Stack<T, LstmCell<T>>,
-    config: RnnConfig,
 }
 
+stacked_layer!(Lstm);
+
 impl<T: Float> Lstm<T> {
-    /// Builds the layer; panics on an invalid configuration.
-    #[track_caller]
-    pub fn new<R: Rng + ?Sized>(config: RnnConfig, rng: &mut R) -> Self {
-        crate::error::or_panic(Self::try_new(config, rng))
-    }
-
-    /// Builds the layer (zero sizes are an error).
-    pub fn try_new<R: Rng + ?Sized>(config: RnnConfig, rng: &mut R) -> Result<Self> {
-        let stack = config.stack("LSTM", |input| {
-            let cell = LstmCell::try_new(input, config.hidden_size, rng)?.with_fused(config.fused);
-            Ok(match config.forget_bias {
-                Some(v) => cell.with_forget_bias(v),
-                None => cell,
-            })
-        })?;
-        Ok(Lstm { stack, config })
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &RnnConfig {
-        &self.config
-    }
-
     /// Switches every cell between fused and composed steps.
     pub fn set_fused(&mut self, fused: bool) {
-        self.config.fused = fused;
+        self.stack.config.fused = fused;
         for cell in &mut self.stack.cells {
             *cell = cell.clone().with_fused(fused);
         }
@@ -384,12 +235,12 @@ impl<T: Float> Lstm<T> {
         x: Var<'t, T>,
         state: Option<LstmState<'t, T>>,
     ) -> Result<(Var<'t, T>, LstmState<'t, T>)> {
-        let hs = self.config.hidden_size;
+        let hs = self.stack.config.hidden_size;
         let packed = match state {
             Some(s) => {
                 if s.h.shape() != s.c.shape() {
                     return Err(NnError::InputShape {
-                        layer: format!("LSTM({}, {hs})", self.config.input_size),
+                        layer: format!("LSTM({}, {hs})", self.stack.config.input_size),
                         expected: format!("c0 of the shape of h0 {:?}", s.h.shape()),
                         got: s.c.shape(),
                     });
@@ -406,5 +257,3 @@ impl<T: Float> Lstm<T> {
         Ok((output, state))
     }
 }
-
-module_impl!(Lstm, "LSTM");

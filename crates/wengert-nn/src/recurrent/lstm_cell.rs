@@ -3,12 +3,11 @@
 //! `Var` ops here (the readable reference, twice differentiable), and fused
 //! in `fused_lstm.rs` (the fast path); the tests hold them equal.
 
-use rand::Rng;
 use wengert_tensor::{Float, Param, Tape, Var};
 
+use super::cell::{cell_common, Recurrence, Stepper};
 use super::fused_lstm::lstm_cell_fused;
-use super::stack::{Recurrence, Stepper};
-use super::weights::{check_step, zero_state, CellWeights};
+use super::weights::CellWeights;
 use crate::error::Result;
 use crate::Module;
 
@@ -61,25 +60,12 @@ pub struct LstmCell<T: Float> {
     fused: bool,
 }
 
-impl<T: Float> LstmCell<T> {
+cell_common! {
     /// `input_size -> hidden_size`, PyTorch's default init, fused step.
-    #[track_caller]
-    pub fn new<R: Rng + ?Sized>(input_size: usize, hidden_size: usize, rng: &mut R) -> Self {
-        crate::error::or_panic(Self::try_new(input_size, hidden_size, rng))
-    }
+    LstmCell: try_new
+}
 
-    /// Fallible form of [`LstmCell::new`] (`hidden_size == 0` is an error).
-    pub fn try_new<R: Rng + ?Sized>(
-        input_size: usize,
-        hidden_size: usize,
-        rng: &mut R,
-    ) -> Result<Self> {
-        Ok(LstmCell {
-            weights: CellWeights::init(4, input_size, hidden_size, rng)?,
-            fused: true,
-        })
-    }
-
+impl<T: Float> LstmCell<T> {
     /// Sets the forget-gate bias (rows `H:2H`) so that
     /// `bias_ih + bias_hh = value` there: `value` in `bias_ih`, 0 in
     /// `bias_hh`. PyTorch has no option for it (one writes into the biases).
@@ -97,16 +83,6 @@ impl<T: Float> LstmCell<T> {
     /// Whether steps run fused.
     pub fn is_fused(&self) -> bool {
         self.fused
-    }
-
-    /// Input features `I`.
-    pub fn input_size(&self) -> usize {
-        self.weights.input_size()
-    }
-
-    /// Hidden features `H`.
-    pub fn hidden_size(&self) -> usize {
-        self.weights.hidden_size()
     }
 
     /// `bias_ih [4H]`.
@@ -127,15 +103,8 @@ impl<T: Float> LstmCell<T> {
         x: Var<'t, T>,
         (h, c): (Var<'t, T>, Var<'t, T>),
     ) -> Result<(Var<'t, T>, Var<'t, T>)> {
-        check_step(
-            "LSTMCell",
-            self.input_size(),
-            self.hidden_size(),
-            &x.shape(),
-            &[&h.shape(), &c.shape()],
-        )?;
+        let state = self.checked_step(tape, x, &[h, c])?;
         let hs = self.hidden_size();
-        let state = self.stepper(tape)(x, Var::concat(&[h, c], 1));
         Ok((state.narrow(1, 0, hs), state.narrow(1, hs, hs)))
     }
 }
@@ -214,17 +183,20 @@ pub fn lstm_cell_composed<'t, T: Float>(
 }
 
 impl<T: Float> Recurrence<T> for LstmCell<T> {
-    fn weights(&self) -> &CellWeights<T> {
-        &self.weights
-    }
-
-    fn weights_mut(&mut self) -> &mut CellWeights<T> {
-        &mut self.weights
-    }
+    const GATES: usize = 4;
 
     /// The state is `(h, c)` side by side: `[B, 2H]`.
-    fn state_size(&self) -> usize {
-        2 * self.hidden_size()
+    const STATE_PARTS: usize = 2;
+
+    fn from_weights(weights: CellWeights<T>) -> Self {
+        LstmCell {
+            weights,
+            fused: true,
+        }
+    }
+
+    fn weights(&self) -> &CellWeights<T> {
+        &self.weights
     }
 
     fn stepper<'t>(&self, tape: &'t Tape<T>) -> Stepper<'t, T> {
@@ -243,13 +215,5 @@ impl<T: Float> Recurrence<T> for LstmCell<T> {
                 Var::concat(&[h, c], 1)
             })
         }
-    }
-}
-
-impl<T: Float> Module<T> for LstmCell<T> {
-    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
-        let batch = x.shape().first().copied().unwrap_or(0);
-        let zeros = zero_state(tape, batch, self.hidden_size());
-        Ok(self.forward_step(tape, x, (zeros, zeros))?.0)
     }
 }

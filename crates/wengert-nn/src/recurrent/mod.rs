@@ -7,14 +7,17 @@
 //! 1. `weights.rs`: the four tensors every cell owns, with PyTorch's names
 //!    and layout (`weight_ih [G*H, I]`, `weight_hh [G*H, H]`, `bias_ih`,
 //!    `bias_hh`; gate blocks stacked along the rows) and PyTorch's default
-//!    initialisation U(-1/sqrt(H), 1/sqrt(H)).
-//! 2. `rnn_cell.rs`, `gru_cell.rs`, `lstm_cell.rs`: one step each, written
+//!    initialisation U(-1/sqrt(H), 1/sqrt(H)), drawn in one place.
+//! 2. `cell.rs`: what the cells share (construction from the weights with
+//!    `G` gate blocks, the checked step, `forward` from a zero state).
+//! 3. `rnn_cell.rs`, `gru_cell.rs`, `lstm_cell.rs`: one step each, written
 //!    as the textbook equations with `Var` ops.
-//! 3. `fused_lstm.rs`: the LSTM step as one tape node (two matrix products
+//! 4. `fused_lstm.rs`: the LSTM step as one tape node (two matrix products
 //!    and one element-wise pass forward and backward), checked against the
 //!    composed step of `lstm_cell.rs`.
-//! 4. `stack.rs`: the loop over time, layers and directions shared by the
-//!    three layers; `layers.rs`: [`Rnn`], [`Lstm`], [`Gru`].
+//! 5. `config.rs`: [`RnnConfig`]; `stack.rs`: the one constructor of the
+//!    three layers and the loop over time, layers and directions they
+//!    share; `layers.rs`: [`Rnn`], [`Lstm`], [`Gru`].
 //!
 //! ## Backpropagation through time
 //!
@@ -24,6 +27,8 @@
 //! chunk into the next after [`Var::detach`](wengert_tensor::Var::detach)
 //! ([`LstmState::detach`]): the gradient then stops at the chunk boundary.
 
+mod cell;
+mod config;
 mod fused_lstm;
 mod gru_cell;
 mod layers;
@@ -32,8 +37,9 @@ mod rnn_cell;
 mod stack;
 mod weights;
 
+pub use config::RnnConfig;
 pub use fused_lstm::lstm_cell_fused;
 pub use gru_cell::GruCell;
-pub use layers::{Gru, Lstm, LstmState, Rnn, RnnConfig};
+pub use layers::{Gru, Lstm, LstmState, Rnn};
 pub use lstm_cell::{lstm_cell_composed, LstmCell};
 pub use rnn_cell::{RnnCell, RnnNonlinearity};

@@ -1,10 +1,10 @@
 //! `RnnCell`: the Elman recurrent step `h' = act(W_ih x + b_ih + W_hh h + b_hh)`.
 
 use rand::Rng;
-use wengert_tensor::{Float, Param, Tape, Var};
+use wengert_tensor::{Float, Param, Tape};
 
-use super::stack::{Recurrence, Stepper};
-use super::weights::{zero_state, CellWeights};
+use super::cell::{cell_common, Recurrence, Stepper};
+use super::weights::CellWeights;
 use crate::error::Result;
 use crate::Module;
 
@@ -56,18 +56,12 @@ pub struct RnnCell<T: Float> {
     nonlinearity: RnnNonlinearity,
 }
 
-impl<T: Float> RnnCell<T> {
+cell_common! {
     /// A tanh cell `input_size -> hidden_size` with PyTorch's default init.
-    #[track_caller]
-    pub fn new<R: Rng + ?Sized>(input_size: usize, hidden_size: usize, rng: &mut R) -> Self {
-        crate::error::or_panic(Self::try_new(
-            input_size,
-            hidden_size,
-            RnnNonlinearity::Tanh,
-            rng,
-        ))
-    }
+    RnnCell: forward_step
+}
 
+impl<T: Float> RnnCell<T> {
     /// A cell with the given nonlinearity; an error for `hidden_size == 0`.
     pub fn try_new<R: Rng + ?Sized>(
         input_size: usize,
@@ -75,10 +69,7 @@ impl<T: Float> RnnCell<T> {
         nonlinearity: RnnNonlinearity,
         rng: &mut R,
     ) -> Result<Self> {
-        Ok(RnnCell {
-            weights: CellWeights::init(1, input_size, hidden_size, rng)?,
-            nonlinearity,
-        })
+        Ok(Self::init(input_size, hidden_size, rng)?.with_nonlinearity(nonlinearity))
     }
 
     /// The same cell with another nonlinearity.
@@ -87,43 +78,24 @@ impl<T: Float> RnnCell<T> {
         self
     }
 
-    /// Input features `I`.
-    pub fn input_size(&self) -> usize {
-        self.weights.input_size()
-    }
-
-    /// Hidden features `H`.
-    pub fn hidden_size(&self) -> usize {
-        self.weights.hidden_size()
-    }
-
     /// `weight_ih [H, I]`.
     pub fn weight_ih(&self) -> &Param<T> {
         &self.weights.weight_ih
     }
-
-    /// One step: `x [B, I]`, `h [B, H]` -> `h' [B, H]`.
-    pub fn forward_step<'t>(
-        &self,
-        tape: &'t Tape<T>,
-        x: Var<'t, T>,
-        h: Var<'t, T>,
-    ) -> Result<Var<'t, T>> {
-        self.checked_step("RNNCell", tape, x, h)
-    }
 }
 
 impl<T: Float> Recurrence<T> for RnnCell<T> {
+    const GATES: usize = 1;
+
+    fn from_weights(weights: CellWeights<T>) -> Self {
+        RnnCell {
+            weights,
+            nonlinearity: RnnNonlinearity::Tanh,
+        }
+    }
+
     fn weights(&self) -> &CellWeights<T> {
         &self.weights
-    }
-
-    fn weights_mut(&mut self) -> &mut CellWeights<T> {
-        &mut self.weights
-    }
-
-    fn state_size(&self) -> usize {
-        self.hidden_size()
     }
 
     fn stepper<'t>(&self, tape: &'t Tape<T>) -> Stepper<'t, T> {
@@ -137,12 +109,5 @@ impl<T: Float> Recurrence<T> for RnnCell<T> {
                 RnnNonlinearity::ReLU => a.relu(),
             }
         })
-    }
-}
-
-impl<T: Float> Module<T> for RnnCell<T> {
-    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
-        let batch = x.shape().first().copied().unwrap_or(0);
-        self.forward_step(tape, x, zero_state(tape, batch, self.hidden_size()))
     }
 }

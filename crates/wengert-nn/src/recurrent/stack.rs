@@ -1,5 +1,7 @@
-//! The loop over time, layers and directions shared by [`Rnn`](super::Rnn),
-//! [`Lstm`](super::Lstm) and [`Gru`](super::Gru).
+//! What [`Rnn`](super::Rnn), [`Lstm`](super::Lstm) and [`Gru`](super::Gru)
+//! share: their one constructor ([`Stack::new`], generic over the cell kind
+//! through [`LayerCell`]), the loop over time, layers and directions, and
+//! their parameter lists with PyTorch's per-layer names.
 //!
 //! Every cell is seen through [`Recurrence`]: a step function of an input
 //! `[B, I]` and a state `[B, S]` (`S = H`, or `2H` for an LSTM's `(h, c)`
@@ -14,85 +16,83 @@
 
 use std::marker::PhantomData;
 
-use wengert_tensor::{Float, Param, Parameters, Tape, Var};
+use rand::Rng;
+use wengert_tensor::{Float, Param, Tape, Var};
 
-use super::weights::{check_step, CellWeights};
+use super::cell::{zero_state, Recurrence};
+use super::config::RnnConfig;
 use crate::error::{NnError, Result};
 
-/// A step function `(x [B, I], state [B, S]) -> state' [B, S]` whose
-/// parameters are already bound on the tape.
-pub(crate) type Stepper<'t, T> = Box<dyn Fn(Var<'t, T>, Var<'t, T>) -> Var<'t, T> + 't>;
+/// A cell kind as a stacked layer sees it: what the three layers differ by
+/// besides their cell's step and the shape of their state.
+pub(crate) trait LayerCell<T: Float>: Recurrence<T> {
+    /// PyTorch's name of the layer (`LSTM`): its type name and the start
+    /// of its errors.
+    const LAYER: &'static str;
 
-/// A recurrent cell as the time loop sees it.
-pub(crate) trait Recurrence<T: Float> {
-    fn weights(&self) -> &CellWeights<T>;
-    fn weights_mut(&mut self) -> &mut CellWeights<T>;
-    /// Width `S` of the carried state; its first `H` columns are `h`.
-    fn state_size(&self) -> usize;
-    /// Binds the parameters on `tape` (once per sequence) and returns the step.
-    fn stepper<'t>(&self, tape: &'t Tape<T>) -> Stepper<'t, T>;
-
-    /// One checked step of a cell whose state is `h` alone (RNN, GRU):
-    /// `x [B, I]`, `h [B, H]` -> `h' [B, H]`; `layer` names it in errors.
-    fn checked_step<'t>(
-        &self,
-        layer: &str,
-        tape: &'t Tape<T>,
-        x: Var<'t, T>,
-        h: Var<'t, T>,
-    ) -> Result<Var<'t, T>> {
-        let w = self.weights();
-        check_step(
-            layer,
-            w.input_size(),
-            w.hidden_size(),
-            &x.shape(),
-            &[&h.shape()],
-        )?;
-        Ok(self.stepper(tape)(x, h))
+    /// The cell with the options of `config` that reach it (nonlinearity,
+    /// forget bias, fused); none by default. It draws nothing from the
+    /// generator, so the draws are those of the cells' weights alone.
+    fn configured(self, config: &RnnConfig) -> Self {
+        let _ = config;
+        self
     }
 }
 
-/// Cells for every layer and direction, with the options of the layer.
+/// Cells for every layer and direction, with the configuration they were
+/// built from.
 #[derive(Clone, Debug)]
 pub(crate) struct Stack<T: Float, C> {
     pub(crate) cells: Vec<C>,
-    pub(crate) num_layers: usize,
-    pub(crate) bidirectional: bool,
-    pub(crate) batch_first: bool,
-    /// PyTorch's name of the layer, for errors (`LSTM`).
-    pub(crate) name: &'static str,
-    pub(crate) elem: PhantomData<T>,
+    pub(crate) config: RnnConfig,
+    elem: PhantomData<T>,
 }
 
-impl<T: Float, C> Stack<T, C> {
-    pub(crate) fn directions(&self) -> usize {
-        if self.bidirectional {
-            2
-        } else {
-            1
+impl<T: Float, C: LayerCell<T>> Stack<T, C> {
+    /// The one constructor of the three layers: makes the cells in
+    /// PyTorch's order (layer by layer, forward then reverse), each drawing
+    /// its parameters from `rng` in turn, as `nn.RNN`, `nn.GRU` and
+    /// `nn.LSTM` do.
+    pub(crate) fn new<R: Rng + ?Sized>(config: RnnConfig, rng: &mut R) -> Result<Self> {
+        if config.num_layers == 0 {
+            return Err(NnError::InvalidConfig {
+                layer: C::LAYER.into(),
+                why: "num_layers must be at least 1".into(),
+            });
         }
+        let dirs = config.directions();
+        let mut cells = Vec::with_capacity(config.num_layers * dirs);
+        for layer in 0..config.num_layers {
+            let input = if layer == 0 {
+                config.input_size
+            } else {
+                dirs * config.hidden_size
+            };
+            for _ in 0..dirs {
+                cells.push(C::init(input, config.hidden_size, rng)?.configured(&config));
+            }
+        }
+        Ok(Stack {
+            cells,
+            config,
+            elem: PhantomData,
+        })
     }
-}
 
-impl<T: Float, C: Recurrence<T>> Stack<T, C> {
-    pub(crate) fn input_size(&self) -> usize {
-        self.cells[0].weights().input_size()
-    }
-
-    pub(crate) fn hidden_size(&self) -> usize {
-        self.cells[0].weights().hidden_size()
+    pub(crate) fn layer_name(&self) -> &'static str {
+        C::LAYER
     }
 
     fn describe(&self) -> String {
+        let c = &self.config;
         format!(
             "{}({}, {}, num_layers={}, bidirectional={}, batch_first={})",
-            self.name,
-            self.input_size(),
-            self.hidden_size(),
-            self.num_layers,
-            self.bidirectional,
-            self.batch_first
+            C::LAYER,
+            c.input_size,
+            c.hidden_size,
+            c.num_layers,
+            c.bidirectional,
+            c.batch_first
         )
     }
 
@@ -107,9 +107,10 @@ impl<T: Float, C: Recurrence<T>> Stack<T, C> {
         init: Option<Var<'t, T>>,
     ) -> Result<(Var<'t, T>, Var<'t, T>)> {
         let shape = x.shape();
-        let (i_size, h_size, dirs) = (self.input_size(), self.hidden_size(), self.directions());
-        let s_size = self.cells[0].state_size();
-        let layout = if self.batch_first {
+        let c = &self.config;
+        let (i_size, h_size, dirs) = (c.input_size, c.hidden_size, c.directions());
+        let s_size = C::STATE_PARTS * h_size;
+        let layout = if c.batch_first {
             "[batch, seq, input]"
         } else {
             "[seq, batch, input]"
@@ -121,13 +122,13 @@ impl<T: Float, C: Recurrence<T>> Stack<T, C> {
                 got: shape,
             });
         }
-        let x = if self.batch_first {
+        let x = if c.batch_first {
             x.permute(&[1, 0, 2])
         } else {
             x
         };
         let (steps, batch) = (x.shape()[0], x.shape()[1]);
-        let n_states = self.num_layers * dirs;
+        let n_states = c.num_layers * dirs;
         if let Some(s) = init {
             if s.shape() != [n_states, batch, s_size] {
                 return Err(NnError::InputShape {
@@ -145,14 +146,15 @@ impl<T: Float, C: Recurrence<T>> Stack<T, C> {
             .map(|t| x.narrow(0, t, 1).reshape(&[batch, i_size]))
             .collect();
         let mut finals = Vec::with_capacity(n_states);
-        for layer in 0..self.num_layers {
+        for layer in 0..c.num_layers {
             let mut per_direction: Vec<Vec<Var<'t, T>>> = Vec::with_capacity(dirs);
             for dir in 0..dirs {
                 let k = layer * dirs + dir;
-                let step = self.cells[k].stepper(tape);
+                let cell = &self.cells[k];
+                let step = cell.stepper(tape);
                 let mut state = match init {
                     Some(s) => s.narrow(0, k, 1).reshape(&[batch, s_size]),
-                    None => super::weights::zero_state(tape, batch, s_size),
+                    None => zero_state(tape, batch, s_size),
                 };
                 let mut hidden = vec![None; steps];
                 let order: Box<dyn Iterator<Item = usize>> = if dir == 0 {
@@ -162,11 +164,7 @@ impl<T: Float, C: Recurrence<T>> Stack<T, C> {
                 };
                 for t in order {
                     state = step(inputs[t], state);
-                    hidden[t] = Some(if s_size == h_size {
-                        state
-                    } else {
-                        state.narrow(1, 0, h_size)
-                    });
+                    hidden[t] = Some(cell.hidden(state));
                 }
                 finals.push(state);
                 per_direction.push(
@@ -188,7 +186,7 @@ impl<T: Float, C: Recurrence<T>> Stack<T, C> {
                 .collect();
         }
         let mut output = Var::stack(&inputs, 0);
-        if self.batch_first {
+        if c.batch_first {
             output = output.permute(&[1, 0, 2]);
         }
         Ok((output, Var::stack(&finals, 0)))
@@ -196,7 +194,7 @@ impl<T: Float, C: Recurrence<T>> Stack<T, C> {
 
     /// The suffix PyTorch gives cell `k`'s parameters: `_l0`, `_l0_reverse`, ...
     fn suffix(&self, k: usize) -> String {
-        let dirs = self.directions();
+        let dirs = self.config.directions();
         let reverse = if k % dirs == 1 { "_reverse" } else { "" };
         format!("_l{}{reverse}", k / dirs)
     }
@@ -206,16 +204,14 @@ impl<T: Float, C: Recurrence<T>> Stack<T, C> {
     pub(crate) fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<T>)) {
         for (k, cell) in self.cells.iter().enumerate() {
             let suffix = self.suffix(k);
-            cell.weights()
-                .visit_params(&mut |name, p| f(&format!("{name}{suffix}"), p));
+            cell.visit_params(&mut |name, p| f(&format!("{name}{suffix}"), p));
         }
     }
 
     pub(crate) fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<T>)) {
         let suffixes: Vec<String> = (0..self.cells.len()).map(|k| self.suffix(k)).collect();
         for (cell, suffix) in self.cells.iter_mut().zip(suffixes) {
-            cell.weights_mut()
-                .visit_params_mut(&mut |name, p| f(&format!("{name}{suffix}"), p));
+            cell.visit_params_mut(&mut |name, p| f(&format!("{name}{suffix}"), p));
         }
     }
 }

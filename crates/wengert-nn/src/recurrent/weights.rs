@@ -2,7 +2,7 @@
 //! and default initialisation, so PyTorch weights load by name.
 
 use rand::Rng;
-use wengert_tensor::{Float, Param, Tape, Tensor, Var};
+use wengert_tensor::{Float, Param, Tape, Var};
 
 use crate::error::{NnError, Result};
 use crate::init::Init;
@@ -31,11 +31,12 @@ pub(crate) struct BoundWeights<'t, T: Float> {
 
 impl<T: Float> CellWeights<T> {
     /// PyTorch's default: every weight and bias U(-1/sqrt(H), 1/sqrt(H)),
-    /// drawn in the order weight_ih, weight_hh, bias_ih, bias_hh.
-    pub(crate) fn init<R: Rng + ?Sized>(
-        gates: usize,
+    /// drawn in the order weight_ih, weight_hh, bias_ih, bias_hh, so a
+    /// seeded model is the same whichever cell or layer builds it.
+    pub(crate) fn new<R: Rng + ?Sized>(
         input_size: usize,
         hidden_size: usize,
+        gates: usize,
         rng: &mut R,
     ) -> Result<Self> {
         if hidden_size == 0 {
@@ -84,40 +85,4 @@ impl<T: Float> CellWeights<T> {
             b_hh: tape.param(&self.bias_hh),
         }
     }
-}
-
-/// Checks a step's input `[B, I]` and state `[B, H]`, naming the cell.
-pub(crate) fn check_step(
-    layer: &str,
-    input_size: usize,
-    hidden_size: usize,
-    x: &[usize],
-    states: &[&[usize]],
-) -> Result<()> {
-    let describe = || format!("{layer}({input_size}, {hidden_size})");
-    if x.len() != 2 || x[1] != input_size {
-        return Err(NnError::InputShape {
-            layer: describe(),
-            expected: format!("an input [batch, {input_size}]"),
-            got: x.to_vec(),
-        });
-    }
-    for s in states {
-        if *s != [x[0], hidden_size] {
-            return Err(NnError::InputShape {
-                layer: describe(),
-                expected: format!(
-                    "a state [{}, {hidden_size}] for an input of shape {x:?}",
-                    x[0]
-                ),
-                got: s.to_vec(),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// A zero state `[batch, width]` as a constant.
-pub(crate) fn zero_state<T: Float>(tape: &Tape<T>, batch: usize, width: usize) -> Var<'_, T> {
-    tape.constant(Tensor::zeros(&[batch, width]))
 }
