@@ -92,6 +92,7 @@ pub mod tape;
 pub mod tensor;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod update;
 
 pub use error::{Result, TensorError};
 pub use float::Float;
