@@ -24,46 +24,45 @@
 //! changes anything. Decoupled ([`WeightDecay::Decoupled`], AdamW) shrinks
 //! `x <- x * (1 - lr * wd)` first.
 
-use wengert_tensor::{Float, Grads, ParamId, Parameters};
+use wengert_tensor::{Float, Grads, Parameters};
 
-use crate::driver::{with_l2, StepDriver};
-use crate::error::{Result, SettingChecks};
+use crate::config::optimizer_config;
+use crate::driver::with_l2;
+use crate::error::Result;
 use crate::optimizer::Optimizer;
-use crate::param_groups::ParamGroup;
-use crate::state::{optional_saved_buffer, saved_buffer, BufferState, ParamState};
+use crate::state::buffer_state;
 use crate::weight_decay::WeightDecay;
 
-/// Settings of [`Adam`]; PyTorch: `torch.optim.Adam(params, lr=1e-3,
-/// betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)`.
-///
-/// ```
-/// use wengert_optim::{Adam, AdamConfig};
-/// let adam: Adam<f32> = AdamConfig::new(1e-3).betas(0.9, 0.999).amsgrad(true).build();
-/// # let _ = adam;
-/// ```
-#[derive(Clone, Debug)]
-pub struct AdamConfig {
-    lr: f64,
-    beta1: f64,
-    beta2: f64,
-    eps: f64,
-    amsgrad: bool,
-    weight_decay: WeightDecay,
-    groups: Vec<ParamGroup>,
+optimizer_config! {
+    /// Settings of [`Adam`]; PyTorch: `torch.optim.Adam(params, lr=1e-3,
+    /// betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)`.
+    ///
+    /// ```
+    /// use wengert_optim::{Adam, AdamConfig};
+    /// let adam: Adam<f32> = AdamConfig::new(1e-3).betas(0.9, 0.999).amsgrad(true).build();
+    /// # let _ = adam;
+    /// ```
+    pub struct AdamConfig {
+        /// Added to the bias-corrected square root (default 1e-8).
+        eps: f64 = 1e-8, non_negative;
+        /// Use the running maximum of `v` in the denominator (AMSGrad).
+        amsgrad: bool = false;
+    }
+    fixed {
+        /// Decay rate of the first moment average (set by `betas`).
+        beta1: f64 = 0.9, below_one;
+        /// Decay rate of the second moment average (set by `betas`).
+        beta2: f64 = 0.999, below_one;
+    }
+    /// Adam, AMSGrad and AdamW, built by [`AdamConfig`] or [`crate::AdamWConfig`];
+    /// see the module docs for the update.
+    pub struct Adam<T> with AdamState<T>, named "Adam" or "AdamW" when decoupled;
 }
 
 impl AdamConfig {
     /// Adam with learning rate `lr` and PyTorch's defaults.
     pub fn new(lr: f64) -> Self {
-        AdamConfig {
-            lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            amsgrad: false,
-            weight_decay: WeightDecay::None,
-            groups: Vec::new(),
-        }
+        Self::with_lr(lr)
     }
 
     /// Decay rates of the first and second moment averages.
@@ -73,55 +72,9 @@ impl AdamConfig {
         self
     }
 
-    /// Added to the bias-corrected square root (default 1e-8).
-    pub fn eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
-
-    /// Use the running maximum of `v` in the denominator (AMSGrad).
-    pub fn amsgrad(mut self, amsgrad: bool) -> Self {
-        self.amsgrad = amsgrad;
-        self
-    }
-
-    /// Weight decay: [`WeightDecay::L2`] is `Adam(weight_decay=)`,
-    /// [`WeightDecay::Decoupled`] is AdamW.
-    pub fn weight_decay(mut self, weight_decay: WeightDecay) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-
-    /// Adds a parameter group (first match wins).
-    pub fn group(mut self, group: ParamGroup) -> Self {
-        self.groups.push(group);
-        self
-    }
-
-    /// Builds the optimizer, checking the settings.
-    pub fn try_build<T: Float>(self) -> Result<Adam<T>> {
-        let name = match self.weight_decay {
-            WeightDecay::Decoupled(_) => "AdamW",
-            _ => "Adam",
-        };
-        let check = SettingChecks::new(name);
-        check.below_one("beta1", self.beta1)?;
-        check.below_one("beta2", self.beta2)?;
-        check.non_negative("eps", self.eps)?;
-        Ok(Adam {
-            name,
-            beta1: self.beta1,
-            beta2: self.beta2,
-            eps: self.eps,
-            amsgrad: self.amsgrad,
-            driver: StepDriver::new(name, self.lr, self.weight_decay, self.groups)?,
-        })
-    }
-
-    /// Panicking form of [`AdamConfig::try_build`].
-    #[track_caller]
-    pub fn build<T: Float>(self) -> Adam<T> {
-        self.try_build().unwrap_or_else(|e| panic!("{e}"))
+    /// AdamW's decay: decoupled, with coefficient `wd` (for `AdamWConfig`).
+    pub(crate) fn decoupled_weight_decay(self, wd: f64) -> Self {
+        self.weight_decay(WeightDecay::Decoupled(wd))
     }
 }
 
@@ -138,54 +91,9 @@ pub struct AdamState<T> {
     pub max_exp_avg_sq: Option<Vec<T>>,
 }
 
-impl<T: Float> BufferState<T> for AdamState<T> {
-    fn step(&self) -> u64 {
-        self.step
-    }
-    fn buffers(&self) -> Vec<(&'static str, &[T])> {
-        let mut out = vec![
-            ("exp_avg", self.exp_avg.as_slice()),
-            ("exp_avg_sq", self.exp_avg_sq.as_slice()),
-        ];
-        if let Some(v) = &self.max_exp_avg_sq {
-            out.push(("max_exp_avg_sq", v));
-        }
-        out
-    }
-    fn from_saved(saved: &ParamState<T>, numel: usize) -> Result<Self, String> {
-        Ok(AdamState {
-            step: saved.step,
-            exp_avg: saved_buffer(saved, "exp_avg", numel)?,
-            exp_avg_sq: saved_buffer(saved, "exp_avg_sq", numel)?,
-            max_exp_avg_sq: optional_saved_buffer(saved, "max_exp_avg_sq", numel)?,
-        })
-    }
-}
-
-/// Adam, AMSGrad and AdamW, built by [`AdamConfig`] or [`crate::AdamWConfig`];
-/// see the module docs for the update.
-#[derive(Clone, Debug)]
-pub struct Adam<T: Float> {
-    name: &'static str,
-    beta1: f64,
-    beta2: f64,
-    eps: f64,
-    amsgrad: bool,
-    driver: StepDriver<T, AdamState<T>>,
-}
-
-impl<T: Float> Adam<T> {
-    /// The state of one parameter, if it has been stepped.
-    pub fn state_of(&self, id: ParamId) -> Option<&AdamState<T>> {
-        self.driver.state_of(id)
-    }
-}
+buffer_state!(AdamState { exp_avg, exp_avg_sq; optional max_exp_avg_sq });
 
 impl<T: Float> Optimizer<T> for Adam<T> {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
     fn try_step_part(&mut self, part: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<()> {
         let (beta1, beta2) = (self.beta1, self.beta2);
         let one_minus_beta1 = T::from_f64(1.0 - beta1);
@@ -208,26 +116,31 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             let step_size = T::from_f64(hp.lr / bias_correction1);
             let bc2_sqrt = T::from_f64(bias_correction2.sqrt());
             let wd = T::from_f64(hp.l2);
-            let moments = state.exp_avg.iter_mut().zip(state.exp_avg_sq.iter_mut());
+            // m <- m + (1 - beta1) (g - m), v <- beta2 v + (1 - beta2) g^2,
+            // with g + wd x for g under coupled L2.
+            let moments = |x: T, g: T, m: &mut T, v: &mut T| {
+                let g = with_l2(g, x, wd);
+                *m = *m + one_minus_beta1 * (g - *m);
+                *v = *v * beta2_t + one_minus_beta2 * g * g;
+            };
+            let with = g
+                .iter()
+                .zip(state.exp_avg.iter_mut().zip(state.exp_avg_sq.iter_mut()));
             if amsgrad {
                 let n = x.len();
                 let v_max = state
                     .max_exp_avg_sq
                     .get_or_insert_with(|| vec![T::zero(); n]);
-                for (((x, &g), (m, v)), v_max) in x.iter_mut().zip(g).zip(moments).zip(v_max) {
-                    let g = with_l2(g, *x, wd);
-                    *m = *m + one_minus_beta1 * (g - *m);
-                    *v = *v * beta2_t + one_minus_beta2 * g * g;
+                x.update(with.zip(v_max), |x, ((&g, (m, v)), v_max)| {
+                    moments(x, g, m, v);
                     *v_max = v_max.max(*v);
-                    *x -= step_size * (*m / (v_max.sqrt() / bc2_sqrt + eps));
-                }
+                    x - step_size * (*m / (v_max.sqrt() / bc2_sqrt + eps))
+                });
             } else {
-                for ((x, &g), (m, v)) in x.iter_mut().zip(g).zip(moments) {
-                    let g = with_l2(g, *x, wd);
-                    *m = *m + one_minus_beta1 * (g - *m);
-                    *v = *v * beta2_t + one_minus_beta2 * g * g;
-                    *x -= step_size * (*m / (v.sqrt() / bc2_sqrt + eps));
-                }
+                x.update(with, |x, (&g, (m, v))| {
+                    moments(x, g, m, v);
+                    x - step_size * (*m / (v.sqrt() / bc2_sqrt + eps))
+                });
             }
         })
     }

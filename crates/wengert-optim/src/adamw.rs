@@ -15,11 +15,25 @@ use wengert_tensor::Float;
 use crate::adam::{Adam, AdamConfig};
 use crate::error::Result;
 use crate::param_groups::ParamGroup;
-use crate::weight_decay::WeightDecay;
+
+/// Builder methods of `AdamWConfig` that set the same setting of the
+/// `AdamConfig` inside.
+macro_rules! forward_to_adam {
+    ($($(#[$doc:meta])* $method:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $method(mut self, $($arg: $ty),*) -> Self {
+                self.adam = self.adam.$method($($arg),*);
+                self
+            }
+        )*
+    };
+}
 
 /// Settings of AdamW; PyTorch: `torch.optim.AdamW(params, lr=1e-3,
 /// betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)`.
-/// Builds an [`Adam`] whose name is `"AdamW"`.
+/// Builds an [`Adam`] whose name is `"AdamW"`; every method forwards to
+/// the [`AdamConfig`] inside, with the decay fixed to decoupled.
 ///
 /// ```
 /// use wengert_optim::{AdamWConfig, Optimizer};
@@ -29,58 +43,41 @@ use crate::weight_decay::WeightDecay;
 #[derive(Clone, Debug)]
 pub struct AdamWConfig {
     adam: AdamConfig,
-    weight_decay: f64,
 }
 
 impl AdamWConfig {
     /// AdamW with learning rate `lr` and PyTorch's defaults.
     pub fn new(lr: f64) -> Self {
         AdamWConfig {
-            adam: AdamConfig::new(lr),
-            weight_decay: 1e-2,
+            adam: AdamConfig::new(lr).decoupled_weight_decay(1e-2),
         }
     }
 
-    /// Decay rates of the first and second moment averages.
-    pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
-        self.adam = self.adam.betas(beta1, beta2);
-        self
-    }
-
-    /// Added to the bias-corrected square root (default 1e-8).
-    pub fn eps(mut self, eps: f64) -> Self {
-        self.adam = self.adam.eps(eps);
-        self
-    }
-
-    /// AMSGrad's running maximum of `v`.
-    pub fn amsgrad(mut self, amsgrad: bool) -> Self {
-        self.adam = self.adam.amsgrad(amsgrad);
-        self
+    forward_to_adam! {
+        /// Decay rates of the first and second moment averages.
+        betas(beta1: f64, beta2: f64);
+        /// Added to the bias-corrected square root (default 1e-8).
+        eps(eps: f64);
+        /// AMSGrad's running maximum of `v`.
+        amsgrad(amsgrad: bool);
+        /// Adds a parameter group (first match wins).
+        group(group: ParamGroup);
     }
 
     /// The decoupled decay coefficient (default 0.01).
     pub fn weight_decay(mut self, wd: f64) -> Self {
-        self.weight_decay = wd;
-        self
-    }
-
-    /// Adds a parameter group (first match wins).
-    pub fn group(mut self, group: ParamGroup) -> Self {
-        self.adam = self.adam.group(group);
+        self.adam = self.adam.decoupled_weight_decay(wd);
         self
     }
 
     /// Builds the optimizer, checking the settings.
     pub fn try_build<T: Float>(self) -> Result<Adam<T>> {
-        self.adam
-            .weight_decay(WeightDecay::Decoupled(self.weight_decay))
-            .try_build()
+        self.adam.try_build()
     }
 
     /// Panicking form of [`AdamWConfig::try_build`].
     #[track_caller]
     pub fn build<T: Float>(self) -> Adam<T> {
-        self.try_build().unwrap_or_else(|e| panic!("{e}"))
+        self.adam.build()
     }
 }

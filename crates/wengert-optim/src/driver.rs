@@ -1,13 +1,15 @@
 //! The bookkeeping every optimizer shares, written once: visiting the
 //! parameters, skipping frozen ones and ones without a gradient, checking
 //! shapes, finding each parameter's group, applying decoupled weight decay,
-//! keeping per-parameter state by [`ParamId`], and saving and restoring it.
-//! An optimizer supplies only its update equation.
+//! keeping per-parameter state by [`ParamId`], counting steps, and saving
+//! and restoring it all. An optimizer supplies only its update equation,
+//! as a function of each element's old value ([`ParamValues::update`]).
 
 use std::collections::BTreeMap;
 
 use wengert_tensor::{Float, Grads, Param, ParamId, Parameters, Tensor};
 
+use crate::config::CommonSettings;
 use crate::error::{OptimError, Result};
 use crate::param_groups::{settings_for, ParamGroup};
 use crate::state::{BufferState, OptimizerState, ParamState};
@@ -22,6 +24,45 @@ pub(crate) struct ParamStep {
     pub(crate) l2: f64,
 }
 
+/// The values of one parameter, for its update to rewrite.
+///
+/// An update is written as a function of each element's old value (which
+/// also updates the state buffers it is zipped with), so the same function
+/// serves both ways of writing the parameter: in place when only the
+/// parameter holds its storage, or, when a tape still shares it, reading
+/// the old values there and writing the new ones into a fresh buffer,
+/// which leaves the tape's values as its graph used them and copies
+/// nothing (see `Tensor::update_zip`).
+pub(crate) struct ParamValues<'a, T: Float> {
+    value: &'a mut Tensor<T>,
+    /// Decoupled decay's factor `1 - lr * wd`, applied to the old value
+    /// before the update (AdamW), when there is one.
+    shrink: Option<T>,
+}
+
+impl<T: Float> ParamValues<'_, T> {
+    /// Number of elements.
+    pub(crate) fn len(&self) -> usize {
+        self.value.numel()
+    }
+
+    /// `x <- f(x, e)` for every element `x` and the matching item `e` of
+    /// `with` (the gradient zipped with state buffers), in one pass.
+    #[inline(always)]
+    pub(crate) fn update<I, F>(self, with: I, mut f: F)
+    where
+        I: IntoIterator,
+        I::IntoIter: ExactSizeIterator,
+        F: FnMut(T, I::Item) -> T,
+    {
+        match self.shrink {
+            None => self.value.update_zip(with, f),
+            // x <- x * (1 - lr * wd) before the step, in the same pass.
+            Some(factor) => self.value.update_zip(with, |x, e| f(x * factor, e)),
+        }
+    }
+}
+
 /// A parameter's state with what is needed to save it.
 #[derive(Clone, Debug)]
 struct Slot<S> {
@@ -34,62 +75,44 @@ struct Slot<S> {
 #[derive(Clone, Debug)]
 pub(crate) struct StepDriver<T: Float, S> {
     optimizer: &'static str,
+    /// The current learning rate (a schedule moves it).
     pub(crate) lr: f64,
-    pub(crate) weight_decay: WeightDecay,
-    pub(crate) groups: Vec<ParamGroup>,
+    /// The learning rate the optimizer was built with (PyTorch's
+    /// `initial_lr`), from which schedules work out the current one.
+    pub(crate) base_lr: f64,
+    /// Successful steps taken.
+    pub(crate) steps: u64,
+    weight_decay: WeightDecay,
+    groups: Vec<ParamGroup>,
     slots: BTreeMap<ParamId, Slot<S>>,
     /// Restored entries not yet matched to a parameter.
     pending: Vec<ParamState<T>>,
 }
 
 impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
-    pub(crate) fn new(
-        optimizer: &'static str,
-        lr: f64,
-        weight_decay: WeightDecay,
-        groups: Vec<ParamGroup>,
-    ) -> Result<Self> {
-        if !(lr.is_finite() && lr >= 0.0) {
-            return Err(OptimError::InvalidHyperparameter {
-                op: optimizer,
-                why: format!("learning rate must be finite and >= 0, got {lr}"),
-            });
-        }
-        weight_decay.check(optimizer)?;
-        for g in &groups {
-            if !(g.scale().is_finite() && g.scale() >= 0.0) {
-                return Err(OptimError::InvalidHyperparameter {
-                    op: optimizer,
-                    why: format!(
-                        "group `{}`: lr scale must be finite and >= 0, got {}",
-                        g.name(),
-                        g.scale()
-                    ),
-                });
-            }
-            if let Some(wd) = g.weight_decay_override() {
-                weight_decay.with_coefficient(wd).check(optimizer)?;
-            }
-        }
-        Ok(StepDriver {
+    /// A driver for settings already checked (`config::try_build`).
+    pub(crate) fn new(optimizer: &'static str, settings: &CommonSettings) -> Self {
+        StepDriver {
             optimizer,
-            lr,
-            weight_decay,
-            groups,
+            lr: settings.lr,
+            base_lr: settings.lr,
+            steps: 0,
+            weight_decay: settings.weight_decay,
+            groups: settings.groups.clone(),
             slots: BTreeMap::new(),
             pending: Vec::new(),
-        })
+        }
     }
 
     /// One optimizer step. Runs in two passes over the parameters: the first
     /// checks every shape and adopts restored state, the second updates, so
-    /// a step that fails changes no parameter.
+    /// a step that fails changes no parameter (and is not counted).
     pub(crate) fn try_step(
         &mut self,
         params: &mut dyn Parameters<T>,
         grads: &Grads<T>,
         fresh: impl Fn(usize) -> S,
-        mut update: impl FnMut(&mut [T], &[T], &mut S, ParamStep),
+        mut update: impl FnMut(ParamValues<'_, T>, &[T], &mut S, ParamStep),
     ) -> Result<()> {
         let mut first_error: Option<OptimError> = None;
         params.visit_params_mut(&mut |name: &str, p: &mut Param<T>| {
@@ -123,13 +146,11 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
                 .slots
                 .get_mut(&p.id())
                 .expect("the first pass made a slot for every parameter with a gradient");
-            let x = p.value_mut().data_mut();
             let shrink = decay.decoupled();
-            if shrink != 0.0 {
-                // Decoupled decay (AdamW): x <- x * (1 - lr * wd), before the step.
-                let factor = T::from_f64(1.0 - lr * shrink);
-                x.iter_mut().for_each(|xi| *xi *= factor);
-            }
+            let x = ParamValues {
+                value: p.value_mut(),
+                shrink: (shrink != 0.0).then(|| T::from_f64(1.0 - lr * shrink)),
+            };
             let g = g.values();
             update(
                 x,
@@ -141,6 +162,7 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
                 },
             );
         });
+        self.steps += 1;
         Ok(())
     }
 
@@ -224,12 +246,19 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
         Some(self.pending.remove(index))
     }
 
+    /// The optimizer's PyTorch name, which its errors and saved state carry.
+    pub(crate) fn name(&self) -> &'static str {
+        self.optimizer
+    }
+
     /// The live state of a parameter, for inspection.
     pub(crate) fn state_of(&self, id: ParamId) -> Option<&S> {
         self.slots.get(&id).map(|s| &s.state)
     }
 
-    /// Forgets all state (PyTorch: a fresh optimizer).
+    /// Forgets all per-parameter state (PyTorch: a fresh optimizer). The
+    /// learning rates and the step count stay: they belong to the run's
+    /// schedule, which goes on.
     pub(crate) fn zero_state(&mut self) {
         self.slots.clear();
         self.pending.clear();
@@ -258,6 +287,8 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
         OptimizerState {
             optimizer: self.optimizer.to_string(),
             lr: self.lr,
+            base_lr: self.base_lr,
+            steps: self.steps,
             params,
         }
     }
@@ -275,6 +306,8 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
         self.slots.clear();
         self.pending = saved.params.clone();
         self.lr = saved.lr;
+        self.base_lr = saved.base_lr;
+        self.steps = saved.steps;
         Ok(())
     }
 }

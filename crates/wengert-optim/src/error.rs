@@ -50,6 +50,17 @@ pub enum OptimError {
         /// That element (NaN, inf or -inf).
         value: f64,
     },
+    /// A schedule stepped again before its optimizer had stepped: it would
+    /// run one step ahead of the optimizer from then on.
+    #[error("{optimizer}: the learning-rate schedule was stepped before the optimizer (schedule step {schedule_steps}, the optimizer still at {optimizer_steps} steps, as at the schedule's start or its previous step). Call `scheduler.step(&mut opt)` after `opt.step(..)`, as PyTorch's `scheduler.step()` follows `optimizer.step()`; the rate of the first step is set by `start`")]
+    ScheduleBeforeStep {
+        /// The optimizer the schedule drives.
+        optimizer: &'static str,
+        /// Steps the schedule had taken.
+        schedule_steps: usize,
+        /// Steps the optimizer had taken.
+        optimizer_steps: u64,
+    },
     /// A hyperparameter outside its domain (negative learning rate,
     /// momentum of 1, ...).
     #[error("{op}: {why}")]
@@ -76,6 +87,11 @@ impl SettingChecks {
         SettingChecks { op }
     }
 
+    /// The optimizer the checks are for.
+    pub(crate) fn op(&self) -> &'static str {
+        self.op
+    }
+
     /// The error for a setting that breaks a rule of its own.
     pub(crate) fn invalid(&self, why: String) -> OptimError {
         OptimError::InvalidHyperparameter { op: self.op, why }
@@ -96,6 +112,16 @@ impl SettingChecks {
             Ok(())
         } else {
             Err(self.invalid(format!("{name} must be in [0, 1], got {value}")))
+        }
+    }
+
+    /// A weight-decay coefficient: finite and >= 0.
+    pub(crate) fn weight_decay(&self, weight_decay: crate::WeightDecay) -> Result<()> {
+        let wd = weight_decay.coefficient();
+        if wd.is_finite() && wd >= 0.0 {
+            Ok(())
+        } else {
+            Err(self.invalid(format!("weight decay must be finite and >= 0, got {wd}")))
         }
     }
 

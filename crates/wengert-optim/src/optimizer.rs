@@ -86,11 +86,24 @@ pub trait Optimizer<T: Float> {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// The learning rate (parameter groups use it times their scale).
+    /// The learning rate of the next step (parameter groups use it times
+    /// their scale).
     fn lr(&self) -> f64;
 
-    /// Sets the learning rate (what a schedule calls every step).
+    /// Sets the learning rate (what a schedule does after every step).
     fn set_lr(&mut self, lr: f64);
+
+    /// The learning rate the optimizer was built with (PyTorch's
+    /// `initial_lr`): schedules work out the current rate from it, so it
+    /// is given once, to the config. Saved with [`Optimizer::state`].
+    fn base_lr(&self) -> f64;
+
+    /// Steps taken: calls of [`Optimizer::try_step`] or
+    /// [`Optimizer::try_step_part`] that succeeded (a failed step changes
+    /// nothing and is not counted). Saved with [`Optimizer::state`], so a
+    /// resumed run goes on counting; a schedule checks it to catch being
+    /// stepped before the optimizer.
+    fn step_count(&self) -> u64;
 
     /// Sets the momentum, for schedules that cycle it (one-cycle): SGD's and
     /// RMSprop's `momentum`, Adam's `beta1`. Returns `false` when the
@@ -101,15 +114,17 @@ pub trait Optimizer<T: Float> {
         false
     }
 
-    /// Forgets all per-parameter state (buffers and step counts), as a
-    /// freshly built optimizer.
+    /// Forgets all per-parameter state (buffers and per-parameter step
+    /// counts), as a freshly built optimizer. The learning rate, base rate
+    /// and [`Optimizer::step_count`] stay, as a schedule goes on.
     fn zero_state(&mut self);
 
     /// The state, to save with a checkpoint.
     fn state(&self) -> OptimizerState<T>;
 
     /// Restores state saved by [`Optimizer::state`] from the same kind of
-    /// optimizer; the run then continues the saved trajectory exactly.
+    /// optimizer (learning rate, base rate, step count and per-parameter
+    /// state); the run then continues the saved trajectory exactly.
     /// Entries are matched to parameters at the next step, by id, else by
     /// name.
     fn load_state(&mut self, state: &OptimizerState<T>) -> Result<()>;

@@ -25,99 +25,56 @@
 //!
 //! Coupled L2 weight decay adds `wd * x` to `g` before everything else.
 
-use wengert_tensor::{Float, Grads, ParamId, Parameters};
+use wengert_tensor::{Float, Grads, Parameters};
 
-use crate::driver::{with_l2, StepDriver};
+use crate::config::optimizer_config;
+use crate::driver::with_l2;
 use crate::error::{Result, SettingChecks};
 use crate::optimizer::Optimizer;
-use crate::param_groups::ParamGroup;
-use crate::state::{optional_saved_buffer, BufferState, ParamState};
-use crate::weight_decay::WeightDecay;
+use crate::state::buffer_state;
 
-/// Settings of [`Sgd`]; PyTorch: `torch.optim.SGD(params, lr, momentum,
-/// dampening, weight_decay, nesterov)` with the same defaults (all zero).
-///
-/// ```
-/// use wengert_optim::{Sgd, SgdConfig};
-/// let sgd: Sgd<f32> = SgdConfig::new(0.4).momentum(0.5).nesterov(true).build();
-/// # let _ = sgd;
-/// ```
-#[derive(Clone, Debug)]
-pub struct SgdConfig {
-    lr: f64,
-    momentum: f64,
-    dampening: f64,
-    nesterov: bool,
-    weight_decay: WeightDecay,
-    groups: Vec<ParamGroup>,
+optimizer_config! {
+    /// Settings of [`Sgd`]; PyTorch: `torch.optim.SGD(params, lr, momentum,
+    /// dampening, weight_decay, nesterov)` with the same defaults (all zero).
+    ///
+    /// ```
+    /// use wengert_optim::{Sgd, SgdConfig, WeightDecay};
+    /// let sgd: Sgd<f32> = SgdConfig::new(0.4)
+    ///     .momentum(0.5)
+    ///     .nesterov(true)
+    ///     .weight_decay(WeightDecay::L2(1e-4))
+    ///     .build();
+    /// # let _ = sgd;
+    /// ```
+    pub struct SgdConfig {
+        /// Momentum factor in `[0, 1)` (0: none).
+        momentum: f64 = 0.0, below_one;
+        /// Dampening of the gradient in the momentum buffer, `(1 - dampening) * g`.
+        dampening: f64 = 0.0, at_most_one;
+        /// Nesterov momentum (needs momentum > 0 and dampening 0, as in PyTorch).
+        nesterov: bool = false;
+    }
+    /// Stochastic gradient descent with optional momentum, Nesterov momentum,
+    /// dampening and weight decay; built by [`SgdConfig`]. See the module docs
+    /// for the equations.
+    pub struct Sgd<T> with SgdState<T>, named "SGD";
+    also check nesterov_needs_plain_momentum;
 }
 
 impl SgdConfig {
     /// Plain SGD with learning rate `lr`.
     pub fn new(lr: f64) -> Self {
-        SgdConfig {
-            lr,
-            momentum: 0.0,
-            dampening: 0.0,
-            nesterov: false,
-            weight_decay: WeightDecay::None,
-            groups: Vec::new(),
-        }
+        Self::with_lr(lr)
     }
 
-    /// Momentum factor in `[0, 1)` (0: none).
-    pub fn momentum(mut self, momentum: f64) -> Self {
-        self.momentum = momentum;
-        self
-    }
-
-    /// Dampening of the gradient in the momentum buffer, `(1 - dampening) * g`.
-    pub fn dampening(mut self, dampening: f64) -> Self {
-        self.dampening = dampening;
-        self
-    }
-
-    /// Nesterov momentum (needs momentum > 0 and dampening 0, as in PyTorch).
-    pub fn nesterov(mut self, nesterov: bool) -> Self {
-        self.nesterov = nesterov;
-        self
-    }
-
-    /// Weight decay (PyTorch's `weight_decay=wd` is [`WeightDecay::L2`]).
-    pub fn weight_decay(mut self, weight_decay: WeightDecay) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-
-    /// Adds a parameter group (first match wins).
-    pub fn group(mut self, group: ParamGroup) -> Self {
-        self.groups.push(group);
-        self
-    }
-
-    /// Builds the optimizer, checking the settings.
-    pub fn try_build<T: Float>(self) -> Result<Sgd<T>> {
-        let check = SettingChecks::new("SGD");
-        check.below_one("momentum", self.momentum)?;
-        check.at_most_one("dampening", self.dampening)?;
+    fn nesterov_needs_plain_momentum(&self, check: &SettingChecks) -> Result<()> {
         if self.nesterov && (self.momentum == 0.0 || self.dampening != 0.0) {
             return Err(check.invalid(format!(
                 "Nesterov momentum needs momentum > 0 and dampening 0, got momentum {} and dampening {}",
                 self.momentum, self.dampening
             )));
         }
-        Ok(Sgd {
-            momentum: self.momentum,
-            dampening: self.dampening,
-            nesterov: self.nesterov,
-            driver: StepDriver::new("SGD", self.lr, self.weight_decay, self.groups)?,
-        })
-    }
-
-    /// Panicking form of [`SgdConfig::try_build`].
-    #[track_caller]
-    pub fn build<T: Float>(self) -> Sgd<T> {
-        self.try_build().unwrap_or_else(|e| panic!("{e}"))
+        Ok(())
     }
 }
 
@@ -131,47 +88,9 @@ pub struct SgdState<T> {
     pub step: u64,
 }
 
-impl<T: Float> BufferState<T> for SgdState<T> {
-    fn step(&self) -> u64 {
-        self.step
-    }
-    fn buffers(&self) -> Vec<(&'static str, &[T])> {
-        self.momentum_buffer
-            .iter()
-            .map(|b| ("momentum_buffer", b.as_slice()))
-            .collect()
-    }
-    fn from_saved(saved: &ParamState<T>, numel: usize) -> Result<Self, String> {
-        Ok(SgdState {
-            momentum_buffer: optional_saved_buffer(saved, "momentum_buffer", numel)?,
-            step: saved.step,
-        })
-    }
-}
-
-/// Stochastic gradient descent with optional momentum, Nesterov momentum,
-/// dampening and weight decay; built by [`SgdConfig`]. See the module docs
-/// for the equations.
-#[derive(Clone, Debug)]
-pub struct Sgd<T: Float> {
-    momentum: f64,
-    dampening: f64,
-    nesterov: bool,
-    driver: StepDriver<T, SgdState<T>>,
-}
-
-impl<T: Float> Sgd<T> {
-    /// The state of one parameter, if it has been stepped.
-    pub fn state_of(&self, id: ParamId) -> Option<&SgdState<T>> {
-        self.driver.state_of(id)
-    }
-}
+buffer_state!(SgdState { ; optional momentum_buffer });
 
 impl<T: Float> Optimizer<T> for Sgd<T> {
-    fn name(&self) -> &'static str {
-        "SGD"
-    }
-
     fn try_step_part(&mut self, part: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<()> {
         let momentum = T::from_f64(self.momentum);
         let keep = T::from_f64(1.0 - self.dampening);
@@ -185,21 +104,19 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
             let lr = T::from_f64(hp.lr);
             let wd = T::from_f64(hp.l2);
             if momentum == T::zero() {
-                for (x, &g) in x.iter_mut().zip(g) {
-                    *x -= lr * with_l2(g, *x, wd);
-                }
+                x.update(g, |x, &g| x - lr * with_l2(g, x, wd));
                 return;
             }
             match &mut state.momentum_buffer {
                 None => {
                     // First step: b = g, without dampening.
                     let mut b = Vec::with_capacity(x.len());
-                    for (x, &g) in x.iter_mut().zip(g) {
-                        let g = with_l2(g, *x, wd);
+                    x.update(g, |x, &g| {
+                        let g = with_l2(g, x, wd);
                         let d = if nesterov { g + momentum * g } else { g };
                         b.push(g);
-                        *x -= lr * d;
-                    }
+                        x - lr * d
+                    });
                     state.momentum_buffer = Some(b);
                 }
                 Some(b) => {
@@ -209,13 +126,22 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                         keep,
                         wd,
                     };
-                    // One loop per case, so each compiles to straight-line
-                    // vector code.
+                    let with = g.iter().zip(b.iter_mut());
+                    // One function per case, so each loop compiles to
+                    // straight-line vector code.
                     match (nesterov, wd == T::zero()) {
-                        (false, true) => momentum_loop::<T, false, false>(x, g, b, k),
-                        (false, false) => momentum_loop::<T, false, true>(x, g, b, k),
-                        (true, true) => momentum_loop::<T, true, false>(x, g, b, k),
-                        (true, false) => momentum_loop::<T, true, true>(x, g, b, k),
+                        (false, true) => x.update(with, |x, (&g, b)| {
+                            momentum_update::<T, false, false>(k, x, g, b)
+                        }),
+                        (false, false) => x.update(with, |x, (&g, b)| {
+                            momentum_update::<T, false, true>(k, x, g, b)
+                        }),
+                        (true, true) => x.update(with, |x, (&g, b)| {
+                            momentum_update::<T, true, false>(k, x, g, b)
+                        }),
+                        (true, false) => x.update(with, |x, (&g, b)| {
+                            momentum_update::<T, true, true>(k, x, g, b)
+                        }),
                     }
                 }
             }
@@ -223,11 +149,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     }
 
     fn set_momentum(&mut self, momentum: f64) -> bool {
-        if self.momentum == 0.0 {
-            return false;
-        }
-        self.momentum = momentum;
-        true
+        crate::delegate::set_configured_momentum(&mut self.momentum, momentum)
     }
 
     crate::delegate::delegate_to_driver!();
@@ -242,22 +164,20 @@ struct MomentumStep<T> {
     wd: T,
 }
 
-/// `b <- momentum * b + (1 - dampening) * g; x <- x - lr * d` with
-/// `d = b` or, Nesterov, `d = g + momentum * b`; `g` includes `wd * x` when
-/// `L2`.
+/// One element: `b <- momentum * b + (1 - dampening) * g`, then the new
+/// `x - lr * d` with `d = b` or, Nesterov, `d = g + momentum * b`; `g`
+/// includes `wd * x` when `L2`.
 #[inline(always)]
-fn momentum_loop<T: Float, const NESTEROV: bool, const L2: bool>(
-    x: &mut [T],
-    g: &[T],
-    b: &mut [T],
+fn momentum_update<T: Float, const NESTEROV: bool, const L2: bool>(
     k: MomentumStep<T>,
-) {
-    for ((x, &g), b) in x.iter_mut().zip(g).zip(b.iter_mut()) {
-        let g = if L2 { g + k.wd * *x } else { g };
-        *b = *b * k.momentum + k.keep * g;
-        let d = if NESTEROV { g + k.momentum * *b } else { *b };
-        *x -= k.lr * d;
-    }
+    x: T,
+    g: T,
+    b: &mut T,
+) -> T {
+    let g = if L2 { g + k.wd * x } else { g };
+    *b = *b * k.momentum + k.keep * g;
+    let d = if NESTEROV { g + k.momentum * *b } else { *b };
+    x - k.lr * d
 }
 
 #[cfg(test)]

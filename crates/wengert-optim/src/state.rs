@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 
 use wengert_tensor::{Float, Tensor};
 
-/// Everything an optimizer needs to continue a run: its learning rate and
-/// one [`ParamState`] per parameter it has stepped.
+/// Everything an optimizer needs to continue a run: its learning rates,
+/// its step count and one [`ParamState`] per parameter it has stepped.
 ///
 /// ```
 /// use wengert_optim::{Optimizer, SgdConfig};
@@ -28,6 +28,7 @@ use wengert_tensor::{Float, Tensor};
 /// sgd.step(&mut [&mut x], &grads);
 /// let saved = sgd.state();
 /// assert_eq!(saved.optimizer, "SGD");
+/// assert_eq!((saved.base_lr, saved.steps), (0.1, 1));
 /// assert_eq!(saved.params[0].name, "x");
 /// assert!(saved.params[0].buffers.contains_key("momentum_buffer"));
 /// ```
@@ -36,9 +37,15 @@ pub struct OptimizerState<T: Float> {
     /// Which optimizer wrote it (`"SGD"`, `"Adam"`, ...); loading into
     /// another kind is refused.
     pub optimizer: String,
-    /// The learning rate at the time of saving (a plateau schedule may have
-    /// lowered it).
+    /// The learning rate at the time of saving (a schedule may have moved
+    /// it).
     pub lr: f64,
+    /// The learning rate the optimizer was built with, from which
+    /// schedules work out the current one (PyTorch's `initial_lr`).
+    pub base_lr: f64,
+    /// Successful steps the optimizer had taken
+    /// ([`crate::Optimizer::step_count`]).
+    pub steps: u64,
     /// One entry per parameter, in parameter-id order.
     pub params: Vec<ParamState<T>>,
 }
@@ -63,8 +70,8 @@ pub type NamedTensors<T> = Vec<(String, Tensor<T>)>;
 impl<T: Float> OptimizerState<T> {
     /// Flattens the state into named tensors and string metadata, the shape
     /// of a safetensors file: tensors `param.{i}.{buffer}` and metadata
-    /// `optimizer`, `lr`, `params`, `param.{i}.name`, `param.{i}.id`,
-    /// `param.{i}.step` (`i` is the entry's position). Numbers are written
+    /// `optimizer`, `lr`, `base_lr`, `steps`, `params`, `param.{i}.name`,
+    /// `param.{i}.id`, `param.{i}.step` (`i` is the entry's position). Numbers are written
     /// so they read back exactly.
     ///
     /// ```
@@ -86,6 +93,8 @@ impl<T: Float> OptimizerState<T> {
         metadata.insert("optimizer".to_string(), self.optimizer.clone());
         // `{:?}` of an f64 is the shortest string that parses back exactly.
         metadata.insert("lr".to_string(), format!("{:?}", self.lr));
+        metadata.insert("base_lr".to_string(), format!("{:?}", self.base_lr));
+        metadata.insert("steps".to_string(), self.steps.to_string());
         metadata.insert("params".to_string(), self.params.len().to_string());
         for (i, p) in self.params.iter().enumerate() {
             metadata.insert(format!("param.{i}.name"), p.name.clone());
@@ -149,6 +158,8 @@ impl<T: Float> OptimizerState<T> {
         Ok(OptimizerState {
             optimizer: get("optimizer")?.clone(),
             lr: parse("lr", get("lr")?, bad)?,
+            base_lr: parse("base_lr", get("base_lr")?, bad)?,
+            steps: parse("steps", get("steps")?, bad)?,
             params,
         })
     }
@@ -163,6 +174,53 @@ pub(crate) trait BufferState<T: Float>: Sized {
     /// Rebuilds the state; `Err` says what is missing or malformed.
     fn from_saved(saved: &ParamState<T>, numel: usize) -> Result<Self, String>;
 }
+
+/// Implements [`BufferState`] for a state struct with a `step: u64` field
+/// and buffer fields, each `Vec<T>` (always there) or `Option<Vec<T>>`
+/// (there for some settings only). A buffer is saved under its field's
+/// name, which is PyTorch's `state_dict` key:
+///
+/// ```text
+/// buffer_state!(AdamState { exp_avg, exp_avg_sq; optional max_exp_avg_sq });
+/// ```
+macro_rules! buffer_state {
+    ($state:ident { $($buffer:ident),* ; optional $($optional:ident),* }) => {
+        impl<T: wengert_tensor::Float> $crate::state::BufferState<T> for $state<T> {
+            fn step(&self) -> u64 {
+                self.step
+            }
+
+            fn buffers(&self) -> Vec<(&'static str, &[T])> {
+                #[allow(unused_mut)]
+                let mut out: Vec<(&'static str, &[T])> =
+                    vec![$((stringify!($buffer), self.$buffer.as_slice())),*];
+                $(
+                    if let Some(b) = &self.$optional {
+                        out.push((stringify!($optional), b.as_slice()));
+                    }
+                )*
+                out
+            }
+
+            fn from_saved(
+                saved: &$crate::state::ParamState<T>,
+                numel: usize,
+            ) -> Result<Self, String> {
+                Ok($state {
+                    step: saved.step,
+                    $($buffer: $crate::state::saved_buffer(saved, stringify!($buffer), numel)?,)*
+                    $($optional: $crate::state::optional_saved_buffer(
+                        saved,
+                        stringify!($optional),
+                        numel,
+                    )?,)*
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use buffer_state;
 
 /// The buffer `name` of a saved entry, checked to hold `numel` values.
 pub(crate) fn saved_buffer<T: Float>(

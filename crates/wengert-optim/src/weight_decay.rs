@@ -68,17 +68,6 @@ impl WeightDecay {
             _ => 0.0,
         }
     }
-
-    pub(crate) fn check(self, op: &'static str) -> crate::Result<()> {
-        let wd = self.coefficient();
-        if !(wd.is_finite() && wd >= 0.0) {
-            return Err(crate::OptimError::InvalidHyperparameter {
-                op,
-                why: format!("weight decay must be finite and >= 0, got {wd}"),
-            });
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -100,67 +100,48 @@ fn build_optimizer<T: Float>(case: &Value, groups: Vec<ParamGroup>) -> Box<dyn O
     } else {
         WeightDecay::L2(wd)
     };
-    let with_groups = |mut config_groups: Vec<ParamGroup>| {
-        config_groups.extend(groups.iter().cloned());
-        config_groups
-    };
+    // Every config then takes the case's weight decay and groups alike.
+    macro_rules! with_decay_and_groups {
+        ($config:expr) => {{
+            let mut c = $config.weight_decay(decay);
+            for g in &groups {
+                c = c.group(g.clone());
+            }
+            Box::new(c.build())
+        }};
+    }
     match class {
         "torch.optim.SGD" => {
-            let mut c = SgdConfig::new(lr)
+            with_decay_and_groups!(SgdConfig::new(lr)
                 .momentum(num(hp, "momentum", id))
                 .dampening(num(hp, "dampening", id))
-                .nesterov(flag(hp, "nesterov"))
-                .weight_decay(decay);
-            for g in with_groups(Vec::new()) {
-                c = c.group(g);
-            }
-            Box::new(c.build())
+                .nesterov(flag(hp, "nesterov")))
         }
         "torch.optim.Adagrad" => {
-            let mut c = AdagradConfig::new(lr)
+            with_decay_and_groups!(AdagradConfig::new(lr)
                 .lr_decay(num(hp, "lr_decay", id))
                 .eps(num(hp, "eps", id))
-                .initial_accumulator_value(num(hp, "initial_accumulator_value", id))
-                .weight_decay(decay);
-            for g in with_groups(Vec::new()) {
-                c = c.group(g);
-            }
-            Box::new(c.build())
+                .initial_accumulator_value(num(hp, "initial_accumulator_value", id)))
         }
         "torch.optim.RMSprop" => {
-            let mut c = RmsPropConfig::new(lr)
+            with_decay_and_groups!(RmsPropConfig::new(lr)
                 .alpha(num(hp, "alpha", id))
                 .eps(num(hp, "eps", id))
                 .momentum(num(hp, "momentum", id))
-                .centered(flag(hp, "centered"))
-                .weight_decay(decay);
-            for g in with_groups(Vec::new()) {
-                c = c.group(g);
-            }
-            Box::new(c.build())
+                .centered(flag(hp, "centered")))
         }
         "torch.optim.Adadelta" => {
-            let mut c = AdadeltaConfig::new()
+            with_decay_and_groups!(AdadeltaConfig::new()
                 .lr(lr)
                 .rho(num(hp, "rho", id))
-                .eps(num(hp, "eps", id))
-                .weight_decay(decay);
-            for g in with_groups(Vec::new()) {
-                c = c.group(g);
-            }
-            Box::new(c.build())
+                .eps(num(hp, "eps", id)))
         }
         "torch.optim.Adam" | "torch.optim.AdamW" => {
             let betas = nums(hp, "betas", id);
-            let mut c = AdamConfig::new(lr)
+            with_decay_and_groups!(AdamConfig::new(lr)
                 .betas(betas[0], betas[1])
                 .eps(num(hp, "eps", id))
-                .amsgrad(flag(hp, "amsgrad"))
-                .weight_decay(decay);
-            for g in with_groups(Vec::new()) {
-                c = c.group(g);
-            }
-            Box::new(c.build())
+                .amsgrad(flag(hp, "amsgrad")))
         }
         other => panic!("case {id}: optimizer {other} is not mapped in this test"),
     }

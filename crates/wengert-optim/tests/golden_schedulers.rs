@@ -2,7 +2,10 @@
 //! matched step by step to 1e-10: the learning rate of 30 consecutive
 //! steps, OneCycle's momentum, and ReduceLROnPlateau's bad-epoch counter
 //! and best value. Each schedule is built from the case's `scheduler` and
-//! `params` fields, with the base rate from `meta.base_lr`.
+//! `params` fields; the base rate, `meta.base_lr`, is given to the
+//! optimizer only. Each step-driven schedule is checked twice: its closed
+//! form, and the rate it sets on an optimizer it drives (started before
+//! the first step, stepped after each one, as PyTorch's loop does).
 
 mod common;
 
@@ -10,8 +13,10 @@ use common::{load_golden, num, nums};
 use serde_json::Value;
 use wengert_optim::{
     Anneal, CosineAnnealingLr, CosineAnnealingWarmRestarts, ExponentialLr, LinearLr, LrSchedule,
-    MultiStepLr, OneCycleLr, PlateauMode, ReduceLrOnPlateau, SequentialLr, StepLr, ThresholdMode,
+    MultiStepLr, OneCycleLr, Optimizer, PlateauMode, ReduceLrOnPlateau, SequentialLr, Sgd,
+    SgdConfig, StepLr, ThresholdMode,
 };
+use wengert_tensor::{Grads, Param, Tensor};
 
 const TOL: f64 = 1e-10;
 
@@ -23,35 +28,27 @@ fn int(params: &Value, key: &str, id: &str) -> usize {
 
 /// A step-driven schedule from PyTorch's class name (last path segment)
 /// and arguments.
-fn build(class: &str, p: &Value, base_lr: f64, id: &str) -> Box<dyn LrSchedule> {
+fn build(class: &str, p: &Value, id: &str) -> Box<dyn LrSchedule> {
     match class.rsplit('.').next().unwrap() {
-        "StepLR" => Box::new(StepLr::new(
-            base_lr,
-            int(p, "step_size", id),
-            num(p, "gamma", id),
-        )),
+        "StepLR" => Box::new(StepLr::new(int(p, "step_size", id), num(p, "gamma", id))),
         "MultiStepLR" => Box::new(MultiStepLr::new(
-            base_lr,
             nums(p, "milestones", id)
                 .iter()
                 .map(|&m| m as usize)
                 .collect(),
             num(p, "gamma", id),
         )),
-        "ExponentialLR" => Box::new(ExponentialLr::new(base_lr, num(p, "gamma", id))),
+        "ExponentialLR" => Box::new(ExponentialLr::new(num(p, "gamma", id))),
         "CosineAnnealingLR" => Box::new(CosineAnnealingLr::new(
-            base_lr,
             int(p, "T_max", id),
             num(p, "eta_min", id),
         )),
         "CosineAnnealingWarmRestarts" => Box::new(CosineAnnealingWarmRestarts::new(
-            base_lr,
             int(p, "T_0", id),
             int(p, "T_mult", id),
             num(p, "eta_min", id),
         )),
         "LinearLR" => Box::new(LinearLr::new(
-            base_lr,
             num(p, "start_factor", id),
             num(p, "end_factor", id),
             int(p, "total_iters", id),
@@ -79,7 +76,7 @@ fn build(class: &str, p: &Value, base_lr: f64, id: &str) -> Box<dyn LrSchedule> 
                 .unwrap_or_else(|| panic!("case {id}: SequentialLR without `schedulers`"));
             let schedules = parts
                 .iter()
-                .map(|s| build(s["scheduler"].as_str().unwrap(), s, base_lr, id))
+                .map(|s| build(s["scheduler"].as_str().unwrap(), s, id))
                 .collect();
             let milestones = nums(p, "milestones", id)
                 .iter()
@@ -101,6 +98,16 @@ fn check(failures: &mut Vec<String>, id: &str, what: &str, t: usize, got: f64, w
     diff
 }
 
+/// An optimizer built with the golden base rate, with momentum for
+/// OneCycle to cycle, and one parameter to step so its step count moves.
+fn driven_optimizer(base_lr: f64) -> (Sgd<f64>, Param<f64>, Grads<f64>) {
+    let opt = SgdConfig::new(base_lr).momentum(0.9).build();
+    let w = Param::new("w", Tensor::zeros(&[1]));
+    let mut grads = Grads::new();
+    grads.insert(w.id(), Tensor::zeros(&[1]));
+    (opt, w, grads)
+}
+
 /// ReduceLROnPlateau, driven by the stored validation losses.
 fn run_plateau(case: &Value, base_lr: f64, failures: &mut Vec<String>) -> f64 {
     let id = case["id"].as_str().unwrap();
@@ -115,7 +122,8 @@ fn run_plateau(case: &Value, base_lr: f64, failures: &mut Vec<String>) -> f64 {
         Some("abs") => ThresholdMode::Abs,
         other => panic!("case {id}: threshold_mode {other:?}"),
     };
-    let mut plateau = ReduceLrOnPlateau::new(base_lr)
+    let (mut opt, _, _) = driven_optimizer(base_lr);
+    let mut plateau = ReduceLrOnPlateau::new()
         .mode(mode)
         .factor(num(p, "factor", id))
         .patience(int(p, "patience", id))
@@ -130,9 +138,17 @@ fn run_plateau(case: &Value, base_lr: f64, failures: &mut Vec<String>) -> f64 {
     let best_after = nums(case, "best_after_step", id);
     let mut worst: f64 = 0.0;
     for t in 0..lr.len() {
-        worst = worst.max(check(failures, id, "lr before step", t, plateau.lr, lr[t]));
-        let after = plateau.step(losses[t]);
+        worst = worst.max(check(failures, id, "lr before step", t, opt.lr(), lr[t]));
+        let after = plateau.step(&mut opt, losses[t]);
         worst = worst.max(check(failures, id, "lr after step", t, after, lr_after[t]));
+        check(
+            failures,
+            id,
+            "optimizer lr after step",
+            t,
+            opt.lr(),
+            lr_after[t],
+        );
         check(
             failures,
             id,
@@ -161,18 +177,27 @@ fn every_schedule_matches_pytorch_to_1e_10() {
         let worst = if class.ends_with("ReduceLROnPlateau") {
             run_plateau(case, base_lr, &mut failures)
         } else {
-            let schedule = build(class, &case["params"], base_lr, id);
+            let schedule = build(class, &case["params"], id);
             let lr = nums(case, "lr", id);
             let momentum = case.get("momentum").map(|_| nums(case, "momentum", id));
             let mut worst: f64 = 0.0;
             for (t, &want) in lr.iter().enumerate() {
-                worst = worst.max(check(&mut failures, id, "lr", t, schedule.lr(t), want));
+                let got = schedule.lr(base_lr, t);
+                worst = worst.max(check(&mut failures, id, "lr", t, got, want));
                 if let Some(m) = &momentum {
                     let got = schedule
                         .momentum(t)
                         .unwrap_or_else(|| panic!("case {id}: the schedule gives no momentum"));
                     worst = worst.max(check(&mut failures, id, "momentum", t, got, m[t]));
                 }
+            }
+            // Driven: the rate the optimizer holds before each of its steps.
+            let (mut opt, mut w, grads) = driven_optimizer(base_lr);
+            let mut scheduler = schedule.start(&mut opt);
+            for (t, &want) in lr.iter().enumerate() {
+                worst = worst.max(check(&mut failures, id, "driven lr", t, opt.lr(), want));
+                opt.step(&mut w, &grads);
+                scheduler.step(&mut opt);
             }
             worst
         };

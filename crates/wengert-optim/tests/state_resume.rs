@@ -7,38 +7,18 @@ mod common;
 #[path = "common/configs.rs"]
 mod configs;
 
+use common::{quadratic_grads, quadratic_model};
 use configs::all_optimizers;
 use wengert_optim::{AdamConfig, OptimError, Optimizer, OptimizerState, SgdConfig};
-use wengert_tensor::{seeded_rng, Float, Grads, Param, Tensor};
+use wengert_tensor::{Float, Grads, Param, Tensor};
 
-/// Gradient of f = sum(a * x^2 + 0.1 * x) over a few parameters:
-/// g = 2 a x + 0.1 (deterministic, different per element).
+/// Gradient of f = sum(a * x^2 + 0.1 * x) over a few parameters.
 fn grads_at<T: Float>(params: &[Param<T>], scales: &[Tensor<T>]) -> Grads<T> {
-    let mut grads = Grads::new();
-    for (p, a) in params.iter().zip(scales) {
-        let g = p
-            .value()
-            .mul(a)
-            .mul_scalar(T::from_f64(2.0))
-            .add_scalar(T::from_f64(0.1));
-        grads.insert(p.id(), g);
-    }
-    grads
+    quadratic_grads(params, scales, 0.1)
 }
 
 fn fresh_model<T: Float>() -> (Vec<Param<T>>, Vec<Tensor<T>>) {
-    let mut rng = seeded_rng(11);
-    let shapes: [&[usize]; 3] = [&[3, 4], &[4], &[2]];
-    let params = shapes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| Param::new(format!("layer{i}"), Tensor::randn(s, &mut rng)))
-        .collect();
-    let scales = shapes
-        .iter()
-        .map(|s| Tensor::rand_uniform(s, T::from_f64(0.1), T::from_f64(2.0), &mut rng))
-        .collect();
-    (params, scales)
+    quadratic_model(11, &[&[3, 4], &[4], &[2]])
 }
 
 fn run<T: Float>(
@@ -57,9 +37,35 @@ fn run<T: Float>(
 fn bits<T: Float>(params: &[Param<T>]) -> Vec<u64> {
     params
         .iter()
-        .flat_map(|p| p.value().to_vec())
-        .map(|x| x.to_f64().to_bits())
+        .flat_map(|p| common::bits(p.value()))
         .collect()
+}
+
+/// `k` steps of a fresh optimizer on a fresh model: the parameters and the
+/// optimizer's saved state.
+fn first_part<T: Float>(
+    make: fn() -> Box<dyn Optimizer<T>>,
+    scales: &[Tensor<T>],
+    k: usize,
+) -> (Vec<Param<T>>, OptimizerState<T>) {
+    let (mut params, _) = fresh_model::<T>();
+    let mut first = make();
+    run(first.as_mut(), &mut params, scales, k);
+    (params, first.state())
+}
+
+/// A new optimizer, restored from `saved`, takes `steps` more steps.
+fn second_part<T: Float>(
+    make: fn() -> Box<dyn Optimizer<T>>,
+    saved: &OptimizerState<T>,
+    params: &mut [Param<T>],
+    scales: &[Tensor<T>],
+    steps: usize,
+) -> Box<dyn Optimizer<T>> {
+    let mut second = make();
+    second.load_state(saved).unwrap();
+    run(second.as_mut(), params, scales, steps);
+    second
 }
 
 fn resume_is_bitwise<T: Float>() {
@@ -69,41 +75,38 @@ fn resume_is_bitwise<T: Float>() {
         run(make().as_mut(), &mut straight, &scales, total);
 
         // Same process: the same parameters continue with a new optimizer.
-        let (mut params, _) = fresh_model::<T>();
-        let mut first = make();
-        run(first.as_mut(), &mut params, &scales, k);
-        let saved = first.state();
-        drop(first);
-        let mut second = make();
-        second.load_state(&saved).unwrap();
-        run(second.as_mut(), &mut params, &scales, total - k);
+        let (mut params, saved) = first_part(make, &scales, k);
+        assert_eq!(saved.steps, k as u64, "{name}: saved step count");
+        let second = second_part(make, &saved, &mut params, &scales, total - k);
         assert_eq!(
             bits(&params),
             bits(&straight),
             "{name} ({}): resumed run (same ids) differs",
             T::DTYPE
         );
+        assert_eq!(second.step_count(), total as u64, "{name}: step count");
 
         // A new process: the state went through a file (as named tensors and
         // metadata) and the model is rebuilt (new ids) with the saved values.
-        let (mut params, _) = fresh_model::<T>();
-        let mut first = make();
-        run(first.as_mut(), &mut params, &scales, k);
-        let (tensors, metadata) = first.state().to_named_tensors();
+        let (params, saved) = first_part(make, &scales, k);
+        let (tensors, metadata) = saved.to_named_tensors();
         let saved = OptimizerState::from_named_tensors(tensors, &metadata).unwrap();
         let (mut rebuilt, _) = fresh_model::<T>();
         for (new, old) in rebuilt.iter_mut().zip(&params) {
             assert_ne!(new.id(), old.id());
             new.set_value(old.value().clone()).unwrap();
         }
-        let mut second = make();
-        second.load_state(&saved).unwrap();
-        run(second.as_mut(), &mut rebuilt, &scales, total - k);
+        let second = second_part(make, &saved, &mut rebuilt, &scales, total - k);
         assert_eq!(
             bits(&rebuilt),
             bits(&straight),
             "{name} ({}): resumed run (matched by name) differs",
             T::DTYPE
+        );
+        assert_eq!(
+            (second.step_count(), second.base_lr()),
+            (total as u64, make().base_lr()),
+            "{name}: step count and base rate after the file"
         );
         assert_eq!(
             second.param_step(rebuilt[0].id()),

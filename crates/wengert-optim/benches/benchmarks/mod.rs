@@ -1,5 +1,6 @@
 //! Bench groups, one file per family.
 
+pub mod live_tape;
 pub mod mlp_step;
 pub mod update;
 

@@ -10,14 +10,13 @@ use super::{require, LrSchedule};
 ///
 /// ```
 /// use wengert_optim::{LinearLr, LrSchedule};
-/// let warmup = LinearLr::new(0.1, 0.1, 1.0, 5);
-/// assert!((warmup.lr(0) - 0.01).abs() < 1e-15);
-/// assert_eq!(warmup.lr(5), 0.1);
-/// assert_eq!(warmup.lr(100), 0.1);
+/// let warmup = LinearLr::new(0.1, 1.0, 5);
+/// assert!((warmup.lr(0.1, 0) - 0.01).abs() < 1e-15);
+/// assert_eq!(warmup.lr(0.1, 5), 0.1);
+/// assert_eq!(warmup.lr(0.1, 100), 0.1);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinearLr {
-    base_lr: f64,
     start_factor: f64,
     end_factor: f64,
     total_steps: usize,
@@ -27,12 +26,11 @@ impl LinearLr {
     /// # Panics
     /// If `total_steps` is 0.
     #[track_caller]
-    pub fn new(base_lr: f64, start_factor: f64, end_factor: f64, total_steps: usize) -> Self {
+    pub fn new(start_factor: f64, end_factor: f64, total_steps: usize) -> Self {
         require(total_steps > 0, "LinearLr", || {
             "total_iters must be > 0".into()
         });
         LinearLr {
-            base_lr,
             start_factor,
             end_factor,
             total_steps,
@@ -41,8 +39,8 @@ impl LinearLr {
 }
 
 impl LrSchedule for LinearLr {
-    fn lr(&self, step: usize) -> f64 {
+    fn lr(&self, base_lr: f64, step: usize) -> f64 {
         let done = step.min(self.total_steps) as f64 / self.total_steps as f64;
-        self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * done)
+        base_lr * (self.start_factor + (self.end_factor - self.start_factor) * done)
     }
 }

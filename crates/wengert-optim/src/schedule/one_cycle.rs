@@ -35,7 +35,8 @@ struct Phase {
 /// `max_lr` over the first `pct_start` of the steps, then falls to
 /// `max_lr / div_factor / final_div_factor`; the momentum moves the other
 /// way, from `max_momentum` down to `base_momentum` and back. It ignores
-/// the optimizer's own learning rate.
+/// the optimizer's base rate: `max_lr` sets the scale (PyTorch likewise
+/// overwrites `initial_lr` with `max_lr / div_factor`).
 ///
 /// Phase boundaries follow PyTorch exactly: phase one ends at step
 /// `pct_start * total_steps - 1`, the last at `total_steps - 1`, and within a
@@ -47,8 +48,9 @@ struct Phase {
 /// ```
 /// use wengert_optim::{LrSchedule, OneCycleLr};
 /// let s = OneCycleLr::new(0.1, 30);
-/// assert!((s.lr(0) - 0.004).abs() < 1e-15); // 0.1 / 25
-/// assert_eq!(s.lr(8), 0.1);                 // the peak, at 0.3 * 30 - 1
+/// let base = 1.0; // ignored
+/// assert!((s.lr(base, 0) - 0.004).abs() < 1e-15); // 0.1 / 25
+/// assert_eq!(s.lr(base, 8), 0.1);                 // the peak, at 0.3 * 30 - 1
 /// assert_eq!(s.momentum(8), Some(0.85));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -89,42 +91,24 @@ impl OneCycleLr {
         }
     }
 
-    /// Fraction of the steps spent rising (default 0.3).
-    ///
-    /// # Panics
-    /// Unless `0 < pct_start < 1`.
-    #[track_caller]
-    pub fn pct_start(mut self, pct_start: f64) -> Self {
-        require(pct_start > 0.0 && pct_start < 1.0, "OneCycleLr", || {
-            format!("pct_start must be in (0, 1), got {pct_start}")
-        });
-        self.pct_start = pct_start;
-        self
-    }
-
-    /// Cosine (default) or linear phases.
-    pub fn anneal(mut self, anneal: Anneal) -> Self {
-        self.anneal = anneal;
-        self
-    }
-
-    /// The starting rate is `max_lr / div_factor` (default 25).
-    pub fn div_factor(mut self, div_factor: f64) -> Self {
-        self.div_factor = div_factor;
-        self
-    }
-
-    /// The final rate is the starting rate over `final_div_factor` (default 1e4).
-    pub fn final_div_factor(mut self, final_div_factor: f64) -> Self {
-        self.final_div_factor = final_div_factor;
-        self
-    }
-
-    /// Three phases (up, down to the starting rate, then down to the final
-    /// rate) instead of two.
-    pub fn three_phase(mut self, three_phase: bool) -> Self {
-        self.three_phase = three_phase;
-        self
+    crate::config::builder_setters! {
+        /// Fraction of the steps spent rising (default 0.3).
+        ///
+        /// # Panics
+        /// Unless `0 < pct_start < 1`.
+        pct_start: f64 where pct_start > 0.0 && pct_start < 1.0 => "(0, 1)";
+        /// Cosine (default) or linear phases.
+        anneal: Anneal;
+        /// The starting rate is `max_lr / div_factor` (default 25).
+        div_factor: f64;
+        /// The final rate is the starting rate over `final_div_factor`
+        /// (default 1e4).
+        final_div_factor: f64;
+        /// Three phases (up, down to the starting rate, then down to the
+        /// final rate) instead of two.
+        three_phase: bool;
+        /// Whether to cycle the momentum at all (default true).
+        cycle_momentum: bool;
     }
 
     /// Momentum range: `max` at the ends of the cycle, `base` at the peak
@@ -135,49 +119,37 @@ impl OneCycleLr {
         self
     }
 
-    /// Whether to cycle the momentum at all (default true).
-    pub fn cycle_momentum(mut self, cycle: bool) -> Self {
-        self.cycle_momentum = cycle;
-        self
-    }
-
     fn phases(&self) -> Vec<Phase> {
         let initial = self.max_lr / self.div_factor;
         let min_lr = initial / self.final_div_factor;
         let (lo_m, hi_m) = (self.base_momentum, self.max_momentum);
         let rise_end = self.pct_start * self.total_steps as f64 - 1.0;
         let last = self.total_steps as f64 - 1.0;
+        // Up from the initial rate to the peak, momentum the other way.
+        let rise = Phase {
+            end_step: rise_end,
+            lr: (initial, self.max_lr),
+            momentum: (hi_m, lo_m),
+        };
         if self.three_phase {
-            vec![
-                Phase {
-                    end_step: rise_end,
-                    lr: (initial, self.max_lr),
-                    momentum: (hi_m, lo_m),
-                },
-                Phase {
-                    end_step: 2.0 * self.pct_start * self.total_steps as f64 - 2.0,
-                    lr: (self.max_lr, initial),
-                    momentum: (lo_m, hi_m),
-                },
-                Phase {
-                    end_step: last,
-                    lr: (initial, min_lr),
-                    momentum: (hi_m, hi_m),
-                },
-            ]
+            let back = Phase {
+                end_step: 2.0 * self.pct_start * self.total_steps as f64 - 2.0,
+                lr: (self.max_lr, initial),
+                momentum: (lo_m, hi_m),
+            };
+            let anneal = Phase {
+                end_step: last,
+                lr: (initial, min_lr),
+                momentum: (hi_m, hi_m),
+            };
+            vec![rise, back, anneal]
         } else {
-            vec![
-                Phase {
-                    end_step: rise_end,
-                    lr: (initial, self.max_lr),
-                    momentum: (hi_m, lo_m),
-                },
-                Phase {
-                    end_step: last,
-                    lr: (self.max_lr, min_lr),
-                    momentum: (lo_m, hi_m),
-                },
-            ]
+            let down = Phase {
+                end_step: last,
+                lr: (self.max_lr, min_lr),
+                momentum: (lo_m, hi_m),
+            };
+            vec![rise, down]
         }
     }
 
@@ -197,7 +169,7 @@ impl OneCycleLr {
 }
 
 impl LrSchedule for OneCycleLr {
-    fn lr(&self, step: usize) -> f64 {
+    fn lr(&self, _base_lr: f64, step: usize) -> f64 {
         let (phase, fraction) = self.locate(step);
         self.anneal.at(phase.lr.0, phase.lr.1, fraction)
     }

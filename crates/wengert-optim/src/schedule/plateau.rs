@@ -1,6 +1,8 @@
 //! Lower the rate when a validation metric stops improving.
 
-use super::require;
+use wengert_tensor::Float;
+
+use crate::optimizer::Optimizer;
 
 /// Whether lower (a loss) or higher (an accuracy) is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,8 +22,8 @@ pub enum ThresholdMode {
     Abs,
 }
 
-/// Multiplies the learning rate by `factor` when the metric has not
-/// improved for more than `patience` calls.
+/// Multiplies the optimizer's learning rate by `factor` when the metric
+/// has not improved for more than `patience` calls.
 ///
 /// Each call of [`ReduceLrOnPlateau::step`] (once per epoch, with the
 /// validation loss) counts a *bad epoch* unless the value beats the best so
@@ -32,20 +34,25 @@ pub enum ThresholdMode {
 /// `cooldown` epochs begins, during which bad epochs are not counted.
 /// PyTorch: `ReduceLROnPlateau(optimizer, mode='min', factor=0.1,
 /// patience=10, threshold=1e-4, threshold_mode='rel', cooldown=0,
-/// min_lr=0, eps=1e-8)`. Its fields are public: save them with a
-/// checkpoint to resume.
+/// min_lr=0, eps=1e-8)`.
+///
+/// The rate it lowers is the optimizer's current one, so it needs no rate
+/// of its own and works after any other schedule. Its fields are public: a
+/// checkpoint saves this struct (it is `Clone`) with the optimizer's state,
+/// which holds the rate.
 ///
 /// ```
-/// use wengert_optim::ReduceLrOnPlateau;
-/// let mut plateau = ReduceLrOnPlateau::new(0.1).factor(0.5).patience(1);
-/// assert_eq!(plateau.step(1.0), 0.1); // best 1.0
-/// assert_eq!(plateau.step(1.0), 0.1); // 1 bad epoch
-/// assert_eq!(plateau.step(1.0), 0.05); // 2 > patience: halve
+/// use wengert_optim::{Optimizer, ReduceLrOnPlateau, SgdConfig};
+/// let mut opt = SgdConfig::new(0.1).build::<f32>();
+/// let mut plateau = ReduceLrOnPlateau::new().factor(0.5).patience(1);
+/// // After each epoch's training steps, with that epoch's validation loss:
+/// assert_eq!(plateau.step(&mut opt, 1.0), 0.1); // best 1.0
+/// assert_eq!(plateau.step(&mut opt, 1.0), 0.1); // 1 bad epoch
+/// assert_eq!(plateau.step(&mut opt, 1.0), 0.05); // 2 > patience: halve
+/// assert_eq!(opt.lr(), 0.05);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReduceLrOnPlateau {
-    /// The current learning rate.
-    pub lr: f64,
     /// Best value so far (starts at +inf for min, -inf for max).
     pub best: f64,
     /// Bad epochs since the last improvement or reduction.
@@ -70,11 +77,16 @@ pub struct ReduceLrOnPlateau {
     pub eps: f64,
 }
 
+impl Default for ReduceLrOnPlateau {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ReduceLrOnPlateau {
-    /// PyTorch's defaults, starting from rate `lr`, mode min.
-    pub fn new(lr: f64) -> Self {
+    /// PyTorch's defaults, mode min.
+    pub fn new() -> Self {
         ReduceLrOnPlateau {
-            lr,
             best: f64::INFINITY,
             num_bad_epochs: 0,
             cooldown_counter: 0,
@@ -99,25 +111,6 @@ impl ReduceLrOnPlateau {
         self
     }
 
-    /// Multiplier on a plateau (default 0.1).
-    ///
-    /// # Panics
-    /// Unless `0 <= factor < 1`.
-    #[track_caller]
-    pub fn factor(mut self, factor: f64) -> Self {
-        require((0.0..1.0).contains(&factor), "ReduceLrOnPlateau", || {
-            format!("factor must be in [0, 1), got {factor}")
-        });
-        self.factor = factor;
-        self
-    }
-
-    /// Bad epochs tolerated (default 10).
-    pub fn patience(mut self, patience: usize) -> Self {
-        self.patience = patience;
-        self
-    }
-
     /// Improvement margin and its kind (default 1e-4, relative).
     pub fn threshold(mut self, threshold: f64, mode: ThresholdMode) -> Self {
         self.threshold = threshold;
@@ -125,22 +118,20 @@ impl ReduceLrOnPlateau {
         self
     }
 
-    /// Epochs of cooldown after a reduction (default 0).
-    pub fn cooldown(mut self, cooldown: usize) -> Self {
-        self.cooldown = cooldown;
-        self
-    }
-
-    /// Floor of the rate (default 0).
-    pub fn min_lr(mut self, min_lr: f64) -> Self {
-        self.min_lr = min_lr;
-        self
-    }
-
-    /// Smallest reduction applied (default 1e-8).
-    pub fn eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
+    crate::config::builder_setters! {
+        /// Multiplier on a plateau (default 0.1).
+        ///
+        /// # Panics
+        /// Unless `0 <= factor < 1`.
+        factor: f64 where (0.0..1.0).contains(&factor) => "[0, 1)";
+        /// Bad epochs tolerated (default 10).
+        patience: usize;
+        /// Epochs of cooldown after a reduction (default 0).
+        cooldown: usize;
+        /// Floor of the rate (default 0).
+        min_lr: f64;
+        /// Smallest reduction applied (default 1e-8).
+        eps: f64;
     }
 
     fn is_better(&self, value: f64) -> bool {
@@ -152,9 +143,17 @@ impl ReduceLrOnPlateau {
         }
     }
 
-    /// Records one epoch's metric and returns the learning rate for the
-    /// next epoch.
-    pub fn step(&mut self, metric: f64) -> f64 {
+    /// Records one epoch's metric, lowers the optimizer's learning rate if
+    /// the metric has stalled, and returns the rate for the next epoch.
+    pub fn step<T: Float>(&mut self, optimizer: &mut dyn Optimizer<T>, metric: f64) -> f64 {
+        let lr = self.next_lr(optimizer.lr(), metric);
+        optimizer.set_lr(lr);
+        lr
+    }
+
+    /// The state machine: the rate after an epoch at rate `lr` with this
+    /// metric.
+    fn next_lr(&mut self, mut lr: f64, metric: f64) -> f64 {
         if self.is_better(metric) {
             self.best = metric;
             self.num_bad_epochs = 0;
@@ -166,13 +165,13 @@ impl ReduceLrOnPlateau {
             self.num_bad_epochs = 0;
         }
         if self.num_bad_epochs > self.patience {
-            let reduced = (self.lr * self.factor).max(self.min_lr);
-            if self.lr - reduced > self.eps {
-                self.lr = reduced;
+            let reduced = (lr * self.factor).max(self.min_lr);
+            if lr - reduced > self.eps {
+                lr = reduced;
             }
             self.cooldown_counter = self.cooldown;
             self.num_bad_epochs = 0;
         }
-        self.lr
+        lr
     }
 }

@@ -48,9 +48,9 @@ impl SequentialLr {
 }
 
 impl LrSchedule for SequentialLr {
-    fn lr(&self, step: usize) -> f64 {
+    fn lr(&self, base_lr: f64, step: usize) -> f64 {
         let (schedule, start) = self.active(step);
-        schedule.lr(step - start)
+        schedule.lr(base_lr, step - start)
     }
 
     fn momentum(&self, step: usize) -> Option<f64> {

@@ -8,12 +8,11 @@ use super::{require, LrSchedule};
 ///
 /// ```
 /// use wengert_optim::{LrSchedule, StepLr};
-/// let s = StepLr::new(0.1, 10, 0.5);
-/// assert_eq!((s.lr(9), s.lr(10), s.lr(20)), (0.1, 0.05, 0.025));
+/// let s = StepLr::new(10, 0.5);
+/// assert_eq!((s.lr(0.1, 9), s.lr(0.1, 10), s.lr(0.1, 20)), (0.1, 0.05, 0.025));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepLr {
-    base_lr: f64,
     step_size: usize,
     gamma: f64,
 }
@@ -22,19 +21,15 @@ impl StepLr {
     /// # Panics
     /// If `step_size` is 0.
     #[track_caller]
-    pub fn new(base_lr: f64, step_size: usize, gamma: f64) -> Self {
+    pub fn new(step_size: usize, gamma: f64) -> Self {
         require(step_size > 0, "StepLr", || "step_size must be > 0".into());
-        StepLr {
-            base_lr,
-            step_size,
-            gamma,
-        }
+        StepLr { step_size, gamma }
     }
 }
 
 impl LrSchedule for StepLr {
-    fn lr(&self, step: usize) -> f64 {
-        self.base_lr * self.gamma.powi((step / self.step_size) as i32)
+    fn lr(&self, base_lr: f64, step: usize) -> f64 {
+        base_lr * self.gamma.powi((step / self.step_size) as i32)
     }
 }
 
@@ -44,12 +39,11 @@ impl LrSchedule for StepLr {
 ///
 /// ```
 /// use wengert_optim::{LrSchedule, MultiStepLr};
-/// let s = MultiStepLr::new(0.1, vec![5, 12], 0.5);
-/// assert_eq!((s.lr(4), s.lr(5), s.lr(12)), (0.1, 0.05, 0.025));
+/// let s = MultiStepLr::new(vec![5, 12], 0.5);
+/// assert_eq!((s.lr(0.1, 4), s.lr(0.1, 5), s.lr(0.1, 12)), (0.1, 0.05, 0.025));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct MultiStepLr {
-    base_lr: f64,
     milestones: Vec<usize>,
     gamma: f64,
 }
@@ -58,24 +52,20 @@ impl MultiStepLr {
     /// # Panics
     /// If the milestones are not increasing.
     #[track_caller]
-    pub fn new(base_lr: f64, milestones: Vec<usize>, gamma: f64) -> Self {
+    pub fn new(milestones: Vec<usize>, gamma: f64) -> Self {
         require(
             milestones.windows(2).all(|w| w[0] < w[1]),
             "MultiStepLr",
             || format!("milestones must be increasing, got {milestones:?}"),
         );
-        MultiStepLr {
-            base_lr,
-            milestones,
-            gamma,
-        }
+        MultiStepLr { milestones, gamma }
     }
 }
 
 impl LrSchedule for MultiStepLr {
-    fn lr(&self, step: usize) -> f64 {
+    fn lr(&self, base_lr: f64, step: usize) -> f64 {
         let passed = self.milestones.iter().filter(|&&m| m <= step).count();
-        self.base_lr * self.gamma.powi(passed as i32)
+        base_lr * self.gamma.powi(passed as i32)
     }
 }
 
@@ -84,24 +74,23 @@ impl LrSchedule for MultiStepLr {
 ///
 /// ```
 /// use wengert_optim::{ExponentialLr, LrSchedule};
-/// let s = ExponentialLr::new(0.1, 0.9);
-/// assert!((s.lr(2) - 0.081).abs() < 1e-15);
+/// let s = ExponentialLr::new(0.9);
+/// assert!((s.lr(0.1, 2) - 0.081).abs() < 1e-15);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExponentialLr {
-    base_lr: f64,
     gamma: f64,
 }
 
 impl ExponentialLr {
     /// Decay by `gamma` per step.
-    pub fn new(base_lr: f64, gamma: f64) -> Self {
-        ExponentialLr { base_lr, gamma }
+    pub fn new(gamma: f64) -> Self {
+        ExponentialLr { gamma }
     }
 }
 
 impl LrSchedule for ExponentialLr {
-    fn lr(&self, step: usize) -> f64 {
-        self.base_lr * self.gamma.powf(step as f64)
+    fn lr(&self, base_lr: f64, step: usize) -> f64 {
+        base_lr * self.gamma.powf(step as f64)
     }
 }

@@ -1,11 +1,12 @@
-//! Shared by the integration tests: where golden files live, and building
-//! optimizers from PyTorch's hyperparameter names.
+//! Shared by the integration tests: where golden files live, reading
+//! golden values, and a small deterministic model to step.
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 
 use serde_json::Value;
+use wengert_tensor::{seeded_rng, Float, Grads, Param, Tensor};
 
 /// The folder of golden files: `$WENGERT_GOLDEN` when set (to run the same
 /// tests against another reference set of the same format), else the copy
@@ -56,4 +57,47 @@ pub fn nums(value: &Value, key: &str, case: &str) -> Vec<f64> {
 /// `value[key]` as bool (absent means false).
 pub fn flag(value: &Value, key: &str) -> bool {
     value[key].as_bool().unwrap_or(false)
+}
+
+/// Parameters `layer{i}` of the given shapes with seeded normal values, and
+/// for each a tensor of scales `a` in [0.1, 2), for the quadratic
+/// `f = sum(a * x^2 + c * x)` of [`quadratic_grads`].
+pub fn quadratic_model<T: Float>(
+    seed: u64,
+    shapes: &[&[usize]],
+) -> (Vec<Param<T>>, Vec<Tensor<T>>) {
+    let mut rng = seeded_rng(seed);
+    let params = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Param::new(format!("layer{i}"), Tensor::randn(s, &mut rng)))
+        .collect();
+    let scales = shapes
+        .iter()
+        .map(|s| Tensor::rand_uniform(s, T::from_f64(0.1), T::from_f64(2.0), &mut rng))
+        .collect();
+    (params, scales)
+}
+
+/// The gradient of `f = sum(a * x^2 + c * x)` at the parameters' values,
+/// `g = 2 a x + c` (deterministic, different per element), without a tape.
+pub fn quadratic_grads<T: Float>(params: &[Param<T>], scales: &[Tensor<T>], c: f64) -> Grads<T> {
+    let mut grads = Grads::new();
+    for (p, a) in params.iter().zip(scales) {
+        let g = p
+            .value()
+            .mul(a)
+            .mul_scalar(T::from_f64(2.0))
+            .add_scalar(T::from_f64(c));
+        grads.insert(p.id(), g);
+    }
+    grads
+}
+
+/// The bit patterns of the values, to compare runs bitwise (NaN included).
+pub fn bits<T: Float>(t: &Tensor<T>) -> Vec<u64> {
+    t.to_vec()
+        .into_iter()
+        .map(|x| x.to_f64().to_bits())
+        .collect()
 }
