@@ -407,6 +407,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("out"));
     std::fs::create_dir_all(&dir)?;
+    // plotters draws text with the font wengert-train ships (pure Rust, no
+    // system fonts): register it before the first caption.
+    wengert_train::plot::register_font();
 
     let runs = elliptic_runs();
     print_table(

@@ -10,3 +10,15 @@
 mod error;
 
 pub use error::{Result, TrainError};
+
+mod history;
+pub mod metrics;
+#[cfg(feature = "plot")]
+pub mod plot;
+mod progress;
+
+pub use history::{EpochRecord, History, StepRecord};
+pub use metrics::{Accuracy, ConfusionMatrix, Mae, Metric, Mse, TopKAccuracy};
+#[cfg(feature = "plot")]
+pub use plot::{plot_grad_norms, plot_learning_curves, plot_lr};
+pub use progress::{epoch_summary, Progress};
