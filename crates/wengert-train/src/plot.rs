@@ -334,6 +334,9 @@ struct Figure {
     panels: Vec<Panel>,
 }
 
+/// Curves with more points than this are drawn without a dot per point.
+const MAX_DOTS: usize = 100;
+
 /// matplotlib's "tab10" colors, which stay apart for the color-blind.
 const COLORS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
@@ -421,8 +424,9 @@ impl Figure {
     }
 }
 
-/// Draws each curve's runs as lines with a dot at every point (a single
-/// epoch still shows), and the legend.
+/// Draws each curve's runs as lines, with a dot at every point when there
+/// are few (a single epoch still shows; a thousand steps would smear into a
+/// thick line), and a legend when there is more than one curve.
 fn draw_curves<'a, DB, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
     curves: &[Curve],
@@ -435,6 +439,7 @@ where
 {
     for (i, (curve, runs)) in curves.iter().zip(runs).enumerate() {
         let color = COLORS[i % COLORS.len()];
+        let dots = runs.iter().map(Vec::len).sum::<usize>() <= MAX_DOTS;
         for (r, run) in runs.iter().enumerate() {
             let line = chart.draw_series(LineSeries::new(run.clone(), color.stroke_width(2)))?;
             if r == 0 {
@@ -442,14 +447,18 @@ where
                     PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
                 });
             }
-            chart.draw_series(run.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+            if dots {
+                chart.draw_series(run.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+            }
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
+    if curves.len() > 1 {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+    }
     Ok(())
 }
 
