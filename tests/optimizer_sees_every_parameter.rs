@@ -55,7 +55,10 @@ fn a_model_that_hides_a_child_makes_the_step_an_error_naming_its_parameters() {
         first: Linear::new(3, 4, &mut rng),
         second: Linear::new(4, 2, &mut rng),
     };
-    let before = (model.first.weight().value().clone(), model.second.weight().value().clone());
+    let before = (
+        model.first.weight().value().clone(),
+        model.second.weight().value().clone(),
+    );
     let grads = loss_grads(&model);
     let mut opt = SgdConfig::new(0.1).build();
     let err = opt.try_step(&mut model, &grads).unwrap_err();
@@ -65,7 +68,10 @@ fn a_model_that_hides_a_child_makes_the_step_an_error_naming_its_parameters() {
     assert_eq!(params.len(), 2, "{err}");
     assert!(params[0].starts_with("`weight` [2, 4]"), "{err}");
     assert!(params[1].starts_with("`bias` [2]"), "{err}");
-    assert!(err.to_string().contains("step_part"), "the message says what to do: {err}");
+    assert!(
+        err.to_string().contains("step_part"),
+        "the message says what to do: {err}"
+    );
     // Nothing changed, the listed child included.
     assert_eq!(model.first.weight().value(), &before.0);
     assert_eq!(model.second.weight().value(), &before.1);
@@ -87,7 +93,10 @@ fn two_optimizers_step_two_submodules_from_one_backward() {
     assert!(slow.try_step(&mut encoder, &grads).is_err());
     // ... `step_part` says it is on purpose.
     let mut fast = AdamConfig::new(0.1).build();
-    let (e0, h0) = (encoder.weight().value().clone(), head.weight().value().clone());
+    let (e0, h0) = (
+        encoder.weight().value().clone(),
+        head.weight().value().clone(),
+    );
     slow.step_part(&mut encoder, &grads);
     fast.step_part(&mut head, &grads);
     assert_ne!(encoder.weight().value(), &e0);

@@ -11,6 +11,25 @@ mod error;
 
 pub use error::{Result, TrainError};
 
+pub mod callbacks;
+mod checkpoint;
+mod evaluate;
+mod fit;
+pub mod health;
+mod json;
+mod loss;
+mod position;
+mod run_state;
+mod trainer;
+
+pub use callbacks::{
+    Callback, CallbackContext, Checkpoint, EarlyStopping, HistoryLogger, Mode, Plateau, Schedule,
+};
+pub use health::HealthConfig;
+pub use loss::{CrossEntropyLoss, L1Loss, Loss, MseLoss};
+pub use position::{EpochTotals, Position};
+pub use trainer::{Clip, Evaluation, Trainer};
+
 mod history;
 pub mod metrics;
 #[cfg(feature = "plot")]

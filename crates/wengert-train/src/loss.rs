@@ -1,0 +1,199 @@
+//! What the trainer minimises: a [`Loss`] turns a batch's model output and
+//! targets into the batch's **mean** loss per example. Being a mean is what
+//! lets the trainer weigh micro-batches by their size when it accumulates
+//! gradients, so an accumulated step applies the full batch's gradient.
+
+use wengert_data::Targets;
+use wengert_nn::loss::{try_cross_entropy, try_l1_loss, try_mse_loss, Reduction};
+use wengert_tensor::{Float, Var};
+
+use crate::error::{Result, TrainError};
+
+/// A training objective: the mean loss of one batch.
+///
+/// Closures work too: `|y, t: &Targets<f32>| ...` returning
+/// `Result<Var>`, for anything the ready losses do not cover (a penalty
+/// added, the text's `1/2` squared error).
+///
+/// ```
+/// use wengert_data::Targets;
+/// use wengert_tensor::{Tape, Tensor};
+/// use wengert_train::{CrossEntropyLoss, Loss};
+/// let tape = Tape::<f64>::new();
+/// let logits = tape.var(Tensor::zeros(&[2, 4])); // uniform over 4 classes
+/// let loss = CrossEntropyLoss.loss(logits, &Targets::Classes(vec![0, 3])).unwrap();
+/// assert!((loss.item() - 4f64.ln()).abs() < 1e-15);
+/// ```
+pub trait Loss<T: Float>: Send + Sync {
+    /// A short name for messages (`cross_entropy`, `mse`).
+    fn name(&self) -> &'static str;
+
+    /// The mean loss over the batch's examples, as a scalar `Var`.
+    fn loss<'t>(&self, output: Var<'t, T>, targets: &Targets<T>) -> Result<Var<'t, T>>;
+}
+
+/// Softmax cross-entropy of logits `[N, C]`: with class targets, the fused
+/// op (one pass forward, one backward, twice differentiable); with class
+/// probabilities (from mixup, say), `-mean_i sum_c p_ic log_softmax(z)_ic`.
+/// PyTorch: `nn.CrossEntropyLoss()`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CrossEntropyLoss;
+
+impl<T: Float> Loss<T> for CrossEntropyLoss {
+    fn name(&self) -> &'static str {
+        "cross_entropy"
+    }
+
+    fn loss<'t>(&self, output: Var<'t, T>, targets: &Targets<T>) -> Result<Var<'t, T>> {
+        match targets {
+            Targets::Classes(classes) => {
+                if output.ndim() == 2 {
+                    Ok(output.try_cross_entropy_with_logits(classes)?)
+                } else {
+                    Ok(try_cross_entropy(output, classes, Reduction::Mean)?)
+                }
+            }
+            Targets::Probabilities(p) => {
+                if p.shape() != output.shape().as_slice() {
+                    return Err(mismatch("cross_entropy", &output.shape(), p.shape()));
+                }
+                let p = output.tape().constant(p.clone());
+                let n = output.shape()[0].max(1) as f64;
+                let per_example = (p * output.try_log_softmax(-1)?).sum();
+                Ok(per_example.mul_scalar(T::from_f64(-1.0 / n)))
+            }
+            Targets::Values(_) => Err(TrainError::Config {
+                what: "CrossEntropyLoss",
+                why: "regression targets (values) need a regression loss such as MseLoss".into(),
+            }),
+        }
+    }
+}
+
+/// Mean squared error over all elements. PyTorch: `nn.MSELoss()`.
+/// An output `[N]` against targets `[N, 1]` (or the reverse) is compared
+/// as `[N]`: a one-output regression head and a one-column target are the
+/// same thing, and nothing else is broadcast.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MseLoss;
+
+/// Mean absolute error over all elements. PyTorch: `nn.L1Loss()`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct L1Loss;
+
+/// The output and regression targets of one batch, shaped alike.
+fn regression_pair<'t, T: Float>(
+    loss: &'static str,
+    output: Var<'t, T>,
+    targets: &Targets<T>,
+) -> Result<(Var<'t, T>, Var<'t, T>)> {
+    let Targets::Values(t) = targets else {
+        return Err(TrainError::Config {
+            what: "regression loss",
+            why: format!("{loss} needs regression targets (values), not class targets"),
+        });
+    };
+    let out_shape = output.shape();
+    let t = if t.shape() == out_shape.as_slice() {
+        t.clone()
+    } else if t.numel() == output.numel() && squeezed(t.shape()) == squeezed(&out_shape) {
+        t.try_reshape(&out_shape)?
+    } else {
+        return Err(mismatch(loss, &out_shape, t.shape()));
+    };
+    Ok((output, output.tape().constant(t)))
+}
+
+/// A shape without its size-1 axes.
+fn squeezed(shape: &[usize]) -> Vec<usize> {
+    shape.iter().copied().filter(|&d| d != 1).collect()
+}
+
+fn mismatch(loss: &'static str, output: &[usize], target: &[usize]) -> TrainError {
+    TrainError::Config {
+        what: "loss",
+        why: format!("{loss}: the model's output has shape {output:?} but the targets {target:?}"),
+    }
+}
+
+impl<T: Float> Loss<T> for MseLoss {
+    fn name(&self) -> &'static str {
+        "mse"
+    }
+
+    fn loss<'t>(&self, output: Var<'t, T>, targets: &Targets<T>) -> Result<Var<'t, T>> {
+        let (y, t) = regression_pair("mse", output, targets)?;
+        Ok(try_mse_loss(y, t, Reduction::Mean)?)
+    }
+}
+
+impl<T: Float> Loss<T> for L1Loss {
+    fn name(&self) -> &'static str {
+        "l1"
+    }
+
+    fn loss<'t>(&self, output: Var<'t, T>, targets: &Targets<T>) -> Result<Var<'t, T>> {
+        let (y, t) = regression_pair("l1", output, targets)?;
+        Ok(try_l1_loss(y, t, Reduction::Mean)?)
+    }
+}
+
+impl<T, F> Loss<T> for F
+where
+    T: Float,
+    F: for<'t> Fn(Var<'t, T>, &Targets<T>) -> Result<Var<'t, T>> + Send + Sync,
+{
+    fn name(&self) -> &'static str {
+        "custom"
+    }
+
+    fn loss<'t>(&self, output: Var<'t, T>, targets: &Targets<T>) -> Result<Var<'t, T>> {
+        self(output, targets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wengert_tensor::{Tape, Tensor};
+
+    #[test]
+    fn soft_targets_of_one_hot_rows_equal_class_targets() {
+        let tape = Tape::<f64>::new();
+        let z = tape.var(Tensor::from_vec(
+            vec![1.0, -2.0, 0.5, 0.0, 3.0, -1.0],
+            &[2, 3],
+        ));
+        let hard = CrossEntropyLoss
+            .loss(z, &Targets::Classes(vec![2, 1]))
+            .unwrap();
+        let one_hot = Tensor::from_vec(vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.0], &[2, 3]);
+        let soft = CrossEntropyLoss
+            .loss(z, &Targets::Probabilities(one_hot))
+            .unwrap();
+        assert!((hard.item() - soft.item()).abs() < 1e-14);
+    }
+
+    #[test]
+    fn mse_takes_a_one_column_target_for_a_vector_output() {
+        let tape = Tape::<f64>::new();
+        let y = tape.var(Tensor::from_vec(vec![1.0, 2.0], &[2]));
+        let t = Targets::Values(Tensor::from_vec(vec![0.0, 0.0], &[2, 1]));
+        assert_eq!(MseLoss.loss(y, &t).unwrap().item(), 2.5); // (1 + 4) / 2
+        let wrong = Targets::Values(Tensor::zeros(&[3, 1]));
+        let err = MseLoss.loss(y, &wrong).unwrap_err().to_string();
+        assert!(err.contains("[2]") && err.contains("[3, 1]"), "{err}");
+    }
+
+    #[test]
+    fn a_loss_given_the_wrong_kind_of_target_says_so() {
+        let tape = Tape::<f64>::new();
+        let y = tape.var(Tensor::zeros(&[2, 3]));
+        let err = MseLoss.loss(y, &Targets::Classes(vec![0, 1])).unwrap_err();
+        assert!(err.to_string().contains("regression targets"), "{err}");
+        let err = CrossEntropyLoss
+            .loss(y, &Targets::Values(Tensor::zeros(&[2, 3])))
+            .unwrap_err();
+        assert!(err.to_string().contains("regression loss"), "{err}");
+    }
+}
