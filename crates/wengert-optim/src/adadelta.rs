@@ -16,7 +16,6 @@
 use wengert_tensor::{Float, Grads, Parameters};
 
 use crate::config::optimizer_config;
-use crate::driver::with_l2;
 use crate::error::Result;
 use crate::optimizer::Optimizer;
 use crate::state::buffer_state;
@@ -82,13 +81,11 @@ impl<T: Float> Optimizer<T> for Adadelta<T> {
             square_avg: vec![T::zero(); numel],
             acc_delta: vec![T::zero(); numel],
         };
-        self.driver.try_step(part, grads, fresh, |x, g, state, hp| {
+        self.driver.try_step(part, grads, fresh, |x, g, state, lr| {
             state.step += 1;
-            let lr = T::from_f64(hp.lr);
-            let wd = T::from_f64(hp.l2);
+            let lr = T::from_f64(lr);
             let buffers = state.square_avg.iter_mut().zip(state.acc_delta.iter_mut());
-            x.update(g.iter().zip(buffers), |x, (&g, (v, u))| {
-                let g = with_l2(g, x, wd);
+            x.update(g, buffers, move |x, g, (v, u)| {
                 *v = *v * rho + one_minus_rho * g * g;
                 let d = (*u + eps).sqrt() / (*v + eps).sqrt() * g;
                 *u = *u * rho + one_minus_rho * d * d;

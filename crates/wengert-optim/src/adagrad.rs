@@ -20,7 +20,6 @@
 use wengert_tensor::{Float, Grads, Parameters};
 
 use crate::config::optimizer_config;
-use crate::driver::with_l2;
 use crate::error::Result;
 use crate::optimizer::Optimizer;
 use crate::state::buffer_state;
@@ -73,12 +72,10 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
             step: 0,
             sum: vec![init; numel],
         };
-        self.driver.try_step(part, grads, fresh, |x, g, state, hp| {
+        self.driver.try_step(part, grads, fresh, |x, g, state, lr| {
             state.step += 1;
-            let clr = T::from_f64(hp.lr / (1.0 + (state.step - 1) as f64 * lr_decay));
-            let wd = T::from_f64(hp.l2);
-            x.update(g.iter().zip(state.sum.iter_mut()), |x, (&g, s)| {
-                let g = with_l2(g, x, wd);
+            let clr = T::from_f64(lr / (1.0 + (state.step - 1) as f64 * lr_decay));
+            x.update(g, &mut state.sum, move |x, g, s| {
                 *s += g * g;
                 x - clr * (g / (s.sqrt() + eps))
             });

@@ -27,7 +27,6 @@
 use wengert_tensor::{Float, Grads, Parameters};
 
 use crate::config::optimizer_config;
-use crate::driver::with_l2;
 use crate::error::Result;
 use crate::optimizer::Optimizer;
 use crate::state::buffer_state;
@@ -107,38 +106,33 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             exp_avg_sq: vec![T::zero(); numel],
             max_exp_avg_sq: amsgrad.then(|| vec![T::zero(); numel]),
         };
-        self.driver.try_step(part, grads, fresh, |x, g, state, hp| {
+        self.driver.try_step(part, grads, fresh, |x, g, state, lr| {
             state.step += 1;
             // Scalars in f64, as PyTorch computes them in Python floats.
             let t = state.step as f64;
             let bias_correction1 = 1.0 - beta1.powf(t);
             let bias_correction2 = 1.0 - beta2.powf(t);
-            let step_size = T::from_f64(hp.lr / bias_correction1);
+            let step_size = T::from_f64(lr / bias_correction1);
             let bc2_sqrt = T::from_f64(bias_correction2.sqrt());
-            let wd = T::from_f64(hp.l2);
-            // m <- m + (1 - beta1) (g - m), v <- beta2 v + (1 - beta2) g^2,
-            // with g + wd x for g under coupled L2.
-            let moments = |x: T, g: T, m: &mut T, v: &mut T| {
-                let g = with_l2(g, x, wd);
+            // m <- m + (1 - beta1) (g - m), v <- beta2 v + (1 - beta2) g^2.
+            let moments = move |g: T, m: &mut T, v: &mut T| {
                 *m = *m + one_minus_beta1 * (g - *m);
                 *v = *v * beta2_t + one_minus_beta2 * g * g;
             };
-            let with = g
-                .iter()
-                .zip(state.exp_avg.iter_mut().zip(state.exp_avg_sq.iter_mut()));
+            let m_and_v = state.exp_avg.iter_mut().zip(state.exp_avg_sq.iter_mut());
             if amsgrad {
                 let n = x.len();
                 let v_max = state
                     .max_exp_avg_sq
                     .get_or_insert_with(|| vec![T::zero(); n]);
-                x.update(with.zip(v_max), |x, ((&g, (m, v)), v_max)| {
-                    moments(x, g, m, v);
+                x.update(g, m_and_v.zip(v_max), move |x, g, ((m, v), v_max)| {
+                    moments(g, m, v);
                     *v_max = v_max.max(*v);
                     x - step_size * (*m / (v_max.sqrt() / bc2_sqrt + eps))
                 });
             } else {
-                x.update(with, |x, (&g, (m, v))| {
-                    moments(x, g, m, v);
+                x.update(g, m_and_v, move |x, g, (m, v)| {
+                    moments(g, m, v);
                     x - step_size * (*m / (v.sqrt() / bc2_sqrt + eps))
                 });
             }

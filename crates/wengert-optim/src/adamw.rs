@@ -7,7 +7,7 @@
 //!
 //! The decay no longer passes through Adam's per-coordinate scaling, so
 //! every weight shrinks at the same relative rate whatever its gradient
-//! history. It is [`crate::Adam`] with [`WeightDecay::Decoupled`]; this
+//! history. It is [`crate::Adam`] with [`crate::WeightDecay::Decoupled`]; this
 //! config only carries PyTorch's AdamW defaults (weight decay 0.01).
 
 use wengert_tensor::Float;

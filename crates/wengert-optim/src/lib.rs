@@ -14,12 +14,15 @@
 //! 2. `driver.rs`: the bookkeeping every optimizer shares, written once:
 //!    frozen parameters and parameters without gradient are skipped, shapes
 //!    are checked before anything changes, each parameter finds its
-//!    [`ParamGroup`], decoupled [`WeightDecay`] is applied, state is kept per
-//!    parameter id, steps are counted. An optimizer only writes its update
-//!    equation, as a function of each element's old value.
+//!    [`ParamGroup`], [`WeightDecay`] is applied (coupled or decoupled),
+//!    state is kept per parameter id, steps are counted. An optimizer only
+//!    writes its update equation, as a function of each element's old value
+//!    and gradient.
 //! 3. `config.rs`: what every `FooConfig` shares, written once: the
 //!    learning rate (the optimizer's base rate), weight decay and groups,
-//!    their checks and builder methods, and the one build path.
+//!    their checks and builder methods, and the one build path. Each
+//!    optimizer declares its own settings as a table (doc, PyTorch default,
+//!    range rule) that the config, its builder methods and checks come from.
 //! 4. The optimizers, simplest first, each one file with its equation and
 //!    its paper: [`Sgd`] (with momentum and Nesterov, `sgd.rs`),
 //!    [`Adagrad`], [`RmsProp`], [`Adadelta`], [`Adam`] (with AMSGrad), and
@@ -38,19 +41,12 @@
 //!
 //! An update reads each element's old value once and writes the new one
 //! once. When the parameter's storage is its own, that is in place; when a
-//! tape still shares it (stepping before the tape is dropped), the new
-//! values go straight into a fresh buffer and the tape keeps the old ones,
-//! instead of copying the parameter first (`Tensor::update_zip`). Each
-//! case of an update (momentum or not, Nesterov, L2, centered) is its own
-//! loop, so it compiles to straight-line vector code.
-//!
-//! ## Errors
-//!
-//! Every fallible call returns a `Result` with [`OptimError`]
-//! (`try_step`, `try_build`, `load_state`, clipping); its panicking form
-//! (`step`, `build`) panics with the same message at the caller's line
-//! (`#[track_caller]`). Messages name the optimizer and the parameter (by
-//! the name its model gives it, or the name it was bound with).
+//! tape still shares it (stepping before the tape is dropped, the usual
+//! loop), the new values go straight into a fresh buffer and the tape keeps
+//! the old ones, instead of the parameter being copied first
+//! (`Tensor::update_zip`). Each case of an update (weight-decay kind,
+//! momentum or not, Nesterov, centered, AMSGrad) is its own loop, so it
+//! compiles to straight-line vector code; `driver.rs` says what keeps it so.
 //!
 //! ## PyTorch conventions
 //!

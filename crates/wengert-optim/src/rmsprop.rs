@@ -21,7 +21,6 @@
 use wengert_tensor::{Float, Grads, Parameters};
 
 use crate::config::optimizer_config;
-use crate::driver::with_l2;
 use crate::error::Result;
 use crate::optimizer::Optimizer;
 use crate::state::buffer_state;
@@ -77,7 +76,6 @@ buffer_state!(RmsPropState { square_avg; optional grad_avg, momentum_buffer });
 #[derive(Clone, Copy)]
 struct RmsStep<T> {
     lr: T,
-    wd: T,
     alpha: T,
     one_minus_alpha: T,
     eps: T,
@@ -96,7 +94,6 @@ fn rmsprop_update<T: Float, const CENTERED: bool, const MOMENTUM: bool>(
     m: &mut T,
     b: &mut T,
 ) -> T {
-    let g = with_l2(g, x, k.wd);
     *v = *v * k.alpha + k.one_minus_alpha * g * g;
     let avg = if CENTERED {
         // PyTorch's lerp: m + (1 - alpha) * (g - m).
@@ -126,11 +123,10 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
             grad_avg: centered.then(|| vec![T::zero(); numel]),
             momentum_buffer: with_momentum.then(|| vec![T::zero(); numel]),
         };
-        self.driver.try_step(part, grads, fresh, |x, g, state, hp| {
+        self.driver.try_step(part, grads, fresh, |x, g, state, lr| {
             state.step += 1;
             let k = RmsStep {
-                lr: T::from_f64(hp.lr),
-                wd: T::from_f64(hp.l2),
+                lr: T::from_f64(lr),
                 alpha,
                 one_minus_alpha,
                 eps,
@@ -142,21 +138,21 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
             let m = centered.then(|| state.grad_avg.get_or_insert_with(zeros).iter_mut());
             let b =
                 with_momentum.then(|| state.momentum_buffer.get_or_insert_with(zeros).iter_mut());
-            let with = g.iter().zip(state.square_avg.iter_mut());
+            let v = state.square_avg.iter_mut();
             // One function per case, so each loop compiles to straight-line
             // code; a buffer the case does not use is a dummy the compiler
             // drops.
             match (m, b) {
-                (None, None) => x.update(with, |x, (&g, v)| {
+                (None, None) => x.update(g, v, move |x, g, v| {
                     rmsprop_update::<T, false, false>(k, x, g, v, &mut T::zero(), &mut T::zero())
                 }),
-                (None, Some(b)) => x.update(with.zip(b), |x, ((&g, v), b)| {
+                (None, Some(b)) => x.update(g, v.zip(b), move |x, g, (v, b)| {
                     rmsprop_update::<T, false, true>(k, x, g, v, &mut T::zero(), b)
                 }),
-                (Some(m), None) => x.update(with.zip(m), |x, ((&g, v), m)| {
+                (Some(m), None) => x.update(g, v.zip(m), move |x, g, (v, m)| {
                     rmsprop_update::<T, true, false>(k, x, g, v, m, &mut T::zero())
                 }),
-                (Some(m), Some(b)) => x.update(with.zip(m.zip(b)), |x, ((&g, v), (m, b))| {
+                (Some(m), Some(b)) => x.update(g, v.zip(m.zip(b)), move |x, g, (v, (m, b))| {
                     rmsprop_update::<T, true, true>(k, x, g, v, m, b)
                 }),
             }

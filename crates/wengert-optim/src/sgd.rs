@@ -23,12 +23,12 @@
 //! initialization and momentum in deep learning", ICML 2013, rewritten as
 //! PyTorch does so that only the current gradient is needed.
 //!
-//! Coupled L2 weight decay adds `wd * x` to `g` before everything else.
+//! Coupled L2 weight decay adds `wd * x` to `g` before everything else
+//! (the driver does, for every optimizer).
 
 use wengert_tensor::{Float, Grads, Parameters};
 
 use crate::config::optimizer_config;
-use crate::driver::with_l2;
 use crate::error::{Result, SettingChecks};
 use crate::optimizer::Optimizer;
 use crate::state::buffer_state;
@@ -67,6 +67,7 @@ impl SgdConfig {
         Self::with_lr(lr)
     }
 
+    /// PyTorch's rule: Nesterov momentum needs momentum and no dampening.
     fn nesterov_needs_plain_momentum(&self, check: &SettingChecks) -> Result<()> {
         if self.nesterov && (self.momentum == 0.0 || self.dampening != 0.0) {
             return Err(check.invalid(format!(
@@ -99,49 +100,33 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
             momentum_buffer: None,
             step: 0,
         };
-        self.driver.try_step(part, grads, fresh, |x, g, state, hp| {
+        self.driver.try_step(part, grads, fresh, |x, g, state, lr| {
             state.step += 1;
-            let lr = T::from_f64(hp.lr);
-            let wd = T::from_f64(hp.l2);
+            let lr = T::from_f64(lr);
             if momentum == T::zero() {
-                x.update(g, |x, &g| x - lr * with_l2(g, x, wd));
+                x.update_stateless(g, move |x, g| x - lr * g);
                 return;
             }
             match &mut state.momentum_buffer {
                 None => {
                     // First step: b = g, without dampening.
                     let mut b = Vec::with_capacity(x.len());
-                    x.update(g, |x, &g| {
-                        let g = with_l2(g, x, wd);
+                    let first = &mut b;
+                    x.update_stateless(g, move |x, g| {
                         let d = if nesterov { g + momentum * g } else { g };
-                        b.push(g);
+                        first.push(g);
                         x - lr * d
                     });
                     state.momentum_buffer = Some(b);
                 }
                 Some(b) => {
-                    let k = MomentumStep {
-                        lr,
-                        momentum,
-                        keep,
-                        wd,
-                    };
-                    let with = g.iter().zip(b.iter_mut());
+                    let k = MomentumStep { lr, momentum, keep };
                     // One function per case, so each loop compiles to
                     // straight-line vector code.
-                    match (nesterov, wd == T::zero()) {
-                        (false, true) => x.update(with, |x, (&g, b)| {
-                            momentum_update::<T, false, false>(k, x, g, b)
-                        }),
-                        (false, false) => x.update(with, |x, (&g, b)| {
-                            momentum_update::<T, false, true>(k, x, g, b)
-                        }),
-                        (true, true) => x.update(with, |x, (&g, b)| {
-                            momentum_update::<T, true, false>(k, x, g, b)
-                        }),
-                        (true, false) => x.update(with, |x, (&g, b)| {
-                            momentum_update::<T, true, true>(k, x, g, b)
-                        }),
+                    if nesterov {
+                        x.update(g, b, move |x, g, b| momentum_update::<T, true>(k, x, g, b));
+                    } else {
+                        x.update(g, b, move |x, g, b| momentum_update::<T, false>(k, x, g, b));
                     }
                 }
             }
@@ -161,20 +146,12 @@ struct MomentumStep<T> {
     lr: T,
     momentum: T,
     keep: T,
-    wd: T,
 }
 
 /// One element: `b <- momentum * b + (1 - dampening) * g`, then the new
-/// `x - lr * d` with `d = b` or, Nesterov, `d = g + momentum * b`; `g`
-/// includes `wd * x` when `L2`.
+/// `x - lr * d` with `d = b` or, Nesterov, `d = g + momentum * b`.
 #[inline(always)]
-fn momentum_update<T: Float, const NESTEROV: bool, const L2: bool>(
-    k: MomentumStep<T>,
-    x: T,
-    g: T,
-    b: &mut T,
-) -> T {
-    let g = if L2 { g + k.wd * x } else { g };
+fn momentum_update<T: Float, const NESTEROV: bool>(k: MomentumStep<T>, x: T, g: T, b: &mut T) -> T {
     *b = *b * k.momentum + k.keep * g;
     let d = if NESTEROV { g + k.momentum * *b } else { *b };
     x - k.lr * d

@@ -82,6 +82,15 @@ fn loss_and_grads<T: Float>(q: &Quadratic, params: &[Param<T>]) -> (f64, Grads<T
     (Float::to_f64(loss.item()), loss.backward())
 }
 
+/// A JSON list of numbers (one step's gradient).
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .expect("a list of numbers")
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect()
+}
+
 /// The case's optimizer, from PyTorch's class name and hyperparameters.
 fn build_optimizer<T: Float>(case: &Value, groups: Vec<ParamGroup>) -> Box<dyn Optimizer<T>> {
     let id = case["id"].as_str().unwrap();
@@ -277,12 +286,7 @@ fn run_case<T: Float>(case: &Value, tolerance: Tolerance, failures: &mut Vec<Str
         let step = k + 1;
         let (loss, mut grads) = loss_and_grads(&q, &params);
         compare(failures, "loss", id, step, &[loss], &[losses[k]], tolerance);
-        let before: Vec<f64> = case["grad_before_clip"][k]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let before: Vec<f64> = floats(&case["grad_before_clip"][k]);
         compare(
             failures,
             "gradient",
@@ -312,12 +316,7 @@ fn run_case<T: Float>(case: &Value, tolerance: Tolerance, failures: &mut Vec<Str
                 panic!("case {id}: unknown clipping function {f:?}");
             }
         }
-        let used: Vec<f64> = case["grad_used"][k]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let used: Vec<f64> = floats(&case["grad_used"][k]);
         compare(
             failures,
             "clipped gradient",
