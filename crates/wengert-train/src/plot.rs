@@ -72,8 +72,8 @@ impl Default for PlotOptions {
 /// is the generalization gap; a validation curve that turns up while the
 /// training curve keeps falling is overfitting.
 ///
-/// `path` ends in `.svg` or `.png`. Missing or non-finite values break a
-/// curve instead of stretching the axis.
+/// `path` ends in `.svg` or `.png`. Missing, non-finite or huge (beyond
+/// 1e300) values break a curve instead of stretching the axis.
 ///
 /// ```
 /// use wengert_train::plot::plot_learning_curves;
@@ -244,8 +244,8 @@ pub fn plot_lr_with(
             "the history has no steps and no epochs",
         ));
     }
-    let positive: Vec<f64> = lr.iter().copied().filter(|x| x.is_finite()).collect();
-    let (lo, hi) = positive
+    let finite: Vec<f64> = lr.iter().copied().filter(|x| x.is_finite()).collect();
+    let (lo, hi) = finite
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
             (lo.min(x), hi.max(x))
@@ -284,8 +284,18 @@ fn list_or_none(names: &[String]) -> String {
     }
 }
 
+/// The largest magnitude drawn; beyond it a value is a gap in its curve,
+/// like infinity. Only a diverged run gets there, and an axis from -1e308
+/// to 1e308 has a width f64 cannot hold (plotters would loop forever
+/// looking for its ticks).
+const DRAWABLE_MAX: f64 = 1e300;
+
+/// The smallest value drawn on a log scale (zero and below have no
+/// logarithm; a subnormal one would round the padded axis down to zero).
+const DRAWABLE_MIN: f64 = 1e-300;
+
 /// One line of a panel: its legend label and its points, split into runs
-/// of drawable points (a missing or non-finite value ends a run).
+/// of drawable points (a missing, non-finite or huge value ends a run).
 struct Curve {
     label: String,
     points: Vec<(f64, f64)>,
@@ -301,10 +311,17 @@ impl Curve {
 
     /// The runs of consecutive points that can be drawn on this scale.
     fn runs(&self, log_y: bool) -> Vec<Vec<(f64, f64)>> {
+        let drawable = |v: f64, log: bool| {
+            if log {
+                (DRAWABLE_MIN..=DRAWABLE_MAX).contains(&v)
+            } else {
+                v.abs() <= DRAWABLE_MAX
+            }
+        };
         let mut runs = vec![];
         let mut run = vec![];
         for &(x, y) in &self.points {
-            if y.is_finite() && x.is_finite() && (!log_y || y > 0.0) {
+            if drawable(x, false) && drawable(y, log_y) {
                 run.push((x, y));
             } else if !run.is_empty() {
                 runs.push(std::mem::take(&mut run));

@@ -148,8 +148,12 @@ impl Progress {
     /// batch mean) and its number of examples. The bar shows the running
     /// loss, the mean over the epoch's examples so far, and throughput.
     pub fn batch(&mut self, batch_index: usize, loss: f64, examples: usize) {
-        self.examples += examples;
-        self.weighted_loss += loss * examples as f64;
+        // A batch without examples has no loss to weigh (and a NaN loss
+        // times zero would still poison the running mean).
+        if examples > 0 {
+            self.examples += examples;
+            self.weighted_loss += loss * examples as f64;
+        }
         if let Output::Bar(Some(bar)) = &self.output {
             bar.set_position(batch_index as u64 + 1);
             let running = if self.examples > 0 {

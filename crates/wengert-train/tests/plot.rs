@@ -187,6 +187,40 @@ fn non_finite_values_break_a_curve_instead_of_leaving_the_picture() {
 }
 
 #[test]
+fn huge_and_subnormal_values_neither_hang_nor_leave_the_picture() {
+    // A diverged run: losses of +-1e308 (the axis width would overflow f64)
+    // and f64::MAX; a validation loss and gradient norms that are subnormal
+    // (their padded log axis would round to zero).
+    let dir = scratch("huge");
+    let mut h = History::default();
+    for (epoch, loss) in [(1, 1.0), (2, 1e308), (3, -1e308), (4, f64::MAX), (5, 0.5)] {
+        let mut record = EpochRecord {
+            epoch,
+            train_loss: loss,
+            val_loss: Some(5e-324),
+            lr: 5e-324,
+            ..Default::default()
+        };
+        record.layer_grad_norms.insert("layers.0".into(), 5e-324);
+        record
+            .layer_grad_norms
+            .insert("layers.1".into(), 1e308 * epoch as f64);
+        h.epochs.push(record);
+    }
+    let svg = dir.join("huge.svg");
+    plot_learning_curves(&h, None, &svg).unwrap();
+    let (polylines, _) = svg_polylines(&svg, (900, 600));
+    for &(x, y) in polylines.iter().flatten() {
+        assert!(
+            (0.0..=900.0).contains(&x) && (0.0..=600.0).contains(&y),
+            "({x}, {y})"
+        );
+    }
+    plot_grad_norms(&h, dir.join("grads.svg")).unwrap();
+    plot_lr(&h, dir.join("lr.svg")).unwrap();
+}
+
+#[test]
 fn grad_norms_plot_one_curve_per_layer_on_a_log_scale() {
     let dir = scratch("grad-norms");
     let path = dir.join("grads.svg");

@@ -20,7 +20,7 @@
 //! score one batch on its own.
 //!
 //! Errors: targets of a kind a metric cannot score, or shapes that do not
-//! fit, are [`TrainError::Metric`](crate::TrainError::Metric), naming the
+//! fit, are [`TrainError::Metric`], naming the
 //! metric and both shapes.
 
 mod classification;
