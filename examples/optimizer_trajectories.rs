@@ -68,7 +68,6 @@ fn run(
     for _ in 0..steps {
         let tape = Tape::new();
         let grads = objective(&tape, tape.param(&x)).backward();
-        drop(tape);
         let grads = match noise.as_mut() {
             None => grads,
             Some((std, rng)) => {

@@ -33,7 +33,8 @@ fn train_step(
     let loss = -h.log_softmax(1).gather(1, labels).mean();
     let value = loss.item();
     let grads = loss.backward();
-    drop(tape); // parameters are no longer shared: the update writes in place
+    // The tape still holds the parameters, as in a user's loop: the update
+    // writes fresh pooled buffers (the `live_tape` bench prices that).
     let mut refs: Vec<&mut Param<f32>> = params.iter_mut().collect();
     adam.step(&mut refs, &grads);
     value
