@@ -124,7 +124,10 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
                 let last = self.position.batch == batches;
                 if group.batches == self.settings.accumulate || last {
                     let (grads, group_loss) = group.take();
-                    self.apply_step(grads, group_loss, epoch, last)?;
+                    let mut record = self.apply_step(grads, group_loss, epoch, last)?;
+                    self.validate_at_step(&mut record, val)?;
+                    self.history.steps.push(record.clone());
+                    self.dispatch(|cb, ctx| cb.on_step_end(ctx, &record))?;
                 }
                 self.totals.train_seconds += batch_started.elapsed().as_secs_f64();
                 progress.batch(self.position.batch - 1, loss, n);
@@ -170,15 +173,15 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
     }
 
     /// One optimizer step with the (accumulated) gradients of a group of
-    /// batches: the norm, the guard, health, clipping, the update, the step
-    /// record and the step callbacks.
+    /// batches: the norm, the guard, health, clipping and the update; gives
+    /// the step's record.
     fn apply_step(
         &mut self,
         mut grads: Grads<T>,
         loss: f64,
         epoch: usize,
         last_of_epoch: bool,
-    ) -> Result<()> {
+    ) -> Result<StepRecord> {
         let step = self.position.step + 1;
         let norm = grad_norm(&grads);
         let names = ParamNames::of_model(&self.model);
@@ -217,15 +220,35 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
         if let Some(before) = before {
             self.health_reading.ratios = health::update_ratios(&self.model, &before);
         }
-        let record = StepRecord {
+        Ok(StepRecord {
             step,
             epoch,
             loss,
             lr,
             grad_norm: norm,
+            ..Default::default()
+        })
+    }
+
+    /// Evaluates on `val` after this step when `validate_every` asks for
+    /// it, into the step's record; kept for the epoch's end if the model
+    /// does not change before it.
+    fn validate_at_step(
+        &mut self,
+        record: &mut StepRecord,
+        val: Option<&dyn Validation<T>>,
+    ) -> Result<()> {
+        let (Some(val), Some(every)) = (val, self.settings.validate_every) else {
+            return Ok(());
         };
-        self.history.steps.push(record.clone());
-        self.dispatch(|cb, ctx| cb.on_step_end(ctx, &record))
+        if record.step % every != 0 {
+            return Ok(());
+        }
+        let evaluation = val.run(&self.model, &*self.loss, &self.metrics)?;
+        record.val_loss = Some(evaluation.loss);
+        record.val_metrics = evaluation.metrics.clone();
+        self.step_validation = Some((record.step, evaluation));
+        Ok(())
     }
 
     fn end_epoch(
@@ -235,9 +258,14 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
         val: Option<&dyn Validation<T>>,
         progress: &mut Progress,
     ) -> Result<()> {
-        let validation = match val {
-            Some(v) => Some(v.run(&self.model, &*self.loss, &self.metrics)?),
-            None => None,
+        let at_this_step = match self.step_validation.take() {
+            Some((step, evaluation)) if step == self.position.step => Some(evaluation),
+            _ => None,
+        };
+        let validation = match (val, at_this_step) {
+            (Some(_), Some(evaluation)) => Some(evaluation),
+            (Some(v), None) => Some(v.run(&self.model, &*self.loss, &self.metrics)?),
+            (None, _) => None,
         };
         self.epoch_started = None;
         let totals = std::mem::take(&mut self.totals);

@@ -81,6 +81,13 @@ pub struct StepRecord {
     /// The global gradient norm before clipping.
     #[serde(with = "json_f64")]
     pub grad_norm: f64,
+    /// Mean validation loss after this step, at the steps
+    /// [`Trainer::validate_every`](crate::Trainer::validate_every) asks for.
+    #[serde(with = "json_f64_option", default)]
+    pub val_loss: Option<f64>,
+    /// Validation metrics by name after this step (empty at other steps).
+    #[serde(with = "json_f64_map", default)]
+    pub val_metrics: BTreeMap<String, f64>,
 }
 
 /// Everything a run recorded, epoch by epoch and step by step.

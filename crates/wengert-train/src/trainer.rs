@@ -56,6 +56,7 @@ pub(crate) struct Settings {
     pub(crate) seed: u64,
     pub(crate) health: HealthConfig,
     pub(crate) nan_guard: bool,
+    pub(crate) validate_every: Option<usize>,
 }
 
 /// Fits a model with an optimizer and a loss on a training loader, keeping
@@ -108,6 +109,8 @@ pub struct Trainer<T: Float, M: Module<T>, O: Optimizer<T>> {
     pub(crate) progress: ProgressChoice,
     pub(crate) stop_reason: Option<String>,
     pub(crate) warnings: Vec<String>,
+    /// The last evaluation `validate_every` made, with its step.
+    pub(crate) step_validation: Option<(usize, Evaluation)>,
 }
 
 /// The loss and metrics of a model on a loader, in inference mode.
@@ -138,6 +141,7 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
                 seed,
                 health: HealthConfig::default(),
                 nan_guard: true,
+                validate_every: None,
             },
             history: History::default(),
             tape: Tape::training(seed),
@@ -149,6 +153,7 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
             progress: ProgressChoice::Auto,
             stop_reason: None,
             warnings: Vec::new(),
+            step_validation: None,
         }
     }
 
@@ -201,6 +206,19 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
     pub fn seed(mut self, seed: u64) -> Self {
         self.settings.seed = seed;
         self.tape = Tape::training(seed);
+        self
+    }
+
+    /// Also evaluates on the validation loader every `steps` optimizer
+    /// steps (counted over the run), not only at the end of each epoch: for
+    /// long epochs, where one point per epoch is too coarse a curve. The
+    /// results go into that step's [`StepRecord`](crate::StepRecord)
+    /// (`val_loss`, `val_metrics`), which step callbacks see; epoch-level
+    /// callbacks such as early stopping still read the epoch's validation.
+    /// An evaluation at an epoch's last step serves the epoch too (the
+    /// model has not changed), so no evaluation runs twice.
+    pub fn validate_every(mut self, steps: usize) -> Self {
+        self.settings.validate_every = Some(steps);
         self
     }
 
@@ -314,6 +332,9 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
         };
         if self.settings.accumulate == 0 {
             return Err(bad("accumulate must be at least 1 batch".into()));
+        }
+        if self.settings.validate_every == Some(0) {
+            return Err(bad("validate_every must be at least 1 step".into()));
         }
         match self.settings.clip {
             Some(Clip::Norm(v)) if !(v.is_finite() && v > 0.0) => Err(bad(format!(

@@ -57,6 +57,42 @@ fn an_mlp_with_dropout_learns_the_digits() {
 }
 
 #[test]
+fn validate_every_n_steps_records_validation_at_those_steps() {
+    let (train, val) = digits_loaders();
+    let steps_per_epoch = train.len();
+    let every = 4;
+    let mut rng = seeded_rng(1);
+    let model = Sequential::new()
+        .with(Linear::new(64, 32, &mut rng))
+        .with(ReLU)
+        .with(Linear::new(32, 10, &mut rng));
+    let mut trainer = Trainer::new(model, AdamConfig::new(1e-2).build(), CrossEntropyLoss)
+        .epochs(2)
+        .metric(Accuracy::new())
+        .validate_every(every)
+        .quiet();
+    let history = trainer.fit(&train, Some(&val)).unwrap();
+    assert_eq!(history.steps.len(), 2 * steps_per_epoch);
+    for record in &history.steps {
+        let due = record.step % every == 0;
+        assert_eq!(record.val_loss.is_some(), due, "step {}", record.step);
+        assert_eq!(
+            record.val_metrics.contains_key("accuracy"),
+            due,
+            "step {}",
+            record.step
+        );
+    }
+    // Validation moves as the model learns: the first and last differ.
+    let validated: Vec<f64> = history.steps.iter().filter_map(|r| r.val_loss).collect();
+    assert!(validated.len() >= 2);
+    assert!(validated.last() < validated.first(), "{validated:?}");
+    // The epoch's validation is the final model's, as without the option.
+    let eval = trainer.evaluate(&val).unwrap();
+    assert_eq!(history.epochs[1].val_loss, Some(eval.loss));
+}
+
+#[test]
 fn a_regression_in_f64_fits_airfoil_better_than_the_mean() {
     let airfoil = embedded::airfoil().unwrap().cast::<f64>();
     let features = airfoil.features().clone();
@@ -159,5 +195,17 @@ fn a_bad_setting_is_refused_before_training() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("accumulate"), "{err}");
+    assert_eq!(trainer.position().step, 0);
+}
+
+#[test]
+fn validating_every_zero_steps_is_refused_before_training() {
+    let (train, val) = digits_loaders();
+    let model = Linear::<f32>::new(64, 10, &mut seeded_rng(0));
+    let mut trainer = Trainer::new(model, SgdConfig::new(0.1).build(), CrossEntropyLoss)
+        .validate_every(0)
+        .quiet();
+    let err = trainer.fit(&train, Some(&val)).unwrap_err().to_string();
+    assert!(err.contains("validate_every"), "{err}");
     assert_eq!(trainer.position().step, 0);
 }

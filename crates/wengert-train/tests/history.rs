@@ -77,6 +77,13 @@ fn sample() -> History {
             loss: 1.0 / step as f64,
             lr: 0.1,
             grad_norm: if step == 3 { f64::NAN } else { step as f64 },
+            // A mid-epoch validation (`validate_every(2)`) at step 2 only.
+            val_loss: (step == 2).then_some(0.75),
+            val_metrics: if step == 2 {
+                BTreeMap::from([("accuracy".to_string(), 0.5)])
+            } else {
+                BTreeMap::new()
+            },
         })
         .collect();
     History { epochs, steps }
@@ -467,15 +474,22 @@ fn epoch_record() -> impl Strategy<Value = EpochRecord> {
 }
 
 fn step_record() -> impl Strategy<Value = StepRecord> {
-    (0usize..10_000, 0usize..100, any_f64(), any_f64(), any_f64()).prop_map(
-        |(step, epoch, loss, lr, grad_norm)| StepRecord {
-            step,
-            epoch,
-            loss,
-            lr,
-            grad_norm,
-        },
+    (
+        (0usize..10_000, 0usize..100, any_f64(), any_f64(), any_f64()),
+        proptest::option::of(any_f64()),
+        proptest::collection::btree_map("[a-z]{1,8}", any_f64(), 0..3),
     )
+        .prop_map(
+            |((step, epoch, loss, lr, grad_norm), val_loss, val_metrics)| StepRecord {
+                step,
+                epoch,
+                loss,
+                lr,
+                grad_norm,
+                val_loss,
+                val_metrics,
+            },
+        )
 }
 
 proptest! {

@@ -55,6 +55,7 @@ fn history() -> History {
             loss: 1.0,
             lr: 0.1 * 0.9f64.powi(step as i32),
             grad_norm: 1.0,
+            ..Default::default()
         })
         .collect();
     h
