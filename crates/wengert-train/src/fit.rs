@@ -184,7 +184,6 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
     ) -> Result<StepRecord> {
         let step = self.position.step + 1;
         let norm = grad_norm(&grads);
-        let names = ParamNames::of_model(&self.model);
         if self.settings.nan_guard && !norm.is_finite() {
             return Err(non_finite_gradient(&self.model, &grads, loss, epoch, step));
         }
@@ -203,10 +202,13 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
             health::snapshot(&self.model)
         });
         match self.settings.clip {
+            // Names only for an error message, so only built when clipping.
             Some(Clip::Norm(max)) => {
-                clip_grad_norm_named(&mut grads, max, &names)?;
+                clip_grad_norm_named(&mut grads, max, &ParamNames::of_model(&self.model))?;
             }
-            Some(Clip::Value(v)) => clip_grad_value_named(&mut grads, v, &names)?,
+            Some(Clip::Value(v)) => {
+                clip_grad_value_named(&mut grads, v, &ParamNames::of_model(&self.model))?
+            }
             None => {}
         }
         let lr = self.optimizer.lr();
