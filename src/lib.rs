@@ -89,4 +89,9 @@ pub mod prelude {
     };
     #[cfg(feature = "optim")]
     pub use wengert_optim::{AdamConfig, Optimizer, SgdConfig};
+    #[cfg(feature = "train")]
+    pub use wengert_train::{
+        Accuracy, Checkpoint, CrossEntropyLoss, EarlyStopping, Evaluation, History, Metric,
+        MseLoss, Trainer,
+    };
 }
