@@ -5,9 +5,9 @@
 //! absolute threshold and with cooldown, three-phase one-cycle.
 
 use wengert_optim::{
-    AdagradConfig, AdamConfig, CosineAnnealingLr, LinearLr, LrSchedule, LrScheduler, OneCycleLr,
-    OptimError, Optimizer, PlateauMode, ReduceLrOnPlateau, SequentialLr, Sgd, SgdConfig, StepLr,
-    ThresholdMode,
+    AdadeltaConfig, AdagradConfig, AdamConfig, CosineAnnealingLr, LinearLr, LrSchedule,
+    LrScheduler, OneCycleLr, OptimError, Optimizer, PlateauMode, ReduceLrOnPlateau, RmsPropConfig,
+    SequentialLr, Sgd, SgdConfig, StepLr, ThresholdMode,
 };
 use wengert_tensor::{Grads, Param, Tensor};
 
@@ -45,13 +45,68 @@ fn a_started_schedule_sets_lr_and_cycles_momentum_step_by_step() {
         x1 - schedule.lr(1.0, 1) * (m1 * 1.0 + 1.0)
     );
     assert_eq!(scheduler.steps(), 1);
-    // Adam takes the momentum as beta1; AdaGrad has none and ignores it.
+    // Adam takes the momentum as beta1.
     let mut adam = AdamConfig::new(0.1).build::<f64>();
     assert!(adam.set_momentum(0.8));
+    assert_eq!(adam.momentum(), Some(0.8));
+}
+
+#[test]
+fn one_cycle_refuses_an_optimizer_without_momentum_unless_told_not_to_cycle_it() {
+    // PyTorch's OneCycleLR raises for Adagrad and Adadelta too.
     let mut adagrad = AdagradConfig::new(0.1).build::<f64>();
-    let _ = schedule.start(&mut adagrad);
-    assert_eq!(adagrad.lr(), OneCycleLr::new(0.1, 30).lr(0.1, 0));
+    let err = OneCycleLr::new(0.1, 30)
+        .try_start(&mut adagrad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Adagrad") && err.contains("cycle_momentum(false)"),
+        "{err}"
+    );
+    assert_eq!(adagrad.lr(), 0.1, "a refused start changes nothing");
     assert!(!adagrad.set_momentum(0.8));
+    // Inside a sequence it is refused at the start too, not at the milestone.
+    let mut adadelta = AdadeltaConfig::new().build::<f64>();
+    let seq = SequentialLr::new(
+        vec![
+            Box::new(LinearLr::new(0.5, 1.0, 3)),
+            Box::new(OneCycleLr::new(0.1, 10)),
+        ],
+        vec![3],
+    );
+    assert!(seq.try_start(&mut adadelta).is_err());
+    let s = OneCycleLr::new(0.1, 30).cycle_momentum(false);
+    let _ = s.clone().start(&mut adagrad);
+    assert_eq!(adagrad.lr(), s.lr(0.1, 0));
+}
+
+#[test]
+fn one_cycle_turns_on_the_momentum_of_sgd_and_rmsprop_built_without() {
+    // PyTorch's OneCycleLR writes every group's momentum, which SGD and
+    // RMSprop then use: with a constant unit gradient and lr 1 (cycle_lr
+    // off is not an option, so read the rates from the schedule), step 2
+    // moves by lr_1 * (m_1 * 1 + 1), not by lr_1.
+    let schedule = OneCycleLr::new(0.1, 30);
+    let mut sgd = SgdConfig::new(0.1).build::<f64>();
+    assert_eq!(sgd.momentum(), Some(0.0));
+    let mut x = Param::new("x", Tensor::from_vec(vec![0.0], &[1]));
+    let g = unit_grad(&x);
+    let mut scheduler = schedule.clone().start(&mut sgd);
+    assert_eq!(sgd.momentum(), Some(0.95));
+    sgd.step(&mut x, &g);
+    scheduler.step(&mut sgd);
+    let x1 = x.value().item();
+    sgd.step(&mut x, &g);
+    let (lr1, m1) = (schedule.lr(0.1, 1), schedule.momentum(1).unwrap());
+    assert_eq!(x.value().item(), x1 - lr1 * (m1 * 1.0 + 1.0));
+    assert!(sgd.state_of(x.id()).unwrap().momentum_buffer.is_some());
+
+    let mut rms = RmsPropConfig::new(0.01).build::<f64>();
+    let mut y = Param::new("y", Tensor::from_vec(vec![0.0], &[1]));
+    let g = unit_grad(&y);
+    let _scheduler = schedule.start(&mut rms);
+    rms.step(&mut y, &g);
+    assert!(rms.state_of(y.id()).unwrap().momentum_buffer.is_some());
 }
 
 #[test]
