@@ -28,6 +28,12 @@
 //! | [`OneCycleLr`] | cosine up to `max_lr`, then down (every group alike); momentum the other way | `OneCycleLR` |
 //! | [`SequentialLr`] | one schedule, then the next from its own step 0 | `SequentialLR` |
 //!
+//! **PyTorch options.** Each schedule takes its PyTorch scheduler's
+//! arguments under the same names, except `last_epoch` (use
+//! [`LrSchedule::resume`]) and the deprecated `verbose`; [`OneCycleLr`],
+//! [`ConstantLr`], [`PolynomialLr`] and [`ReduceLrOnPlateau`] list what
+//! they leave out or check more strictly.
+//!
 //! # Driving an optimizer
 //!
 //! [`LrSchedule::start`] sets the rate of step 0 on the optimizer and gives
