@@ -22,7 +22,17 @@ use crate::state::buffer_state;
 
 optimizer_config! {
     /// Settings of [`Adadelta`]; PyTorch: `torch.optim.Adadelta(params, lr=1.0,
-    /// rho=0.9, eps=1e-6, weight_decay=0)`.
+    /// rho=0.9, eps=1e-6, weight_decay=0, maximize=False)`.
+    ///
+    /// # PyTorch options
+    ///
+    /// `lr`, `rho`, `eps`, `weight_decay` (coupled, or decoupled with
+    /// [`WeightDecay::Decoupled`](crate::WeightDecay)), `maximize`, and
+    /// groups with their own `lr` and `weight_decay`
+    /// ([`crate::ParamGroup`]). Not offered: `foreach`, `capturable` and
+    /// `differentiable` (implementation paths of PyTorch). AdaDelta has no
+    /// momentum, so a schedule that cycles it (one-cycle) is refused, as in
+    /// PyTorch.
     ///
     /// ```
     /// use wengert_optim::{Adadelta, AdadeltaConfig};
@@ -81,17 +91,18 @@ impl<T: Float> Optimizer<T> for Adadelta<T> {
             square_avg: vec![T::zero(); numel],
             acc_delta: vec![T::zero(); numel],
         };
-        self.driver.try_step(part, grads, fresh, |x, g, state, lr| {
-            state.step += 1;
-            let lr = T::from_f64(lr);
-            let buffers = state.square_avg.iter_mut().zip(state.acc_delta.iter_mut());
-            x.update(g, buffers, move |x, g, (v, u)| {
-                *v = *v * rho + one_minus_rho * g * g;
-                let d = (*u + eps).sqrt() / (*v + eps).sqrt() * g;
-                *u = *u * rho + one_minus_rho * d * d;
-                x - lr * d
-            });
-        })
+        self.driver
+            .try_step(part, grads, fresh, |x, g, state, group| {
+                state.step += 1;
+                let lr = T::from_f64(group.lr);
+                let buffers = state.square_avg.iter_mut().zip(state.acc_delta.iter_mut());
+                x.update(g, buffers, move |x, g, (v, u)| {
+                    *v = *v * rho + one_minus_rho * g * g;
+                    let d = (*u + eps).sqrt() / (*v + eps).sqrt() * g;
+                    *u = *u * rho + one_minus_rho * d * d;
+                    x - lr * d
+                });
+            })
     }
 
     crate::delegate::delegate_to_driver!();

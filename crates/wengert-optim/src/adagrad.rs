@@ -26,7 +26,18 @@ use crate::state::buffer_state;
 
 optimizer_config! {
     /// Settings of [`Adagrad`]; PyTorch: `torch.optim.Adagrad(params, lr=0.01,
-    /// lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10)`.
+    /// lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+    /// maximize=False)`.
+    ///
+    /// # PyTorch options
+    ///
+    /// `lr`, `lr_decay`, `weight_decay` (coupled, or decoupled with
+    /// [`WeightDecay::Decoupled`](crate::WeightDecay)),
+    /// `initial_accumulator_value`, `eps`, `maximize`, and groups with
+    /// their own `lr` and `weight_decay` ([`crate::ParamGroup`]). Not
+    /// offered: `foreach`, `fused` and `differentiable` (implementation
+    /// paths of PyTorch), sparse gradients. AdaGrad has no momentum, so a
+    /// schedule that cycles it (one-cycle) is refused, as in PyTorch.
     ///
     /// ```
     /// use wengert_optim::{Adagrad, AdagradConfig};
@@ -72,14 +83,15 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
             step: 0,
             sum: vec![init; numel],
         };
-        self.driver.try_step(part, grads, fresh, |x, g, state, lr| {
-            state.step += 1;
-            let clr = T::from_f64(lr / (1.0 + (state.step - 1) as f64 * lr_decay));
-            x.update(g, &mut state.sum, move |x, g, s| {
-                *s += g * g;
-                x - clr * (g / (s.sqrt() + eps))
-            });
-        })
+        self.driver
+            .try_step(part, grads, fresh, |x, g, state, group| {
+                state.step += 1;
+                let clr = T::from_f64(group.lr / (1.0 + (state.step - 1) as f64 * lr_decay));
+                x.update(g, &mut state.sum, move |x, g, s| {
+                    *s += g * g;
+                    x - clr * (g / (s.sqrt() + eps))
+                });
+            })
     }
 
     crate::delegate::delegate_to_driver!();

@@ -34,7 +34,18 @@ use crate::weight_decay::WeightDecay;
 
 optimizer_config! {
     /// Settings of [`Adam`]; PyTorch: `torch.optim.Adam(params, lr=1e-3,
-    /// betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)`.
+    /// betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
+    /// maximize=False)`.
+    ///
+    /// # PyTorch options
+    ///
+    /// `lr`, `betas`, `eps`, `weight_decay` (coupled;
+    /// `decoupled_weight_decay=True` is
+    /// [`WeightDecay::Decoupled`](crate::WeightDecay), or
+    /// [`crate::AdamWConfig`]), `amsgrad`, `maximize`, and groups with their
+    /// own `lr`, `weight_decay` and `betas` ([`crate::ParamGroup`]). Not
+    /// offered: `foreach`, `fused`, `capturable` and `differentiable`
+    /// (implementation paths of PyTorch), and tensor-valued `lr` or `betas`.
     ///
     /// ```
     /// use wengert_optim::{Adam, AdamConfig};
@@ -56,6 +67,7 @@ optimizer_config! {
     /// Adam, AMSGrad and AdamW, built by [`AdamConfig`] or [`crate::AdamWConfig`];
     /// see the module docs for the update.
     pub struct Adam<T> with AdamState<T>, named "Adam" or "AdamW" when decoupled;
+    groups may set Betas;
 }
 
 impl AdamConfig {
@@ -94,10 +106,7 @@ buffer_state!(AdamState { exp_avg, exp_avg_sq; optional max_exp_avg_sq });
 
 impl<T: Float> Optimizer<T> for Adam<T> {
     fn try_step_part(&mut self, part: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<()> {
-        let (beta1, beta2) = (self.beta1, self.beta2);
-        let one_minus_beta1 = T::from_f64(1.0 - beta1);
-        let beta2_t = T::from_f64(beta2);
-        let one_minus_beta2 = T::from_f64(1.0 - beta2);
+        let (default_beta1, default_beta2) = (self.beta1, self.beta2);
         let eps = T::from_f64(self.eps);
         let amsgrad = self.amsgrad;
         let fresh = |numel| AdamState {
@@ -106,41 +115,54 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             exp_avg_sq: vec![T::zero(); numel],
             max_exp_avg_sq: amsgrad.then(|| vec![T::zero(); numel]),
         };
-        self.driver.try_step(part, grads, fresh, |x, g, state, lr| {
-            state.step += 1;
-            // Scalars in f64, as PyTorch computes them in Python floats.
-            let t = state.step as f64;
-            let bias_correction1 = 1.0 - beta1.powf(t);
-            let bias_correction2 = 1.0 - beta2.powf(t);
-            let step_size = T::from_f64(lr / bias_correction1);
-            let bc2_sqrt = T::from_f64(bias_correction2.sqrt());
-            // m <- m + (1 - beta1) (g - m), v <- beta2 v + (1 - beta2) g^2.
-            let moments = move |g: T, m: &mut T, v: &mut T| {
-                *m = *m + one_minus_beta1 * (g - *m);
-                *v = *v * beta2_t + one_minus_beta2 * g * g;
-            };
-            let m_and_v = state.exp_avg.iter_mut().zip(state.exp_avg_sq.iter_mut());
-            if amsgrad {
-                let n = x.len();
-                let v_max = state
-                    .max_exp_avg_sq
-                    .get_or_insert_with(|| vec![T::zero(); n]);
-                x.update(g, m_and_v.zip(v_max), move |x, g, ((m, v), v_max)| {
-                    moments(g, m, v);
-                    *v_max = v_max.max(*v);
-                    x - step_size * (*m / (v_max.sqrt() / bc2_sqrt + eps))
-                });
-            } else {
-                x.update(g, m_and_v, move |x, g, (m, v)| {
-                    moments(g, m, v);
-                    x - step_size * (*m / (v.sqrt() / bc2_sqrt + eps))
-                });
-            }
-        })
+        self.driver
+            .try_step(part, grads, fresh, |x, g, state, group| {
+                state.step += 1;
+                let lr = group.lr;
+                let beta1 = group.beta1.unwrap_or(default_beta1);
+                let beta2 = group.beta2.unwrap_or(default_beta2);
+                let one_minus_beta1 = T::from_f64(1.0 - beta1);
+                let beta2_t = T::from_f64(beta2);
+                let one_minus_beta2 = T::from_f64(1.0 - beta2);
+                // Scalars in f64, as PyTorch computes them in Python floats.
+                let t = state.step as f64;
+                let bias_correction1 = 1.0 - beta1.powf(t);
+                let bias_correction2 = 1.0 - beta2.powf(t);
+                let step_size = T::from_f64(lr / bias_correction1);
+                let bc2_sqrt = T::from_f64(bias_correction2.sqrt());
+                // m <- m + (1 - beta1) (g - m), v <- beta2 v + (1 - beta2) g^2.
+                let moments = move |g: T, m: &mut T, v: &mut T| {
+                    *m = *m + one_minus_beta1 * (g - *m);
+                    *v = *v * beta2_t + one_minus_beta2 * g * g;
+                };
+                let m_and_v = state.exp_avg.iter_mut().zip(state.exp_avg_sq.iter_mut());
+                if amsgrad {
+                    let n = x.len();
+                    let v_max = state
+                        .max_exp_avg_sq
+                        .get_or_insert_with(|| vec![T::zero(); n]);
+                    x.update(g, m_and_v.zip(v_max), move |x, g, ((m, v), v_max)| {
+                        moments(g, m, v);
+                        *v_max = v_max.max(*v);
+                        x - step_size * (*m / (v_max.sqrt() / bc2_sqrt + eps))
+                    });
+                } else {
+                    x.update(g, m_and_v, move |x, g, (m, v)| {
+                        moments(g, m, v);
+                        x - step_size * (*m / (v.sqrt() / bc2_sqrt + eps))
+                    });
+                }
+            })
     }
 
+    fn momentum(&self) -> Option<f64> {
+        Some(self.beta1)
+    }
+
+    /// Sets every group's `beta1`; each keeps its `beta2`.
     fn set_momentum(&mut self, momentum: f64) -> bool {
         self.beta1 = momentum;
+        self.driver.clear_momentum_overrides();
         true
     }
 

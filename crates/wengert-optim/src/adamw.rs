@@ -31,9 +31,10 @@ macro_rules! forward_to_adam {
 }
 
 /// Settings of AdamW; PyTorch: `torch.optim.AdamW(params, lr=1e-3,
-/// betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)`.
-/// Builds an [`Adam`] whose name is `"AdamW"`; every method forwards to
-/// the [`AdamConfig`] inside, with the decay fixed to decoupled.
+/// betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+/// maximize=False)`. Builds an [`Adam`] whose name is `"AdamW"`; every
+/// method forwards to the [`AdamConfig`] inside, with the decay fixed to
+/// decoupled. Its PyTorch options are [`AdamConfig`]'s.
 ///
 /// ```
 /// use wengert_optim::{AdamWConfig, Optimizer};
@@ -60,6 +61,9 @@ impl AdamWConfig {
         eps(eps: f64);
         /// AMSGrad's running maximum of `v`.
         amsgrad(amsgrad: bool);
+        /// Steps up the gradient, to maximize the objective (PyTorch's
+        /// `maximize`).
+        maximize(maximize: bool);
         /// Adds a parameter group (first match wins).
         group(group: ParamGroup);
     }

@@ -12,6 +12,9 @@
 //!
 //! as PyTorch's `torch.nn.utils.clip_grad_norm_`, which multiplies even
 //! when the factor is 1 and returns `total` as it was before clipping.
+//! [`clip_grad_norm_p`] takes PyTorch's `norm_type`: the global p-norm
+//! `(sum |g|^p)^(1/p)` for any `p > 0`, `1` for the sum of magnitudes,
+//! `f64::INFINITY` for the largest magnitude.
 //! Clipping by value clamps each element to `[-clip, clip]`
 //! (`clip_grad_value_`), which can change the direction.
 
@@ -117,13 +120,67 @@ fn check_finite<T: Float>(op: &'static str, grads: &Grads<T>, names: &ParamNames
     Ok(())
 }
 
+/// The global p-norm of all parameter gradients, PyTorch's `norm_type`:
+/// `(sum |g|^p)^(1/p)` over every element for `0 < p < inf` (2 is
+/// [`grad_norm`], 1 the sum of magnitudes), the largest magnitude for
+/// `f64::INFINITY`. Summed in parameter-id order in f64.
+///
+/// ```
+/// use wengert_optim::grad_norm_p;
+/// use wengert_tensor::{Grads, ParamId, Tensor};
+/// let mut grads = Grads::new();
+/// grads.insert(ParamId::fresh(), Tensor::from_vec(vec![3.0f64, -4.0], &[2]));
+/// grads.insert(ParamId::fresh(), Tensor::from_vec(vec![1.0f64], &[1]));
+/// assert_eq!(grad_norm_p(&grads, 1.0).unwrap(), 8.0);
+/// assert_eq!(grad_norm_p(&grads, f64::INFINITY).unwrap(), 4.0);
+/// assert!(grad_norm_p(&grads, 0.0).is_err());
+/// ```
+pub fn grad_norm_p<T: Float>(grads: &Grads<T>, norm_type: f64) -> Result<f64> {
+    check_norm_type("grad_norm_p", norm_type)?;
+    Ok(p_norm(grads, norm_type))
+}
+
+/// `norm_type` must name a norm: `p > 0`, finite or infinite.
+fn check_norm_type(op: &'static str, norm_type: f64) -> Result<()> {
+    if norm_type > 0.0 {
+        return Ok(());
+    }
+    Err(OptimError::InvalidHyperparameter {
+        op,
+        why: format!(
+            "norm_type must be > 0 (a p-norm, or f64::INFINITY for the largest magnitude), got {norm_type}. PyTorch also takes 0 (the count of non-zero elements) and negative p (down to -inf, the smallest magnitude); they are not norms, and a clipping threshold on them has no meaning, so wengert refuses them"
+        ),
+    })
+}
+
+/// The p-norm for a checked `norm_type`.
+fn p_norm<T: Float>(grads: &Grads<T>, p: f64) -> f64 {
+    // `fold(init, f)` over every element's magnitude, in f64.
+    let fold = |init: f64, f: &dyn Fn(f64, f64) -> f64| {
+        grads.iter().fold(init, |acc, (_, g)| {
+            g.values()
+                .iter()
+                .fold(acc, |acc, &x| f(acc, x.to_f64().abs()))
+        })
+    };
+    if p == 2.0 {
+        grad_norm(grads)
+    } else if p == 1.0 {
+        fold(0.0, &|acc, a| acc + a)
+    } else if p == f64::INFINITY {
+        fold(0.0, &f64::max)
+    } else {
+        fold(0.0, &|acc, a| acc + a.powf(p)).powf(1.0 / p)
+    }
+}
+
 /// Rescales all gradients so their global norm is at most `max_norm`, and
 /// returns the norm before clipping. A NaN or infinite gradient element is
 /// an error naming the parameter by id (see [`clip_grad_norm_named`] for
 /// names); the gradients are then left unchanged.
 ///
 /// PyTorch: `torch.nn.utils.clip_grad_norm_(params, max_norm,
-/// error_if_nonfinite=True)`.
+/// error_if_nonfinite=True)`; [`clip_grad_norm_p`] takes its `norm_type`.
 ///
 /// ```
 /// use wengert_optim::clip_grad_norm;
@@ -146,15 +203,64 @@ pub fn clip_grad_norm_named<T: Float>(
     max_norm: f64,
     names: &ParamNames,
 ) -> Result<f64> {
-    const OP: &str = "clip_grad_norm";
+    clip_by_norm("clip_grad_norm", grads, max_norm, 2.0, names)
+}
+
+/// [`clip_grad_norm`] with PyTorch's `norm_type`: the global p-norm for
+/// any `p > 0` ([`grad_norm_p`]), `f64::INFINITY` for the largest
+/// magnitude. Returns that norm before clipping.
+///
+/// PyTorch: `torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type,
+/// error_if_nonfinite=True)`. `norm_type` 0 or below is refused (PyTorch
+/// takes them; they are not norms).
+///
+/// ```
+/// use wengert_optim::clip_grad_norm_p;
+/// use wengert_tensor::{Grads, ParamId, Tensor};
+/// let id = ParamId::fresh();
+/// let mut grads = Grads::new();
+/// grads.insert(id, Tensor::from_vec(vec![3.0f64, -4.0], &[2]));
+/// // The largest magnitude, 4, is brought down to 2: every element halves.
+/// let norm = clip_grad_norm_p(&mut grads, 2.0, f64::INFINITY).unwrap();
+/// assert_eq!(norm, 4.0);
+/// let g = grads.by_id(id).unwrap().to_vec();
+/// assert!((g[0] - 1.5).abs() < 1e-6 && (g[1] + 2.0).abs() < 1e-6);
+/// ```
+pub fn clip_grad_norm_p<T: Float>(
+    grads: &mut Grads<T>,
+    max_norm: f64,
+    norm_type: f64,
+) -> Result<f64> {
+    clip_grad_norm_p_named(grads, max_norm, norm_type, &ParamNames::new())
+}
+
+/// [`clip_grad_norm_p`] whose errors name parameters by `names`.
+pub fn clip_grad_norm_p_named<T: Float>(
+    grads: &mut Grads<T>,
+    max_norm: f64,
+    norm_type: f64,
+    names: &ParamNames,
+) -> Result<f64> {
+    clip_by_norm("clip_grad_norm_p", grads, max_norm, norm_type, names)
+}
+
+/// Clipping by the `norm_type` norm, in the name of `op`.
+fn clip_by_norm<T: Float>(
+    op: &'static str,
+    grads: &mut Grads<T>,
+    max_norm: f64,
+    norm_type: f64,
+    names: &ParamNames,
+) -> Result<f64> {
     if !(max_norm.is_finite() && max_norm > 0.0) {
         return Err(OptimError::InvalidHyperparameter {
-            op: OP,
+            op,
             why: format!("max_norm must be finite and > 0, got {max_norm}"),
         });
     }
-    check_finite(OP, grads, names)?;
-    let total = grad_norm(grads);
+    check_norm_type(op, norm_type)?;
+    check_finite(op, grads, names)?;
+    let total = p_norm(grads, norm_type);
     // 1e-6 keeps the division finite for a zero gradient; the factor is
     // applied even when it is 1, as PyTorch does.
     let factor = T::from_f64((max_norm / (total + 1e-6)).min(1.0));

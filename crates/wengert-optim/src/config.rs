@@ -26,37 +26,79 @@ pub(crate) struct CommonSettings {
     pub(crate) lr: f64,
     pub(crate) weight_decay: WeightDecay,
     pub(crate) groups: Vec<ParamGroup>,
+    /// Step up the gradient (PyTorch's `maximize`).
+    pub(crate) maximize: bool,
+}
+
+/// The per-group overrides an optimizer reads beyond the learning rate and
+/// weight decay, which every optimizer reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GroupExtras {
+    /// None (AdaGrad, AdaDelta).
+    Nothing,
+    /// `momentum` (SGD, RMSprop).
+    Momentum,
+    /// `betas` (Adam, AdamW).
+    Betas,
 }
 
 impl CommonSettings {
-    /// Learning rate `lr`, no weight decay, no groups.
+    /// Learning rate `lr`, no weight decay, no groups, minimizing.
     pub(crate) fn new(lr: f64) -> Self {
         CommonSettings {
             lr,
             weight_decay: WeightDecay::None,
             groups: Vec::new(),
+            maximize: false,
         }
     }
 
-    /// The rules of the common settings, in the optimizer's name.
-    fn check(&self, check: &SettingChecks) -> Result<()> {
-        if !(self.lr.is_finite() && self.lr >= 0.0) {
-            return Err(check.invalid(format!(
-                "learning rate must be finite and >= 0, got {}",
-                self.lr
-            )));
-        }
+    /// The rules of the common settings, in the optimizer's name; `extras`
+    /// says which group overrides beyond rate and decay it reads.
+    fn check(&self, check: &SettingChecks, extras: GroupExtras) -> Result<()> {
+        check.learning_rate("learning rate", self.lr)?;
         check.weight_decay(self.weight_decay)?;
         for g in &self.groups {
-            if !(g.scale().is_finite() && g.scale() >= 0.0) {
-                return Err(check.invalid(format!(
-                    "group `{}`: lr scale must be finite and >= 0, got {}",
-                    g.name(),
-                    g.scale()
-                )));
+            let setting = |what: &str| format!("group `{}`: {what}", g.name());
+            match g.lr_override() {
+                Some(lr) => check.learning_rate(&setting("lr"), lr)?,
+                None => {
+                    if !(g.scale().is_finite() && g.scale() >= 0.0) {
+                        return Err(check.invalid(format!(
+                            "{} must be finite and >= 0, got {}",
+                            setting("lr scale"),
+                            g.scale()
+                        )));
+                    }
+                }
             }
             if let Some(wd) = g.weight_decay_override() {
                 check.weight_decay(self.weight_decay.with_coefficient(wd))?;
+            }
+            let refuse = |what: &str| {
+                Err(check.invalid(format!(
+                    "{} is set, but {} has no {what} (groups of it may set lr and weight_decay{})",
+                    setting(what),
+                    check.op(),
+                    match extras {
+                        GroupExtras::Nothing => "",
+                        GroupExtras::Momentum => " and momentum",
+                        GroupExtras::Betas => " and betas",
+                    }
+                )))
+            };
+            if let Some(m) = g.momentum_override() {
+                if extras != GroupExtras::Momentum {
+                    return refuse("momentum");
+                }
+                check.momentum_factor(&setting("momentum"), m)?;
+            }
+            if let Some((beta1, beta2)) = g.betas_override() {
+                if extras != GroupExtras::Betas {
+                    return refuse("betas");
+                }
+                check.below_one(&setting("beta1"), beta1)?;
+                check.below_one(&setting("beta2"), beta2)?;
             }
         }
         Ok(())
@@ -68,8 +110,9 @@ impl CommonSettings {
 pub(crate) fn checked_driver<T: Float, S: BufferState<T>>(
     check: &SettingChecks,
     settings: &CommonSettings,
+    extras: GroupExtras,
 ) -> Result<StepDriver<T, S>> {
-    settings.check(check)?;
+    settings.check(check, extras)?;
     Ok(StepDriver::new(check.op(), settings))
 }
 
@@ -89,19 +132,22 @@ pub(crate) fn checked_driver<T: Float, S: BufferState<T>>(
 ///     /// (the optimizer's docs)
 ///     pub struct Sgd<T> with SgdState<T>, named "SGD";
 ///     // optional: `named "Adam" or "AdamW" when decoupled;`
+///     groups may set Momentum;               // optional: a `GroupExtras`
 ///     also check nesterov_rule;              // optional: a rule of its own
 /// }
 /// ```
 ///
 /// A rule is a method of `SettingChecks` (`below_one`, `at_most_one`,
-/// `non_negative`); an `also check` method is `fn(&self, &SettingChecks)
-/// -> Result<()>` on the config. Generated: both structs (the config
-/// embeds [`CommonSettings`]; the optimizer holds the settings under the
-/// same names and its driver), `FooConfig::with_lr(lr)` with the defaults
-/// (each config writes its own `new`), one builder method per setting,
-/// `weight_decay`, `group`, `try_build` (fixed settings' rules, then the
-/// others' in table order, then `also check`, then the common settings),
-/// `build`, and `Foo::state_of`.
+/// `non_negative`, `momentum_factor`, ...); an `also check` method is
+/// `fn(&self, &SettingChecks) -> Result<()>` on the config; `groups may
+/// set` names the [`GroupExtras`] the optimizer reads (default: nothing
+/// beyond rate and decay). Generated: both structs (the config embeds
+/// [`CommonSettings`]; the optimizer holds the settings under the same
+/// names and its driver), `FooConfig::with_lr(lr)` with the defaults (each
+/// config writes its own `new`), one builder method per setting,
+/// `weight_decay`, `maximize`, `group`, `try_build` (fixed settings'
+/// rules, then the others' in table order, then `also check`, then the
+/// common settings), `build`, and `Foo::state_of`.
 macro_rules! optimizer_config {
     (
         $(#[$config_doc:meta])*
@@ -120,6 +166,7 @@ macro_rules! optimizer_config {
         $(#[$optimizer_doc:meta])*
         pub struct $optimizer:ident<T> with $state:ident<T>,
             named $name:literal $(or $decoupled_name:literal when decoupled)?;
+        $(groups may set $extras:ident;)?
         $(also check $extra:ident;)?
     ) => {
         $(#[$config_doc])*
@@ -153,6 +200,15 @@ macro_rules! optimizer_config {
                 self
             }
 
+            /// Steps up the gradient instead of down, to maximize the
+            /// objective (PyTorch's `maximize`, default false): the
+            /// gradient is negated before anything else, weight decay
+            /// included.
+            pub fn maximize(mut self, maximize: bool) -> Self {
+                self.common.maximize = maximize;
+                self
+            }
+
             /// Adds a parameter group (first match wins).
             pub fn group(mut self, group: $crate::ParamGroup) -> Self {
                 self.common.groups.push(group);
@@ -173,7 +229,10 @@ macro_rules! optimizer_config {
                 $($($(check.$fixed_rule(stringify!($fixed), self.$fixed)?;)?)*)?
                 $($(check.$rule(stringify!($field), self.$field)?;)?)*
                 $(self.$extra(&check)?;)?
-                let driver = $crate::config::checked_driver(&check, &self.common)?;
+                #[allow(unused_variables)]
+                let extras = $crate::config::GroupExtras::Nothing;
+                $(let extras = $crate::config::GroupExtras::$extras;)?
+                let driver = $crate::config::checked_driver(&check, &self.common, extras)?;
                 Ok($optimizer {
                     $($($fixed: self.$fixed,)*)?
                     $($field: self.$field,)*

@@ -10,16 +10,27 @@ macro_rules! delegate_to_driver {
             self.driver.name()
         }
 
-        fn lr(&self) -> f64 {
-            self.driver.lr
-        }
-
         fn set_lr(&mut self, lr: f64) {
-            self.driver.lr = lr;
+            self.driver.set_lr(lr);
         }
 
-        fn base_lr(&self) -> f64 {
-            self.driver.base_lr
+        fn group_count(&self) -> usize {
+            self.driver.group_count()
+        }
+
+        #[track_caller]
+        fn group_lr(&self, group: usize) -> f64 {
+            self.driver.group_lr(group)
+        }
+
+        #[track_caller]
+        fn group_base_lr(&self, group: usize) -> f64 {
+            self.driver.group_base_lr(group)
+        }
+
+        #[track_caller]
+        fn set_group_lr(&mut self, group: usize, lr: f64) {
+            self.driver.set_group_lr(group, lr);
         }
 
         fn step_count(&self) -> u64 {
@@ -49,14 +60,23 @@ macro_rules! delegate_to_driver {
 
 pub(crate) use delegate_to_driver;
 
-/// `Optimizer::set_momentum` for an optimizer whose momentum is a setting
-/// that 0 turns off (SGD, RMSprop): a schedule may move a momentum the
-/// optimizer was built with, but not switch one on (PyTorch's OneCycleLR
-/// likewise needs the optimizer to have momentum).
-pub(crate) fn set_configured_momentum(momentum: &mut f64, new: f64) -> bool {
-    if *momentum == 0.0 {
-        return false;
-    }
-    *momentum = new;
-    true
+/// `Optimizer::momentum` and `Optimizer::set_momentum` for an optimizer
+/// whose `momentum` field is a setting that 0 turns off (SGD, RMSprop): a
+/// schedule that cycles the momentum sets it for every group, and turns it
+/// on for an optimizer built with momentum 0, as PyTorch's OneCycleLR does
+/// (it writes each group's `momentum`, which SGD and RMSprop then use).
+macro_rules! momentum_setting {
+    () => {
+        fn momentum(&self) -> Option<f64> {
+            Some(self.momentum)
+        }
+
+        fn set_momentum(&mut self, momentum: f64) -> bool {
+            self.momentum = momentum;
+            self.driver.clear_momentum_overrides();
+            true
+        }
+    };
 }
+
+pub(crate) use momentum_setting;

@@ -1,18 +1,21 @@
 //! The bookkeeping every optimizer shares, written once: visiting the
 //! parameters, skipping frozen ones and ones without a gradient, checking
-//! shapes, finding each parameter's group, applying weight decay (both kinds),
-//! keeping per-parameter state by [`ParamId`], counting steps, and saving
-//! and restoring it all. An optimizer supplies only its update equation,
-//! as a function of each element's old value ([`ParamValues::update`]).
+//! shapes, finding each parameter's rate group (its learning rate and
+//! overrides), negating the gradient for `maximize`, applying weight decay
+//! (both kinds), keeping per-parameter state by [`ParamId`], counting steps,
+//! and saving and restoring it all. An optimizer supplies only its update
+//! equation, as a function of each element's old value
+//! ([`ParamValues::update`]).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use wengert_tensor::{Float, Grads, Param, ParamId, Parameters, Tensor};
 
 use crate::config::CommonSettings;
 use crate::error::{OptimError, Result};
-use crate::param_groups::{settings_for, ParamGroup};
-use crate::state::{BufferState, OptimizerState, ParamState};
+use crate::param_groups::{group_index, ParamGroup};
+use crate::state::{BufferState, GroupRates, OptimizerState, ParamState};
 use crate::weight_decay::WeightDecay;
 
 /// The values of one parameter, for its update to rewrite.
@@ -98,19 +101,50 @@ struct Slot<S> {
     state: S,
 }
 
+/// One rate group as a step sees it: its learning rate and the overrides
+/// of the optimizer's settings it carries (`None`: the optimizer's own).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct GroupStep {
+    /// The group's current learning rate.
+    pub(crate) lr: f64,
+    /// SGD's or RMSprop's momentum.
+    pub(crate) momentum: Option<f64>,
+    /// Adam's beta1.
+    pub(crate) beta1: Option<f64>,
+    /// Adam's beta2.
+    pub(crate) beta2: Option<f64>,
+}
+
+/// A rate group as the driver keeps it: group 0 is the default group (the
+/// parameters in no [`ParamGroup`], with the optimizer's settings), group
+/// `i + 1` is `groups[i]`.
+#[derive(Clone, Debug)]
+struct RateGroup {
+    /// `""` for the default group.
+    name: String,
+    /// The rate the group was built with (PyTorch's `initial_lr`).
+    base_lr: f64,
+    /// The rate of the next step and the overrides.
+    step: GroupStep,
+    decay: WeightDecay,
+    /// What [`StepDriver::set_lr`] multiplies the default group's new rate
+    /// by: the group's `lr_scale`, or its base rate over the default
+    /// group's (none when that is 0).
+    ratio: Option<f64>,
+}
+
 /// Shared optimizer bookkeeping; `S` is the optimizer's per-parameter state.
 #[derive(Clone, Debug)]
 pub(crate) struct StepDriver<T: Float, S> {
     optimizer: &'static str,
-    /// The current learning rate (a schedule moves it).
-    pub(crate) lr: f64,
-    /// The learning rate the optimizer was built with (PyTorch's
-    /// `initial_lr`), from which schedules work out the current one.
-    pub(crate) base_lr: f64,
     /// Successful steps taken.
     pub(crate) steps: u64,
-    weight_decay: WeightDecay,
+    /// Which parameters each group holds.
     groups: Vec<ParamGroup>,
+    /// The default group, then one per entry of `groups`.
+    rates: Vec<RateGroup>,
+    /// Negate every gradient first (PyTorch's `maximize`).
+    maximize: bool,
     slots: BTreeMap<ParamId, Slot<S>>,
     /// Restored entries not yet matched to a parameter.
     pending: Vec<ParamState<T>>,
@@ -119,15 +153,59 @@ pub(crate) struct StepDriver<T: Float, S> {
 impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
     /// A driver for settings already checked (`config::try_build`).
     pub(crate) fn new(optimizer: &'static str, settings: &CommonSettings) -> Self {
-        StepDriver {
-            optimizer,
+        let plain = GroupStep {
             lr: settings.lr,
+            momentum: None,
+            beta1: None,
+            beta2: None,
+        };
+        let mut rates = vec![RateGroup {
+            name: String::new(),
             base_lr: settings.lr,
+            step: plain,
+            decay: settings.weight_decay,
+            ratio: Some(1.0),
+        }];
+        for g in &settings.groups {
+            let base_lr = g.base_lr(settings.lr);
+            rates.push(RateGroup {
+                name: g.name().to_string(),
+                base_lr,
+                step: GroupStep {
+                    lr: base_lr,
+                    momentum: g.momentum_override(),
+                    beta1: g.betas_override().map(|b| b.0),
+                    beta2: g.betas_override().map(|b| b.1),
+                },
+                decay: g
+                    .weight_decay_override()
+                    .map_or(settings.weight_decay, |wd| {
+                        settings.weight_decay.with_coefficient(wd)
+                    }),
+                ratio: None,
+            });
+        }
+        let mut driver = StepDriver {
+            optimizer,
             steps: 0,
-            weight_decay: settings.weight_decay,
             groups: settings.groups.clone(),
+            rates,
+            maximize: settings.maximize,
             slots: BTreeMap::new(),
             pending: Vec::new(),
+        };
+        driver.refresh_ratios();
+        driver
+    }
+
+    /// Works out each group's [`RateGroup::ratio`] from the base rates.
+    fn refresh_ratios(&mut self) {
+        let base = self.rates[0].base_lr;
+        for (g, rate) in self.groups.iter().zip(&mut self.rates[1..]) {
+            rate.ratio = match g.lr_override() {
+                None => Some(g.scale()),
+                Some(_) => (base != 0.0).then(|| rate.base_lr / base),
+            };
         }
     }
 
@@ -139,7 +217,7 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
         params: &mut dyn Parameters<T>,
         grads: &Grads<T>,
         fresh: impl Fn(usize) -> S,
-        mut update: impl FnMut(ParamValues<'_, T>, &[T], &mut S, f64),
+        mut update: impl FnMut(ParamValues<'_, T>, &[T], &mut S, GroupStep),
     ) -> Result<()> {
         let mut first_error: Option<OptimError> = None;
         params.visit_params_mut(&mut |name: &str, p: &mut Param<T>| {
@@ -163,12 +241,8 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
             let Some(g) = grads.by_id(p.id()) else {
                 return;
             };
-            let settings = settings_for(&self.groups, p.id(), name);
-            let decay = match settings.weight_decay {
-                Some(wd) => self.weight_decay.with_coefficient(wd),
-                None => self.weight_decay,
-            };
-            let lr = self.lr * settings.lr_scale;
+            let group = &self.rates[group_index(&self.groups, p.id(), name)];
+            let (step, decay) = (group.step, group.decay);
             let slot = self
                 .slots
                 .get_mut(&p.id())
@@ -176,14 +250,79 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
             let shrink = decay.decoupled();
             let x = ParamValues {
                 value: p.value_mut(),
-                shrink: (shrink != 0.0).then(|| T::from_f64(1.0 - lr * shrink)),
+                shrink: (shrink != 0.0).then(|| T::from_f64(1.0 - step.lr * shrink)),
                 l2: T::from_f64(decay.coupled()),
             };
             let g = g.values();
-            update(x, &g, &mut slot.state, lr);
+            // Maximizing negates the gradient once, before weight decay, as
+            // PyTorch does; the update loops stay the same.
+            let g: Cow<'_, [T]> = if self.maximize {
+                Cow::Owned(g.iter().map(|&v| -v).collect())
+            } else {
+                g
+            };
+            update(x, &g, &mut slot.state, step);
         });
         self.steps += 1;
         Ok(())
+    }
+
+    /// The number of rate groups: the default group and one per
+    /// [`ParamGroup`].
+    pub(crate) fn group_count(&self) -> usize {
+        self.rates.len()
+    }
+
+    /// Rate group `group`, or a panic naming the optimizer and the count.
+    #[track_caller]
+    fn rate_group(&self, group: usize) -> &RateGroup {
+        self.rates.get(group).unwrap_or_else(|| {
+            panic!(
+                "{}: no rate group {group}: it has {} (0 is the default group, then one per ParamGroup)",
+                self.optimizer,
+                self.rates.len()
+            )
+        })
+    }
+
+    /// The learning rate of `group`'s next step.
+    #[track_caller]
+    pub(crate) fn group_lr(&self, group: usize) -> f64 {
+        self.rate_group(group).step.lr
+    }
+
+    /// The rate `group` was built with.
+    #[track_caller]
+    pub(crate) fn group_base_lr(&self, group: usize) -> f64 {
+        self.rate_group(group).base_lr
+    }
+
+    /// Sets the learning rate of `group`'s next step.
+    #[track_caller]
+    pub(crate) fn set_group_lr(&mut self, group: usize, lr: f64) {
+        self.rate_group(group);
+        self.rates[group].step.lr = lr;
+    }
+
+    /// Sets the default group's rate, and every other group's to `lr`
+    /// times its ratio (see [`crate::Optimizer::set_lr`]).
+    pub(crate) fn set_lr(&mut self, lr: f64) {
+        self.rates[0].step.lr = lr;
+        for rate in &mut self.rates[1..] {
+            if let Some(ratio) = rate.ratio {
+                rate.step.lr = lr * ratio;
+            }
+        }
+    }
+
+    /// Drops every group's momentum and beta1 override, so each group uses
+    /// the optimizer's (a schedule that cycles the momentum sets it for all
+    /// groups, as PyTorch's OneCycleLR does).
+    pub(crate) fn clear_momentum_overrides(&mut self) {
+        for rate in &mut self.rates {
+            rate.step.momentum = None;
+            rate.step.beta1 = None;
+        }
     }
 
     /// First pass for one parameter: shape checks and its state slot.
@@ -306,28 +445,67 @@ impl<T: Float, S: BufferState<T>> StepDriver<T, S> {
         params.sort_by_key(|s| s.id);
         OptimizerState {
             optimizer: self.optimizer.to_string(),
-            lr: self.lr,
-            base_lr: self.base_lr,
+            lr: self.rates[0].step.lr,
+            base_lr: self.rates[0].base_lr,
             steps: self.steps,
             params,
+            groups: self.rates[1..]
+                .iter()
+                .map(|rate| GroupRates {
+                    name: rate.name.clone(),
+                    lr: rate.step.lr,
+                    base_lr: rate.base_lr,
+                })
+                .collect(),
         }
     }
 
     /// Replaces all state with `saved`; entries are matched to parameters
-    /// at the next step.
+    /// at the next step. The saved groups must be this optimizer's groups,
+    /// in the same order; a state saved before groups had rates of their
+    /// own (no group entries) gives each group the default group's rate
+    /// times its ratio, as that version did.
     pub(crate) fn import(&mut self, saved: &OptimizerState<T>) -> Result<()> {
+        let mismatch = |why: String| OptimError::StateMismatch {
+            optimizer: self.optimizer,
+            param: "*".to_string(),
+            why,
+        };
         if saved.optimizer != self.optimizer {
-            return Err(OptimError::StateMismatch {
-                optimizer: self.optimizer,
-                param: "*".to_string(),
-                why: format!("the state was saved by {}", saved.optimizer),
-            });
+            return Err(mismatch(format!(
+                "the state was saved by {}",
+                saved.optimizer
+            )));
+        }
+        let names = |names: Vec<&str>| format!("{names:?}");
+        let ours: Vec<&str> = self.rates[1..].iter().map(|r| r.name.as_str()).collect();
+        let theirs: Vec<&str> = saved.groups.iter().map(|g| g.name.as_str()).collect();
+        let old_format = saved.groups.is_empty();
+        if !old_format && ours != theirs {
+            return Err(mismatch(format!(
+                "the state was saved with parameter groups {}, this optimizer has {}",
+                names(theirs),
+                names(ours)
+            )));
         }
         self.slots.clear();
         self.pending = saved.params.clone();
-        self.lr = saved.lr;
-        self.base_lr = saved.base_lr;
         self.steps = saved.steps;
+        self.rates[0].base_lr = saved.base_lr;
+        if old_format {
+            for (g, rate) in self.groups.iter().zip(&mut self.rates[1..]) {
+                rate.base_lr = g.base_lr(saved.base_lr);
+            }
+            self.refresh_ratios();
+            self.set_lr(saved.lr);
+        } else {
+            for (saved, rate) in saved.groups.iter().zip(&mut self.rates[1..]) {
+                rate.base_lr = saved.base_lr;
+                rate.step.lr = saved.lr;
+            }
+            self.rates[0].step.lr = saved.lr;
+            self.refresh_ratios();
+        }
         Ok(())
     }
 }

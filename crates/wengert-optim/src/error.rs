@@ -115,6 +115,48 @@ impl SettingChecks {
         }
     }
 
+    /// A learning rate: finite and >= 0. PyTorch also accepts an infinite
+    /// rate, which sends every parameter it steps to an infinity or NaN.
+    pub(crate) fn learning_rate(&self, name: &str, value: f64) -> Result<()> {
+        if value.is_finite() && value >= 0.0 {
+            Ok(())
+        } else {
+            Err(self.invalid(format!(
+                "{name} must be finite and >= 0, got {value} (PyTorch accepts an infinite rate too; wengert refuses it, as it turns every parameter into an infinity or NaN)"
+            )))
+        }
+    }
+
+    /// A momentum factor (SGD, RMSprop) in [0, 1]. PyTorch only asks for
+    /// `>= 0`; above 1 the momentum buffer grows geometrically, so wengert
+    /// refuses it and says so.
+    pub(crate) fn momentum_factor(&self, name: &str, value: f64) -> Result<()> {
+        self.unit_interval(name, value, "PyTorch accepts any momentum >= 0; wengert refuses momentum above 1, where the momentum buffer grows geometrically whatever the gradients")
+    }
+
+    /// RMSprop's smoothing constant `alpha` in [0, 1]. PyTorch only asks
+    /// for `>= 0`; above 1 the new squared gradient gets a negative weight.
+    pub(crate) fn smoothing_constant(&self, name: &str, value: f64) -> Result<()> {
+        self.unit_interval(name, value, "PyTorch accepts any alpha >= 0; wengert refuses alpha above 1, where the squared gradient enters the average with the negative weight 1 - alpha and its square root turns NaN")
+    }
+
+    /// SGD's dampening in [0, 1]. PyTorch does not check it; outside
+    /// [0, 1] the gradient enters the momentum buffer with a negative
+    /// weight or a weight above 1.
+    pub(crate) fn dampening_factor(&self, name: &str, value: f64) -> Result<()> {
+        self.unit_interval(name, value, "PyTorch does not check dampening; wengert refuses values outside [0, 1], where the gradient enters the momentum buffer with the weight 1 - dampening below 0 or above 1")
+    }
+
+    /// `value` in [0, 1] (NaN fails), with `pytorch` saying in the error
+    /// how PyTorch's range differs and why wengert's is narrower.
+    fn unit_interval(&self, name: &str, value: f64, pytorch: &str) -> Result<()> {
+        if (0.0..=1.0).contains(&value) {
+            Ok(())
+        } else {
+            Err(self.invalid(format!("{name} must be in [0, 1], got {value} ({pytorch})")))
+        }
+    }
+
     /// A weight-decay coefficient: finite and >= 0.
     pub(crate) fn weight_decay(&self, weight_decay: crate::WeightDecay) -> Result<()> {
         let wd = weight_decay.coefficient();

@@ -86,17 +86,57 @@ pub trait Optimizer<T: Float> {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// The learning rate of the next step (parameter groups use it times
-    /// their scale).
-    fn lr(&self) -> f64;
+    /// The learning rate of the default group's next step (the parameters
+    /// in no [`crate::ParamGroup`]); each group has its own,
+    /// [`Optimizer::group_lr`].
+    fn lr(&self) -> f64 {
+        self.group_lr(0)
+    }
 
-    /// Sets the learning rate (what a schedule does after every step).
+    /// Sets the default group's learning rate, and moves every parameter
+    /// group with it: a group's rate becomes `lr` times its `lr_scale`, or,
+    /// for a group given its own base rate, times the ratio of that base
+    /// rate to the default group's, so the groups keep the ratios of their
+    /// base rates, as under a multiplicative schedule. (With a default base
+    /// rate of 0 there is no ratio, and such groups keep their rates.) To
+    /// set each group's rate, as PyTorch's `param_group["lr"] = ...`, use
+    /// [`Optimizer::set_group_lr`]; schedules do.
     fn set_lr(&mut self, lr: f64);
 
-    /// The learning rate the optimizer was built with (PyTorch's
-    /// `initial_lr`): schedules work out the current rate from it, so it
-    /// is given once, to the config. Saved with [`Optimizer::state`].
-    fn base_lr(&self) -> f64;
+    /// The learning rate the optimizer was built with, the default group's
+    /// base rate (PyTorch's `initial_lr`). Saved with [`Optimizer::state`].
+    fn base_lr(&self) -> f64 {
+        self.group_base_lr(0)
+    }
+
+    /// The number of rate groups: 1 (the default group, the parameters in
+    /// no [`crate::ParamGroup`]) plus one per group, in the order they were
+    /// added. PyTorch: `len(optimizer.param_groups)`, with the default
+    /// group in front.
+    fn group_count(&self) -> usize;
+
+    /// The learning rate of the next step of rate group `group` (0 is the
+    /// default group, `i + 1` the `i`-th [`crate::ParamGroup`]). PyTorch:
+    /// `param_groups[i]["lr"]`.
+    ///
+    /// # Panics
+    /// If there is no such group.
+    fn group_lr(&self, group: usize) -> f64;
+
+    /// The base rate of `group`, which schedules work out its rate from:
+    /// the optimizer's for the default group, the group's own (or the
+    /// optimizer's times its `lr_scale`) for a [`crate::ParamGroup`].
+    /// PyTorch: `param_groups[i]["initial_lr"]`.
+    ///
+    /// # Panics
+    /// If there is no such group.
+    fn group_base_lr(&self, group: usize) -> f64;
+
+    /// Sets the learning rate of `group`'s next step.
+    ///
+    /// # Panics
+    /// If there is no such group.
+    fn set_group_lr(&mut self, group: usize, lr: f64);
 
     /// Steps taken: calls of [`Optimizer::try_step`] or
     /// [`Optimizer::try_step_part`] that succeeded (a failed step changes
@@ -105,26 +145,39 @@ pub trait Optimizer<T: Float> {
     /// stepped before the optimizer.
     fn step_count(&self) -> u64;
 
-    /// Sets the momentum, for schedules that cycle it (one-cycle): SGD's and
-    /// RMSprop's `momentum`, Adam's `beta1`. Returns `false` when the
-    /// optimizer has no momentum to set (AdaGrad, AdaDelta, or SGD built
-    /// without momentum).
+    /// The default group's momentum: SGD's and RMSprop's `momentum` (0
+    /// when built without), Adam's `beta1`; `None` for an optimizer that has
+    /// no momentum to cycle (AdaGrad, AdaDelta), which schedules that cycle
+    /// it refuse, as PyTorch's OneCycleLR does.
+    fn momentum(&self) -> Option<f64> {
+        None
+    }
+
+    /// Sets the momentum of every group, for schedules that cycle it
+    /// (one-cycle): SGD's and RMSprop's `momentum` (turning momentum on
+    /// for an optimizer built without, as PyTorch's OneCycleLR does),
+    /// Adam's `beta1` (each group keeps its `beta2`). Returns `false`, and
+    /// changes nothing, when the optimizer has no momentum (AdaGrad,
+    /// AdaDelta).
     fn set_momentum(&mut self, momentum: f64) -> bool {
         let _ = momentum;
         false
     }
 
     /// Forgets all per-parameter state (buffers and per-parameter step
-    /// counts), as a freshly built optimizer. The learning rate, base rate
-    /// and [`Optimizer::step_count`] stay, as a schedule goes on.
+    /// counts), as a freshly built optimizer. The learning rates, base
+    /// rates and [`Optimizer::step_count`] stay, as a schedule goes on.
     fn zero_state(&mut self);
 
     /// The state, to save with a checkpoint.
     fn state(&self) -> OptimizerState<T>;
 
     /// Restores state saved by [`Optimizer::state`] from the same kind of
-    /// optimizer (learning rate, base rate, step count and per-parameter
-    /// state); the run then continues the saved trajectory exactly.
+    /// optimizer with the same parameter groups (every group's learning
+    /// rate and base rate, the step count and per-parameter state); the run
+    /// then continues the saved trajectory exactly. A momentum set by a
+    /// schedule is not part of the state: resuming the schedule
+    /// ([`crate::LrSchedule::resume`]) sets it again.
     /// Entries are matched to parameters at the next step, by id, else by
     /// name.
     fn load_state(&mut self, state: &OptimizerState<T>) -> Result<()>;

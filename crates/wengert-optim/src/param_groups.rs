@@ -1,5 +1,5 @@
-//! Parameter groups: different learning rates and weight decay for
-//! different sets of parameters.
+//! Parameter groups: different learning rates, weight decay and momentum
+//! for different sets of parameters.
 //!
 //! Two uses the text motivates: no weight decay on biases and normalization
 //! parameters (decaying a bias toward zero does not limit the model's
@@ -8,13 +8,25 @@
 //! [`ParamId`] or by a predicate on the parameter's name (the name the
 //! step's visitor gives, a module's full path like `layers.0.bias`, or
 //! [`wengert_tensor::Param::name`] for a slice of parameters); a parameter
-//! in no group uses the optimizer's own settings. The first matching group
-//! wins.
+//! in no group uses the optimizer's own settings (the *default group*). The
+//! first matching group wins.
 //!
-//! A group's learning rate is the optimizer's learning rate times the
-//! group's scale, so a learning-rate schedule (which calls
-//! [`crate::Optimizer::set_lr`]) moves every group together, as PyTorch's
-//! schedulers scale each group's initial rate by the same factor.
+//! **Each group has its own base rate**, as each of PyTorch's
+//! `param_groups` has its own `lr` (and `initial_lr`): set it outright with
+//! [`ParamGroup::lr`], or as a multiple of the optimizer's base rate with
+//! [`ParamGroup::lr_scale`]. A schedule works out every group's rate from
+//! that group's own base rate, so additive schedules (cosine annealing to an
+//! `eta_min`, a plateau's `min_lr` floor) treat each group as PyTorch does,
+//! not as a fixed multiple of the default group's rate.
+//!
+//! # PyTorch options
+//!
+//! A PyTorch group can override any of its optimizer's settings. wengert
+//! groups override `lr`, `weight_decay`, `momentum` (SGD, RMSprop) and
+//! `betas` (Adam, AdamW); the other settings (`eps`, `nesterov`, `amsgrad`,
+//! `maximize`, ...) are the optimizer's for every group, and a group that
+//! sets an override its optimizer has no use for (betas on SGD) is refused
+//! when the optimizer is built.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -29,7 +41,17 @@ enum Members {
     NameMatches(Arc<dyn Fn(&str) -> bool + Send + Sync>),
 }
 
-/// A set of parameters with their own learning-rate scale and weight decay.
+/// How a group's base learning rate is given.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum BaseRate {
+    /// The optimizer's base rate times this.
+    Scale(f64),
+    /// This rate, whatever the optimizer's (PyTorch's group `lr`).
+    Own(f64),
+}
+
+/// A set of parameters with their own base learning rate, weight decay and
+/// momentum.
 ///
 /// PyTorch: one entry of `optimizer.param_groups`.
 ///
@@ -54,8 +76,10 @@ enum Members {
 pub struct ParamGroup {
     name: String,
     members: Members,
-    lr_scale: f64,
+    base_rate: BaseRate,
     weight_decay: Option<f64>,
+    momentum: Option<f64>,
+    betas: Option<(f64, f64)>,
 }
 
 impl ParamGroup {
@@ -77,15 +101,40 @@ impl ParamGroup {
         ParamGroup {
             name: name.into(),
             members,
-            lr_scale: 1.0,
+            base_rate: BaseRate::Scale(1.0),
             weight_decay: None,
+            momentum: None,
+            betas: None,
         }
     }
 
-    /// The group's learning rate is the optimizer's times `scale`
-    /// (e.g. 0.1 for pretrained layers).
+    /// The group's base rate is the optimizer's times `scale` (e.g. 0.1 for
+    /// pretrained layers). Replaces an earlier [`ParamGroup::lr`].
     pub fn lr_scale(mut self, scale: f64) -> Self {
-        self.lr_scale = scale;
+        self.base_rate = BaseRate::Scale(scale);
+        self
+    }
+
+    /// The group's own base rate, whatever the optimizer's (PyTorch's group
+    /// `lr`; the optimizer's may even be 0). Replaces an earlier
+    /// [`ParamGroup::lr_scale`].
+    ///
+    /// ```
+    /// use wengert_optim::{Optimizer, ParamGroup, SgdConfig};
+    /// use wengert_tensor::{Grads, Param, Tensor};
+    ///
+    /// let mut head = Param::new("head.weight", Tensor::from_vec(vec![1.0f64], &[1]));
+    /// let mut sgd = SgdConfig::new(0.0) // nothing else trains
+    ///     .group(ParamGroup::by_name("head", |n| n.starts_with("head.")).lr(0.5))
+    ///     .build();
+    /// let mut grads = Grads::new();
+    /// grads.insert(head.id(), Tensor::ones(&[1]));
+    /// sgd.step(&mut [&mut head], &grads);
+    /// assert_eq!(head.value().item(), 0.5);
+    /// assert_eq!((sgd.group_base_lr(0), sgd.group_base_lr(1)), (0.0, 0.5));
+    /// ```
+    pub fn lr(mut self, lr: f64) -> Self {
+        self.base_rate = BaseRate::Own(lr);
         self
     }
 
@@ -96,19 +145,67 @@ impl ParamGroup {
         self
     }
 
+    /// Overrides the momentum for the group (SGD's and RMSprop's
+    /// `momentum`; other optimizers refuse it when built). A schedule that
+    /// cycles the momentum ([`crate::OneCycleLr`]) sets every group's, as
+    /// PyTorch's does.
+    pub fn momentum(mut self, momentum: f64) -> Self {
+        self.momentum = Some(momentum);
+        self
+    }
+
+    /// Overrides Adam's (and AdamW's) `betas` for the group; other
+    /// optimizers refuse it when built. A schedule that cycles the momentum
+    /// sets every group's `beta1` and keeps its `beta2`, as PyTorch's does.
+    pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
+        self.betas = Some((beta1, beta2));
+        self
+    }
+
     /// The group's name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// Its learning-rate scale.
+    /// The scale given by [`ParamGroup::lr_scale`] (1 when none was given,
+    /// and for a group given its own rate by [`ParamGroup::lr`]).
     pub fn scale(&self) -> f64 {
-        self.lr_scale
+        match self.base_rate {
+            BaseRate::Scale(scale) => scale,
+            BaseRate::Own(_) => 1.0,
+        }
+    }
+
+    /// The rate given by [`ParamGroup::lr`], if any.
+    pub fn lr_override(&self) -> Option<f64> {
+        match self.base_rate {
+            BaseRate::Own(lr) => Some(lr),
+            BaseRate::Scale(_) => None,
+        }
+    }
+
+    /// The group's base rate in an optimizer whose base rate is
+    /// `optimizer_base_lr`.
+    pub fn base_lr(&self, optimizer_base_lr: f64) -> f64 {
+        match self.base_rate {
+            BaseRate::Scale(scale) => optimizer_base_lr * scale,
+            BaseRate::Own(lr) => lr,
+        }
     }
 
     /// Its weight-decay override, if any.
     pub fn weight_decay_override(&self) -> Option<f64> {
         self.weight_decay
+    }
+
+    /// Its momentum override, if any.
+    pub fn momentum_override(&self) -> Option<f64> {
+        self.momentum
+    }
+
+    /// Its betas override, if any.
+    pub fn betas_override(&self) -> Option<(f64, f64)> {
+        self.betas
     }
 
     /// Whether the parameter with this id and name belongs to the group.
@@ -129,32 +226,21 @@ impl fmt::Debug for ParamGroup {
         f.debug_struct("ParamGroup")
             .field("name", &self.name)
             .field("members", &members)
-            .field("lr_scale", &self.lr_scale)
+            .field("base_rate", &self.base_rate)
             .field("weight_decay", &self.weight_decay)
+            .field("momentum", &self.momentum)
+            .field("betas", &self.betas)
             .finish()
     }
 }
 
-/// The settings a parameter gets from its group (or the defaults).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct GroupSettings {
-    pub(crate) lr_scale: f64,
-    pub(crate) weight_decay: Option<f64>,
-}
-
-/// The first group holding the parameter, or the defaults.
-pub(crate) fn settings_for(groups: &[ParamGroup], id: ParamId, name: &str) -> GroupSettings {
+/// The rate group of a parameter: 0 for the default group (parameters in no
+/// [`ParamGroup`]), `i + 1` for the first group `groups[i]` holding it.
+pub(crate) fn group_index(groups: &[ParamGroup], id: ParamId, name: &str) -> usize {
     groups
         .iter()
-        .find(|g| g.contains(id, name))
-        .map(|g| GroupSettings {
-            lr_scale: g.lr_scale,
-            weight_decay: g.weight_decay,
-        })
-        .unwrap_or(GroupSettings {
-            lr_scale: 1.0,
-            weight_decay: None,
-        })
+        .position(|g| g.contains(id, name))
+        .map_or(0, |i| i + 1)
 }
 
 #[cfg(test)]
@@ -162,21 +248,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn first_matching_group_wins_and_others_get_defaults() {
+    fn first_matching_group_wins_and_others_get_the_default_group() {
         let a = ParamId::fresh();
         let b = ParamId::fresh();
         let groups = vec![
             ParamGroup::by_ids("a", [a]).lr_scale(0.5),
             ParamGroup::by_name("bias", |n| n.ends_with("bias")).weight_decay(0.0),
         ];
-        assert_eq!(settings_for(&groups, a, "x.bias").lr_scale, 0.5);
-        assert_eq!(settings_for(&groups, b, "x.bias").weight_decay, Some(0.0));
+        assert_eq!(group_index(&groups, a, "x.bias"), 1);
+        assert_eq!(group_index(&groups, b, "x.bias"), 2);
+        assert_eq!(group_index(&groups, b, "x.weight"), 0);
+    }
+
+    #[test]
+    fn a_group_rate_is_a_scale_or_its_own_whichever_was_set_last() {
+        let g = ParamGroup::by_ids("g", []).lr_scale(0.5);
+        assert_eq!((g.base_lr(0.2), g.lr_override()), (0.1, None));
+        let g = g.lr(0.03);
         assert_eq!(
-            settings_for(&groups, b, "x.weight"),
-            GroupSettings {
-                lr_scale: 1.0,
-                weight_decay: None
-            }
+            (g.base_lr(0.2), g.base_lr(0.0), g.scale()),
+            (0.03, 0.03, 1.0)
         );
+        let g = g.lr_scale(2.0);
+        assert_eq!(g.base_lr(0.2), 0.4);
     }
 }

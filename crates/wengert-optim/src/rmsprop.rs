@@ -27,7 +27,19 @@ use crate::state::buffer_state;
 
 optimizer_config! {
     /// Settings of [`RmsProp`]; PyTorch: `torch.optim.RMSprop(params, lr=0.01,
-    /// alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)`.
+    /// alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+    /// maximize=False)`.
+    ///
+    /// # PyTorch options
+    ///
+    /// `lr`, `alpha`, `eps`, `weight_decay` (coupled, or decoupled with
+    /// [`WeightDecay::Decoupled`](crate::WeightDecay)), `momentum`,
+    /// `centered`, `maximize`, and groups with their own `lr`,
+    /// `weight_decay` and `momentum` ([`crate::ParamGroup`]). Not offered:
+    /// `foreach`, `capturable` and `differentiable` (implementation paths
+    /// of PyTorch). Ranges: `alpha` and `momentum` must lie in `[0, 1]`
+    /// (PyTorch takes any value >= 0; the error says why wengert refuses
+    /// more).
     ///
     /// ```
     /// use wengert_optim::{RmsProp, RmsPropConfig};
@@ -37,17 +49,19 @@ optimizer_config! {
     pub struct RmsPropConfig {
         /// Smoothing constant of the squared-gradient average (the text's
         /// gamma, default 0.99).
-        alpha: f64 = 0.99, below_one;
+        alpha: f64 = 0.99, smoothing_constant;
         /// Added to the square root in the denominator (default 1e-8).
         eps: f64 = 1e-8, non_negative;
-        /// Momentum on the normalised gradient (default 0: none).
-        momentum: f64 = 0.0, below_one;
+        /// Momentum on the normalised gradient, in `[0, 1]` (default 0:
+        /// none).
+        momentum: f64 = 0.0, momentum_factor;
         /// Divide by the centred second moment (an estimate of the variance).
         centered: bool = false;
     }
     /// RMSProp (plain, centered, with or without momentum), built by
     /// [`RmsPropConfig`]; see the module docs for the update.
     pub struct RmsProp<T> with RmsPropState<T>, named "RMSprop";
+    groups may set Momentum;
 }
 
 impl RmsPropConfig {
@@ -66,7 +80,7 @@ pub struct RmsPropState<T> {
     pub square_avg: Vec<T>,
     /// Leaky average of gradients `m` (centered only), PyTorch's `grad_avg`.
     pub grad_avg: Option<Vec<T>>,
-    /// Momentum buffer `b` (momentum > 0 only).
+    /// Momentum buffer `b` (made at the first step with momentum > 0).
     pub momentum_buffer: Option<Vec<T>>,
 }
 
@@ -115,53 +129,62 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         let alpha = T::from_f64(self.alpha);
         let one_minus_alpha = T::from_f64(1.0 - self.alpha);
         let eps = T::from_f64(self.eps);
-        let momentum = T::from_f64(self.momentum);
-        let (centered, with_momentum) = (self.centered, self.momentum > 0.0);
+        let default_momentum = self.momentum;
+        let centered = self.centered;
+        // The momentum buffer is made at the first step that uses it (a
+        // group's momentum, or a schedule's, may turn momentum on later).
         let fresh = |numel| RmsPropState {
             step: 0,
             square_avg: vec![T::zero(); numel],
             grad_avg: centered.then(|| vec![T::zero(); numel]),
-            momentum_buffer: with_momentum.then(|| vec![T::zero(); numel]),
+            momentum_buffer: None,
         };
-        self.driver.try_step(part, grads, fresh, |x, g, state, lr| {
-            state.step += 1;
-            let k = RmsStep {
-                lr: T::from_f64(lr),
-                alpha,
-                one_minus_alpha,
-                eps,
-                momentum,
-            };
-            // A state restored from a run with other settings may lack a buffer.
-            let n = x.len();
-            let zeros = || vec![T::zero(); n];
-            let m = centered.then(|| state.grad_avg.get_or_insert_with(zeros).iter_mut());
-            let b =
-                with_momentum.then(|| state.momentum_buffer.get_or_insert_with(zeros).iter_mut());
-            let v = state.square_avg.iter_mut();
-            // One function per case, so each loop compiles to straight-line
-            // code; a buffer the case does not use is a dummy the compiler
-            // drops.
-            match (m, b) {
-                (None, None) => x.update(g, v, move |x, g, v| {
-                    rmsprop_update::<T, false, false>(k, x, g, v, &mut T::zero(), &mut T::zero())
-                }),
-                (None, Some(b)) => x.update(g, v.zip(b), move |x, g, (v, b)| {
-                    rmsprop_update::<T, false, true>(k, x, g, v, &mut T::zero(), b)
-                }),
-                (Some(m), None) => x.update(g, v.zip(m), move |x, g, (v, m)| {
-                    rmsprop_update::<T, true, false>(k, x, g, v, m, &mut T::zero())
-                }),
-                (Some(m), Some(b)) => x.update(g, v.zip(m.zip(b)), move |x, g, (v, (m, b))| {
-                    rmsprop_update::<T, true, true>(k, x, g, v, m, b)
-                }),
-            }
-        })
+        self.driver
+            .try_step(part, grads, fresh, |x, g, state, group| {
+                state.step += 1;
+                let momentum = group.momentum.unwrap_or(default_momentum);
+                let k = RmsStep {
+                    lr: T::from_f64(group.lr),
+                    alpha,
+                    one_minus_alpha,
+                    eps,
+                    momentum: T::from_f64(momentum),
+                };
+                // A state restored from a run with other settings may lack a buffer.
+                let n = x.len();
+                let zeros = || vec![T::zero(); n];
+                let m = centered.then(|| state.grad_avg.get_or_insert_with(zeros).iter_mut());
+                let b = (momentum > 0.0)
+                    .then(|| state.momentum_buffer.get_or_insert_with(zeros).iter_mut());
+                let v = state.square_avg.iter_mut();
+                // One function per case, so each loop compiles to straight-line
+                // code; a buffer the case does not use is a dummy the compiler
+                // drops.
+                match (m, b) {
+                    (None, None) => x.update(g, v, move |x, g, v| {
+                        rmsprop_update::<T, false, false>(
+                            k,
+                            x,
+                            g,
+                            v,
+                            &mut T::zero(),
+                            &mut T::zero(),
+                        )
+                    }),
+                    (None, Some(b)) => x.update(g, v.zip(b), move |x, g, (v, b)| {
+                        rmsprop_update::<T, false, true>(k, x, g, v, &mut T::zero(), b)
+                    }),
+                    (Some(m), None) => x.update(g, v.zip(m), move |x, g, (v, m)| {
+                        rmsprop_update::<T, true, false>(k, x, g, v, m, &mut T::zero())
+                    }),
+                    (Some(m), Some(b)) => x.update(g, v.zip(m.zip(b)), move |x, g, (v, (m, b))| {
+                        rmsprop_update::<T, true, true>(k, x, g, v, m, b)
+                    }),
+                }
+            })
     }
 
-    fn set_momentum(&mut self, momentum: f64) -> bool {
-        crate::delegate::set_configured_momentum(&mut self.momentum, momentum)
-    }
+    crate::delegate::momentum_setting!();
 
     crate::delegate::delegate_to_driver!();
 }

@@ -24,7 +24,7 @@
 //! PyTorch does so that only the current gradient is needed.
 //!
 //! Coupled L2 weight decay adds `wd * x` to `g` before everything else
-//! (the driver does, for every optimizer).
+//! (the driver does, for every optimizer), after `maximize` negated it.
 
 use wengert_tensor::{Float, Grads, Parameters};
 
@@ -35,7 +35,20 @@ use crate::state::buffer_state;
 
 optimizer_config! {
     /// Settings of [`Sgd`]; PyTorch: `torch.optim.SGD(params, lr, momentum,
-    /// dampening, weight_decay, nesterov)` with the same defaults (all zero).
+    /// dampening, weight_decay, nesterov, maximize)` with the same defaults
+    /// (all zero, false).
+    ///
+    /// # PyTorch options
+    ///
+    /// `lr`, `momentum`, `dampening`, `weight_decay` (coupled, or
+    /// decoupled with [`WeightDecay::Decoupled`](crate::WeightDecay)),
+    /// `nesterov`, `maximize`, and groups with their own `lr`,
+    /// `weight_decay` and `momentum` ([`crate::ParamGroup`]). Not offered:
+    /// `foreach`, `fused` and `differentiable` (implementation paths of
+    /// PyTorch: wengert has one update loop per case, and differentiating
+    /// through a step is not supported). Ranges: `momentum` and
+    /// `dampening` must lie in `[0, 1]` (PyTorch takes any momentum >= 0
+    /// and does not check dampening; the error says why wengert refuses).
     ///
     /// ```
     /// use wengert_optim::{Sgd, SgdConfig, WeightDecay};
@@ -47,10 +60,11 @@ optimizer_config! {
     /// # let _ = sgd;
     /// ```
     pub struct SgdConfig {
-        /// Momentum factor in `[0, 1)` (0: none).
-        momentum: f64 = 0.0, below_one;
+        /// Momentum factor in `[0, 1]` (0: none; 1 keeps every past
+        /// gradient at full weight).
+        momentum: f64 = 0.0, momentum_factor;
         /// Dampening of the gradient in the momentum buffer, `(1 - dampening) * g`.
-        dampening: f64 = 0.0, at_most_one;
+        dampening: f64 = 0.0, dampening_factor;
         /// Nesterov momentum (needs momentum > 0 and dampening 0, as in PyTorch).
         nesterov: bool = false;
     }
@@ -58,6 +72,7 @@ optimizer_config! {
     /// dampening and weight decay; built by [`SgdConfig`]. See the module docs
     /// for the equations.
     pub struct Sgd<T> with SgdState<T>, named "SGD";
+    groups may set Momentum;
     also check nesterov_needs_plain_momentum;
 }
 
@@ -67,7 +82,9 @@ impl SgdConfig {
         Self::with_lr(lr)
     }
 
-    /// PyTorch's rule: Nesterov momentum needs momentum and no dampening.
+    /// PyTorch's rule: Nesterov momentum needs momentum and no dampening
+    /// (checked on the optimizer's settings, as PyTorch does; a group with
+    /// momentum 0 steps without momentum, Nesterov or not).
     fn nesterov_needs_plain_momentum(&self, check: &SettingChecks) -> Result<()> {
         if self.nesterov && (self.momentum == 0.0 || self.dampening != 0.0) {
             return Err(check.invalid(format!(
@@ -93,49 +110,49 @@ buffer_state!(SgdState { ; optional momentum_buffer });
 
 impl<T: Float> Optimizer<T> for Sgd<T> {
     fn try_step_part(&mut self, part: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<()> {
-        let momentum = T::from_f64(self.momentum);
+        let default_momentum = self.momentum;
         let keep = T::from_f64(1.0 - self.dampening);
         let nesterov = self.nesterov;
         let fresh = |_numel| SgdState {
             momentum_buffer: None,
             step: 0,
         };
-        self.driver.try_step(part, grads, fresh, |x, g, state, lr| {
-            state.step += 1;
-            let lr = T::from_f64(lr);
-            if momentum == T::zero() {
-                x.update_stateless(g, move |x, g| x - lr * g);
-                return;
-            }
-            match &mut state.momentum_buffer {
-                None => {
-                    // First step: b = g, without dampening.
-                    let mut b = Vec::with_capacity(x.len());
-                    let first = &mut b;
-                    x.update_stateless(g, move |x, g| {
-                        let d = if nesterov { g + momentum * g } else { g };
-                        first.push(g);
-                        x - lr * d
-                    });
-                    state.momentum_buffer = Some(b);
+        self.driver
+            .try_step(part, grads, fresh, |x, g, state, group| {
+                state.step += 1;
+                let lr = T::from_f64(group.lr);
+                let momentum = T::from_f64(group.momentum.unwrap_or(default_momentum));
+                if momentum == T::zero() {
+                    x.update_stateless(g, move |x, g| x - lr * g);
+                    return;
                 }
-                Some(b) => {
-                    let k = MomentumStep { lr, momentum, keep };
-                    // One function per case, so each loop compiles to
-                    // straight-line vector code.
-                    if nesterov {
-                        x.update(g, b, move |x, g, b| momentum_update::<T, true>(k, x, g, b));
-                    } else {
-                        x.update(g, b, move |x, g, b| momentum_update::<T, false>(k, x, g, b));
+                match &mut state.momentum_buffer {
+                    None => {
+                        // First step: b = g, without dampening.
+                        let mut b = Vec::with_capacity(x.len());
+                        let first = &mut b;
+                        x.update_stateless(g, move |x, g| {
+                            let d = if nesterov { g + momentum * g } else { g };
+                            first.push(g);
+                            x - lr * d
+                        });
+                        state.momentum_buffer = Some(b);
+                    }
+                    Some(b) => {
+                        let k = MomentumStep { lr, momentum, keep };
+                        // One function per case, so each loop compiles to
+                        // straight-line vector code.
+                        if nesterov {
+                            x.update(g, b, move |x, g, b| momentum_update::<T, true>(k, x, g, b));
+                        } else {
+                            x.update(g, b, move |x, g, b| momentum_update::<T, false>(k, x, g, b));
+                        }
                     }
                 }
-            }
-        })
+            })
     }
 
-    fn set_momentum(&mut self, momentum: f64) -> bool {
-        crate::delegate::set_configured_momentum(&mut self.momentum, momentum)
-    }
+    crate::delegate::momentum_setting!();
 
     crate::delegate::delegate_to_driver!();
 }

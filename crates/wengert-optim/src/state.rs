@@ -14,8 +14,9 @@ use std::collections::BTreeMap;
 
 use wengert_tensor::{Float, Tensor};
 
-/// Everything an optimizer needs to continue a run: its learning rates,
-/// its step count and one [`ParamState`] per parameter it has stepped.
+/// Everything an optimizer needs to continue a run: its learning rates
+/// (the default group's, and each parameter group's), its step count and
+/// one [`ParamState`] per parameter it has stepped.
 ///
 /// ```
 /// use wengert_optim::{Optimizer, SgdConfig};
@@ -37,17 +38,32 @@ pub struct OptimizerState<T: Float> {
     /// Which optimizer wrote it (`"SGD"`, `"Adam"`, ...); loading into
     /// another kind is refused.
     pub optimizer: String,
-    /// The learning rate at the time of saving (a schedule may have moved
-    /// it).
+    /// The default group's learning rate at the time of saving (a
+    /// schedule may have moved it).
     pub lr: f64,
-    /// The learning rate the optimizer was built with, from which
-    /// schedules work out the current one (PyTorch's `initial_lr`).
+    /// The learning rate the optimizer was built with (the default group's
+    /// base rate), from which schedules work out the current one
+    /// (PyTorch's `initial_lr`).
     pub base_lr: f64,
     /// Successful steps the optimizer had taken
     /// ([`crate::Optimizer::step_count`]).
     pub steps: u64,
     /// One entry per parameter, in parameter-id order.
     pub params: Vec<ParamState<T>>,
+    /// The rates of each [`crate::ParamGroup`], in the order the groups
+    /// were added (empty for an optimizer without groups).
+    pub groups: Vec<GroupRates>,
+}
+
+/// The saved rates of one parameter group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupRates {
+    /// The group's name ([`crate::ParamGroup::name`]); loading checks it.
+    pub name: String,
+    /// Its learning rate at the time of saving.
+    pub lr: f64,
+    /// Its base rate (PyTorch's group `initial_lr`).
+    pub base_lr: f64,
 }
 
 /// The saved state of one parameter.
@@ -71,8 +87,9 @@ impl<T: Float> OptimizerState<T> {
     /// Flattens the state into named tensors and string metadata, the shape
     /// of a safetensors file: tensors `param.{i}.{buffer}` and metadata
     /// `optimizer`, `lr`, `base_lr`, `steps`, `params`, `param.{i}.name`,
-    /// `param.{i}.id`, `param.{i}.step` (`i` is the entry's position). Numbers are written
-    /// so they read back exactly.
+    /// `param.{i}.id`, `param.{i}.step` (`i` is the entry's position),
+    /// `groups`, `group.{j}.name`, `group.{j}.lr`, `group.{j}.base_lr`.
+    /// Numbers are written so they read back exactly.
     ///
     /// ```
     /// use wengert_optim::{AdamConfig, Optimizer, OptimizerState};
@@ -104,11 +121,19 @@ impl<T: Float> OptimizerState<T> {
                 tensors.push((format!("param.{i}.{buffer}"), t.clone()));
             }
         }
+        metadata.insert("groups".to_string(), self.groups.len().to_string());
+        for (j, g) in self.groups.iter().enumerate() {
+            metadata.insert(format!("group.{j}.name"), g.name.clone());
+            metadata.insert(format!("group.{j}.lr"), format!("{:?}", g.lr));
+            metadata.insert(format!("group.{j}.base_lr"), format!("{:?}", g.base_lr));
+        }
         (tensors, metadata)
     }
 
     /// Rebuilds the state written by [`OptimizerState::to_named_tensors`];
-    /// an error names the missing or malformed entry.
+    /// an error names the missing or malformed entry. Metadata written
+    /// before groups had rates of their own (no `groups` entry) reads as no
+    /// group entries.
     pub fn from_named_tensors(
         tensors: NamedTensors<T>,
         metadata: &BTreeMap<String, String>,
@@ -155,12 +180,27 @@ impl<T: Float> OptimizerState<T> {
             };
             params[i].buffers.insert(buffer.to_string(), t);
         }
+        let group_count: usize = match metadata.get("groups") {
+            Some(text) => parse("groups", text, bad)?,
+            None => 0,
+        };
+        let groups = (0..group_count)
+            .map(|j| -> crate::Result<GroupRates> {
+                let key = |field: &str| format!("group.{j}.{field}");
+                Ok(GroupRates {
+                    name: get(&key("name"))?.clone(),
+                    lr: parse(&key("lr"), get(&key("lr"))?, bad)?,
+                    base_lr: parse(&key("base_lr"), get(&key("base_lr"))?, bad)?,
+                })
+            })
+            .collect::<crate::Result<_>>()?;
         Ok(OptimizerState {
             optimizer: get("optimizer")?.clone(),
             lr: parse("lr", get("lr")?, bad)?,
             base_lr: parse("base_lr", get("base_lr")?, bad)?,
             steps: parse("steps", get("steps")?, bad)?,
             params,
+            groups,
         })
     }
 }

@@ -206,3 +206,146 @@ fn invalid_hyperparameters_are_refused_by_name() {
         .to_string();
     assert!(err.contains("group `g`"), "{err}");
 }
+
+#[test]
+fn a_group_with_its_own_rate_trains_under_an_optimizer_rate_of_zero() {
+    // PyTorch: SGD(lr=0) with a group {"params": head, "lr": 0.5}.
+    let mut body = Param::new("body.weight", Tensor::from_vec(vec![1.0f64], &[1]));
+    let mut head = Param::new("head.weight", Tensor::from_vec(vec![1.0f64], &[1]));
+    let mut sgd = SgdConfig::new(0.0)
+        .momentum(0.9)
+        .group(ParamGroup::by_name("head", |n| n.starts_with("head.")).lr(0.5))
+        .build();
+    assert_eq!(sgd.group_count(), 2);
+    assert_eq!((sgd.group_base_lr(0), sgd.group_base_lr(1)), (0.0, 0.5));
+    for _ in 0..2 {
+        let grads = grads_of(&[&body, &head], 1.0);
+        sgd.step(&mut [&mut body, &mut head], &grads);
+    }
+    // b = 1, then 0.9 + 1: x = 1 - 0.5 - 0.5 * 1.9.
+    assert_eq!(head.value().item(), 1.0 - 0.5 - 0.5 * 1.9);
+    assert_eq!(body.value().item(), 1.0);
+}
+
+#[test]
+fn set_lr_keeps_each_groups_ratio_to_the_default_base_rate() {
+    let mut sgd = SgdConfig::new(0.2)
+        .group(ParamGroup::by_name("scaled", |n| n == "a").lr_scale(0.5))
+        .group(ParamGroup::by_name("own", |n| n == "b").lr(0.05))
+        .build::<f64>();
+    sgd.set_lr(0.1);
+    assert_eq!(sgd.lr(), 0.1);
+    assert_eq!(sgd.group_lr(1), 0.1 * 0.5);
+    assert_eq!(sgd.group_lr(2), 0.1 * (0.05 / 0.2));
+    // One group's rate alone, as PyTorch's `param_groups[i]["lr"] = ...`.
+    sgd.set_group_lr(2, 0.3);
+    assert_eq!(
+        (sgd.lr(), sgd.group_lr(1), sgd.group_lr(2)),
+        (0.1, 0.05, 0.3)
+    );
+    // With a default base rate of 0 there is no ratio: own rates stay.
+    let mut zero = SgdConfig::new(0.0)
+        .group(ParamGroup::by_name("own", |_| true).lr(0.05))
+        .build::<f64>();
+    zero.set_lr(0.7);
+    assert_eq!((zero.lr(), zero.group_lr(1)), (0.7, 0.05));
+}
+
+#[test]
+#[should_panic(expected = "SGD: no rate group 3: it has 2")]
+fn a_rate_group_that_does_not_exist_is_a_panic_naming_the_count() {
+    let sgd = SgdConfig::new(0.1)
+        .group(ParamGroup::by_name("g", |_| true))
+        .build::<f64>();
+    let _ = sgd.group_lr(3);
+}
+
+#[test]
+fn group_overrides_the_optimizer_does_not_read_are_refused_by_name() {
+    let err = SgdConfig::new(0.1)
+        .group(ParamGroup::by_name("head", |_| true).betas(0.9, 0.99))
+        .try_build::<f64>()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("SGD") && err.contains("group `head`: betas") && err.contains("momentum"),
+        "{err}"
+    );
+    let err = AdamConfig::new(0.1)
+        .group(ParamGroup::by_name("head", |_| true).momentum(0.9))
+        .try_build::<f64>()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Adam") && err.contains("momentum") && err.contains("betas"),
+        "{err}"
+    );
+    let err = wengert_optim::AdagradConfig::new(0.1)
+        .group(ParamGroup::by_name("g", |_| true).momentum(0.5))
+        .try_build::<f64>()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Adagrad has no momentum"), "{err}");
+}
+
+#[test]
+fn group_rates_momentum_and_betas_are_range_checked_by_name() {
+    let bad = |group: ParamGroup| {
+        SgdConfig::new(0.1)
+            .group(group)
+            .try_build::<f64>()
+            .unwrap_err()
+            .to_string()
+    };
+    let err = bad(ParamGroup::by_name("g", |_| true).lr(-0.1));
+    assert!(
+        err.contains("group `g`: lr") && err.contains("-0.1"),
+        "{err}"
+    );
+    let err = bad(ParamGroup::by_name("g", |_| true).momentum(1.5));
+    assert!(
+        err.contains("group `g`: momentum") && err.contains("PyTorch"),
+        "{err}"
+    );
+    let err = AdamConfig::new(0.1)
+        .group(ParamGroup::by_name("g", |_| true).betas(0.9, 1.0))
+        .try_build::<f64>()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("group `g`: beta2"), "{err}");
+}
+
+#[test]
+fn a_groups_momentum_replaces_the_optimizers_for_its_members() {
+    // Momentum 0.9 for the default group, 0 for `plain`: with a constant
+    // unit gradient and lr 1, step 2 moves `plain` by 1 and `heavy` by 1.9.
+    let mut heavy = Param::new("heavy", Tensor::from_vec(vec![0.0f64], &[1]));
+    let mut plain = Param::new("plain", Tensor::from_vec(vec![0.0f64], &[1]));
+    let mut sgd = SgdConfig::new(1.0)
+        .momentum(0.9)
+        .group(ParamGroup::by_ids("plain", [plain.id()]).momentum(0.0))
+        .build();
+    for _ in 0..2 {
+        let grads = grads_of(&[&heavy, &plain], 1.0);
+        sgd.step(&mut [&mut heavy, &mut plain], &grads);
+    }
+    assert_eq!((heavy.value().item(), plain.value().item()), (-2.9, -2.0));
+    assert!(sgd.state_of(plain.id()).unwrap().momentum_buffer.is_none());
+    // Adam: a group's betas replace both.
+    let mut a = Param::new("a", Tensor::from_vec(vec![0.0f64], &[1]));
+    let mut b = Param::new("b", Tensor::from_vec(vec![0.0f64], &[1]));
+    let mut adam = AdamConfig::new(0.1)
+        .group(ParamGroup::by_ids("b", [b.id()]).betas(0.5, 0.9))
+        .build();
+    let mut grads = Grads::new();
+    grads.insert(a.id(), Tensor::from_vec(vec![2.0], &[1]));
+    grads.insert(b.id(), Tensor::from_vec(vec![2.0], &[1]));
+    adam.step(&mut [&mut a, &mut b], &grads);
+    let state = adam.state_of(b.id()).unwrap();
+    assert_eq!(
+        (state.exp_avg[0], state.exp_avg_sq[0]),
+        (0.5 * 2.0, (1.0 - 0.9) * 4.0)
+    );
+    let state = adam.state_of(a.id()).unwrap();
+    assert_eq!(state.exp_avg[0], (1.0 - 0.9) * 2.0);
+}

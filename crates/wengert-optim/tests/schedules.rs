@@ -5,9 +5,9 @@
 //! absolute threshold and with cooldown, three-phase one-cycle.
 
 use wengert_optim::{
-    AdagradConfig, AdamConfig, CosineAnnealingLr, LinearLr, LrSchedule, LrScheduler, OneCycleLr,
-    OptimError, Optimizer, PlateauMode, ReduceLrOnPlateau, SequentialLr, Sgd, SgdConfig, StepLr,
-    ThresholdMode,
+    AdadeltaConfig, AdagradConfig, AdamConfig, CosineAnnealingLr, LinearLr, LrSchedule,
+    LrScheduler, OneCycleLr, OptimError, Optimizer, PlateauMode, ReduceLrOnPlateau, RmsPropConfig,
+    SequentialLr, Sgd, SgdConfig, StepLr, ThresholdMode,
 };
 use wengert_tensor::{Grads, Param, Tensor};
 
@@ -45,13 +45,68 @@ fn a_started_schedule_sets_lr_and_cycles_momentum_step_by_step() {
         x1 - schedule.lr(1.0, 1) * (m1 * 1.0 + 1.0)
     );
     assert_eq!(scheduler.steps(), 1);
-    // Adam takes the momentum as beta1; AdaGrad has none and ignores it.
+    // Adam takes the momentum as beta1.
     let mut adam = AdamConfig::new(0.1).build::<f64>();
     assert!(adam.set_momentum(0.8));
+    assert_eq!(adam.momentum(), Some(0.8));
+}
+
+#[test]
+fn one_cycle_refuses_an_optimizer_without_momentum_unless_told_not_to_cycle_it() {
+    // PyTorch's OneCycleLR raises for Adagrad and Adadelta too.
     let mut adagrad = AdagradConfig::new(0.1).build::<f64>();
-    let _ = schedule.start(&mut adagrad);
-    assert_eq!(adagrad.lr(), OneCycleLr::new(0.1, 30).lr(0.1, 0));
+    let err = OneCycleLr::new(0.1, 30)
+        .try_start(&mut adagrad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Adagrad") && err.contains("cycle_momentum(false)"),
+        "{err}"
+    );
+    assert_eq!(adagrad.lr(), 0.1, "a refused start changes nothing");
     assert!(!adagrad.set_momentum(0.8));
+    // Inside a sequence it is refused at the start too, not at the milestone.
+    let mut adadelta = AdadeltaConfig::new().build::<f64>();
+    let seq = SequentialLr::new(
+        vec![
+            Box::new(LinearLr::new(0.5, 1.0, 3)),
+            Box::new(OneCycleLr::new(0.1, 10)),
+        ],
+        vec![3],
+    );
+    assert!(seq.try_start(&mut adadelta).is_err());
+    let s = OneCycleLr::new(0.1, 30).cycle_momentum(false);
+    let _ = s.clone().start(&mut adagrad);
+    assert_eq!(adagrad.lr(), s.lr(0.1, 0));
+}
+
+#[test]
+fn one_cycle_turns_on_the_momentum_of_sgd_and_rmsprop_built_without() {
+    // PyTorch's OneCycleLR writes every group's momentum, which SGD and
+    // RMSprop then use: with a constant unit gradient and lr 1 (cycle_lr
+    // off is not an option, so read the rates from the schedule), step 2
+    // moves by lr_1 * (m_1 * 1 + 1), not by lr_1.
+    let schedule = OneCycleLr::new(0.1, 30);
+    let mut sgd = SgdConfig::new(0.1).build::<f64>();
+    assert_eq!(sgd.momentum(), Some(0.0));
+    let mut x = Param::new("x", Tensor::from_vec(vec![0.0], &[1]));
+    let g = unit_grad(&x);
+    let mut scheduler = schedule.clone().start(&mut sgd);
+    assert_eq!(sgd.momentum(), Some(0.95));
+    sgd.step(&mut x, &g);
+    scheduler.step(&mut sgd);
+    let x1 = x.value().item();
+    sgd.step(&mut x, &g);
+    let (lr1, m1) = (schedule.lr(0.1, 1), schedule.momentum(1).unwrap());
+    assert_eq!(x.value().item(), x1 - lr1 * (m1 * 1.0 + 1.0));
+    assert!(sgd.state_of(x.id()).unwrap().momentum_buffer.is_some());
+
+    let mut rms = RmsPropConfig::new(0.01).build::<f64>();
+    let mut y = Param::new("y", Tensor::from_vec(vec![0.0], &[1]));
+    let g = unit_grad(&y);
+    let _scheduler = schedule.start(&mut rms);
+    rms.step(&mut y, &g);
+    assert!(rms.state_of(y.id()).unwrap().momentum_buffer.is_some());
 }
 
 #[test]
@@ -278,4 +333,124 @@ fn three_phase_one_cycle_returns_to_the_start_then_anneals() {
     assert!((lr(58) - initial).abs() < 1e-15); // end of phase 2: 2 * 0.3 * 100 - 2
     assert!((lr(99) - initial / 1e4).abs() < 1e-15);
     assert_eq!(s.momentum(99), Some(0.95));
+}
+
+/// SGD at 0.1 with a group `head` at its own rate `head_lr`.
+fn sgd_with_a_head(head_lr: f64) -> (Sgd<f64>, Vec<Param<f64>>) {
+    let params = vec![
+        Param::new("body", Tensor::from_vec(vec![0.0], &[1])),
+        Param::new("head", Tensor::from_vec(vec![0.0], &[1])),
+    ];
+    let sgd = SgdConfig::new(0.1)
+        .group(wengert_optim::ParamGroup::by_name("head", |n| n == "head").lr(head_lr))
+        .build();
+    (sgd, params)
+}
+
+fn step_all(opt: &mut Sgd<f64>, params: &mut [Param<f64>]) {
+    let mut grads = Grads::new();
+    for p in params.iter() {
+        grads.insert(p.id(), Tensor::ones(&[1]));
+    }
+    let mut refs: Vec<&mut Param<f64>> = params.iter_mut().collect();
+    opt.step(&mut refs, &grads);
+}
+
+#[test]
+fn a_schedule_works_out_every_group_from_its_own_base_rate() {
+    let schedules: Vec<Box<dyn LrSchedule>> = vec![
+        Box::new(CosineAnnealingLr::new(10, 0.02)),
+        Box::new(wengert_optim::CosineAnnealingWarmRestarts::new(3, 2, 0.02)),
+        Box::new(wengert_optim::ConstantLr::new(0.25, 4)),
+        Box::new(wengert_optim::PolynomialLr::new(8, 1.5)),
+        Box::new(warmup_then_one_cycle()),
+    ];
+    for (k, schedule) in schedules.into_iter().enumerate() {
+        let (mut sgd, mut params) = sgd_with_a_head(0.004);
+        let mut driver = schedule.start(&mut sgd);
+        for t in 0..12 {
+            let s = driver.schedule();
+            assert_eq!(
+                sgd.group_lr(0),
+                s.lr(0.1, t),
+                "schedule {k}: default group, step {t}"
+            );
+            assert_eq!(
+                sgd.group_lr(1),
+                s.lr(0.004, t),
+                "schedule {k}: head, step {t}"
+            );
+            step_all(&mut sgd, &mut params);
+            driver.step(&mut sgd);
+        }
+    }
+}
+
+#[test]
+fn plateau_floors_and_checks_eps_per_group() {
+    // factor 0.5, patience 0: every bad epoch reduces. Floors 0.03 and
+    // 0.001; eps 0.0015 skips a group's reduction smaller than that.
+    let (mut sgd, _) = sgd_with_a_head(0.004);
+    let mut p = ReduceLrOnPlateau::new()
+        .factor(0.5)
+        .patience(0)
+        .min_lrs(vec![0.03, 0.001])
+        .eps(0.0015);
+    let rates = |sgd: &Sgd<f64>| (sgd.group_lr(0), sgd.group_lr(1));
+    p.step(&mut sgd, 1.0); // best
+    p.step(&mut sgd, 1.0); // bad: 0.1 -> 0.05; 0.004 -> 0.002 (by 0.002 > eps)
+    assert_eq!(rates(&sgd), (0.05, 0.002));
+    p.step(&mut sgd, 1.0); // 0.05 -> 0.03 (floor); 0.002 -> 0.001 is by 0.001 < eps: kept
+    assert_eq!(rates(&sgd), (0.03, 0.002));
+    p.step(&mut sgd, 1.0); // at the floor; still kept
+    assert_eq!(rates(&sgd), (0.03, 0.002));
+    // One floor for all groups.
+    let (mut sgd, _) = sgd_with_a_head(0.004);
+    let mut p = ReduceLrOnPlateau::new()
+        .factor(0.5)
+        .patience(0)
+        .min_lr(0.003);
+    p.step(&mut sgd, 1.0);
+    p.step(&mut sgd, 1.0);
+    assert_eq!(rates(&sgd), (0.05, 0.003));
+}
+
+#[test]
+fn plateau_min_lrs_of_the_wrong_length_are_an_error_that_changes_nothing() {
+    let (mut sgd, _) = sgd_with_a_head(0.004);
+    let mut p = ReduceLrOnPlateau::new().patience(0).min_lrs(vec![0.0]);
+    let err = p.try_step(&mut sgd, 1.0).unwrap_err().to_string();
+    assert!(
+        err.contains("min_lrs gives 1 floors") && err.contains("2 rate groups"),
+        "{err}"
+    );
+    assert_eq!((p.best, sgd.lr()), (f64::INFINITY, 0.1));
+}
+
+#[test]
+fn constant_and_polynomial_schedules_follow_pytorchs_closed_forms() {
+    let c = wengert_optim::ConstantLr::new(1.0 / 3.0, 5);
+    assert_eq!(c.lr(0.3, 4), 0.3 * (1.0 / 3.0));
+    assert_eq!((c.lr(0.3, 5), c.lr(0.3, 50)), (0.3, 0.3));
+    // Power 1 over 5 steps: 1 - t / 5, then 0 (exactly, at and after 5).
+    let p = wengert_optim::PolynomialLr::new(5, 1.0);
+    for (t, want) in [1.0, 0.8, 0.6, 0.4, 0.2].into_iter().enumerate() {
+        assert!((p.lr(1.0, t) - want).abs() < 1e-15, "step {t}");
+    }
+    assert_eq!((p.lr(1.0, 5), p.lr(1.0, 6)), (0.0, 0.0));
+    // Power 2: (1 - t / 4)^2 of 0.8.
+    let p = wengert_optim::PolynomialLr::new(4, 2.0);
+    assert_eq!((p.lr(0.8, 2), p.lr(0.8, 3)), (0.8 * 0.25, 0.8 * 0.0625));
+}
+
+#[test]
+#[should_panic(expected = "ConstantLr: factor must be in [0, 1], got 1.5")]
+fn constant_lr_refuses_a_factor_above_one_as_pytorch() {
+    let _ = wengert_optim::ConstantLr::new(1.5, 3);
+}
+
+#[test]
+#[should_panic(expected = "PolynomialLr: power must be finite and >= 0, got -1")]
+fn polynomial_lr_refuses_a_negative_power() {
+    let _ = wengert_optim::PolynomialLr::new(3, -1.0);
 }

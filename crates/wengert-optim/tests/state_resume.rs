@@ -182,3 +182,71 @@ fn saved_buffer_of_wrong_shape_is_refused_naming_the_parameter() {
     let after: Vec<_> = params.iter().map(|p| p.value().to_vec()).collect();
     assert_eq!(before, after);
 }
+
+/// SGD with a scaled group and a group with its own rate, its rates moved
+/// as a schedule would.
+fn sgd_with_groups() -> wengert_optim::Sgd<f64> {
+    use wengert_optim::ParamGroup;
+    let mut sgd = SgdConfig::new(0.1)
+        .momentum(0.9)
+        .group(ParamGroup::by_name("scaled", |n| n == "layer0").lr_scale(0.5))
+        .group(ParamGroup::by_name("own", |n| n == "layer1").lr(0.03))
+        .build::<f64>();
+    sgd.set_group_lr(0, 0.07);
+    sgd.set_group_lr(1, 0.011);
+    sgd.set_group_lr(2, 0.029);
+    sgd
+}
+
+#[test]
+fn every_groups_rates_survive_the_checkpoint_form() {
+    let (mut params, scales) = fresh_model::<f64>();
+    let mut sgd = sgd_with_groups();
+    run(&mut sgd, &mut params, &scales, 2);
+    let (tensors, metadata) = sgd.state().to_named_tensors();
+    assert_eq!(metadata["groups"], "2");
+    assert_eq!(metadata["group.1.name"], "own");
+    let saved = OptimizerState::from_named_tensors(tensors, &metadata).unwrap();
+    assert_eq!(saved, sgd.state());
+    let mut fresh = SgdConfig::new(0.1)
+        .momentum(0.9)
+        .group(wengert_optim::ParamGroup::by_name("scaled", |n| n == "layer0").lr_scale(0.5))
+        .group(wengert_optim::ParamGroup::by_name("own", |n| n == "layer1").lr(0.03))
+        .build::<f64>();
+    fresh.load_state(&saved).unwrap();
+    for g in 0..3 {
+        assert_eq!(fresh.group_lr(g), sgd.group_lr(g), "group {g}");
+        assert_eq!(fresh.group_base_lr(g), sgd.group_base_lr(g), "group {g}");
+    }
+}
+
+#[test]
+fn state_of_other_groups_is_refused_naming_both_lists() {
+    let sgd = sgd_with_groups();
+    let mut other = SgdConfig::new(0.1)
+        .momentum(0.9)
+        .group(wengert_optim::ParamGroup::by_name("renamed", |_| false))
+        .build::<f64>();
+    let err = other.load_state(&sgd.state()).unwrap_err().to_string();
+    assert!(
+        err.contains(r#"["scaled", "own"]"#) && err.contains(r#"["renamed"]"#),
+        "{err}"
+    );
+}
+
+#[test]
+fn state_saved_before_groups_had_rates_gives_each_the_old_ratio() {
+    // Metadata without `groups` (written before groups kept rates of their
+    // own): the scaled group follows the default rate by its scale, the
+    // group with its own rate by the ratio of base rates.
+    let sgd = sgd_with_groups();
+    let (tensors, mut metadata) = sgd.state().to_named_tensors();
+    metadata.retain(|key, _| !key.starts_with("group"));
+    let saved = OptimizerState::from_named_tensors(tensors, &metadata).unwrap();
+    assert!(saved.groups.is_empty());
+    let mut fresh = sgd_with_groups();
+    fresh.load_state(&saved).unwrap();
+    assert_eq!(fresh.lr(), 0.07);
+    assert_eq!(fresh.group_lr(1), 0.07 * 0.5);
+    assert_eq!(fresh.group_lr(2), 0.07 * (0.03 / 0.1));
+}

@@ -1,11 +1,19 @@
 //! Learning-rate schedules: learning-rate decay in the text's words.
 //!
-//! A schedule is a function of the optimizer's base rate (the `lr` its
-//! config was built with, [`Optimizer::base_lr`]) and a step number:
+//! A schedule is a function of a base rate and a step number:
 //! [`LrSchedule::lr`] gives the rate used by step `t` (counting from 0), in
 //! closed form, for plots and tests. Each matches the PyTorch scheduler of
 //! the same name; PyTorch updates most of them recursively, which differs
 //! from the closed form only in the last bits.
+//!
+//! **Every group from its own base rate.** A schedule driving an optimizer
+//! works out each rate group's rate from that group's base rate
+//! ([`Optimizer::group_base_lr`]: the optimizer's `lr` for the default
+//! group, a [`crate::ParamGroup`]'s own), as PyTorch's schedulers work on
+//! each `param_group` from its `initial_lr`. For multiplicative schedules
+//! that is the same as scaling one rate; for additive ones it is not:
+//! cosine annealing moves each group from its own base rate to the same
+//! `eta_min`, and [`ReduceLrOnPlateau`] floors each group at its `min_lr`.
 //!
 //! | schedule | rate at step `t` | PyTorch |
 //! | --- | --- | --- |
@@ -15,8 +23,16 @@
 //! | [`CosineAnnealingLr`] | `eta_min + (base - eta_min) (1 + cos(pi t / T_max)) / 2` | `CosineAnnealingLR` |
 //! | [`CosineAnnealingWarmRestarts`] | the same within cycles of length `T_0, T_0 T_mult, ...` | `CosineAnnealingWarmRestarts` |
 //! | [`LinearLr`] | `base * (start + (end - start) min(t, n) / n)` (linear warmup) | `LinearLR` |
-//! | [`OneCycleLr`] | cosine up to `max_lr`, then down; momentum the other way | `OneCycleLR` |
+//! | [`ConstantLr`] | `base * factor` before step `n`, then `base` | `ConstantLR` |
+//! | [`PolynomialLr`] | `base * (1 - min(t, n) / n)^power` | `PolynomialLR` |
+//! | [`OneCycleLr`] | cosine up to `max_lr`, then down (every group alike); momentum the other way | `OneCycleLR` |
 //! | [`SequentialLr`] | one schedule, then the next from its own step 0 | `SequentialLR` |
+//!
+//! **PyTorch options.** Each schedule takes its PyTorch scheduler's
+//! arguments under the same names, except `last_epoch` (use
+//! [`LrSchedule::resume`]) and the deprecated `verbose`; [`OneCycleLr`],
+//! [`ConstantLr`], [`PolynomialLr`] and [`ReduceLrOnPlateau`] list what
+//! they leave out or check more strictly.
 //!
 //! # Driving an optimizer
 //!
@@ -59,32 +75,39 @@
 //! [`OneCycleLr`] are closed-form functions of that one count, so there is
 //! no second counter to drift. [`ReduceLrOnPlateau`] is different: it is
 //! driven by a validation metric, not by a step number, so it is a small
-//! state machine on the optimizer's current rate instead.
+//! state machine on each group's current rate instead.
 //!
 //! **Nothing goes wrong silently.** The rate of step 0 is set by
 //! [`LrSchedule::start`], before the first optimizer step, so a warmup's
 //! first step is warmed up too. Each [`LrScheduler::step`] checks that the
 //! optimizer has stepped since the last one ([`Optimizer::step_count`]), so
 //! calling it before `opt.step` (which would run the whole schedule one
-//! step early) is an error, [`OptimError::ScheduleBeforeStep`].
+//! step early) is an error, [`OptimError::ScheduleBeforeStep`]. A schedule
+//! that cycles the momentum refuses, at its start, an optimizer that has
+//! none (AdaGrad, AdaDelta), as PyTorch's OneCycleLR does.
 //!
 //! **Checkpoints.** A schedule's state is its step count,
 //! [`LrScheduler::steps`]; the optimizer's state
-//! ([`Optimizer::state`]) holds its rates and step count. Restore both and
-//! call [`LrSchedule::resume`]: the run continues bitwise (the rate and
-//! momentum of the next step are the closed form at that count).
+//! ([`Optimizer::state`]) holds every group's rates and its step count.
+//! Restore both and call [`LrSchedule::resume`]: the run continues bitwise
+//! (the rates and momentum of the next step are the closed form at that
+//! count).
 
+mod constant;
 mod cosine;
 mod linear;
 mod one_cycle;
 mod plateau;
+mod polynomial;
 mod sequential;
 mod step;
 
+pub use constant::ConstantLr;
 pub use cosine::{CosineAnnealingLr, CosineAnnealingWarmRestarts};
 pub use linear::LinearLr;
 pub use one_cycle::{Anneal, OneCycleLr};
 pub use plateau::{PlateauMode, ReduceLrOnPlateau, ThresholdMode};
+pub use polynomial::PolynomialLr;
 pub use sequential::SequentialLr;
 pub use step::{ExponentialLr, MultiStepLr, StepLr};
 
@@ -94,10 +117,10 @@ use crate::error::{OptimError, Result};
 use crate::optimizer::Optimizer;
 
 /// A learning rate (and optionally a momentum) for every step, worked out
-/// from the optimizer's base rate.
+/// from a base rate: each rate group's, when it drives an optimizer.
 pub trait LrSchedule {
-    /// The learning rate of step `step` (counting from 0) for an optimizer
-    /// built with learning rate `base_lr`.
+    /// The learning rate of step `step` (counting from 0) for a group whose
+    /// base rate is `base_lr`.
     fn lr(&self, base_lr: f64, step: usize) -> f64;
 
     /// The momentum for step `step`, for schedules that cycle it
@@ -107,31 +130,76 @@ pub trait LrSchedule {
         None
     }
 
-    /// Starts the schedule on `optimizer`: sets the rate (and momentum) of
+    /// Whether [`LrSchedule::momentum`] gives a momentum at some step (a
+    /// one-cycle schedule cycling it, or a sequence holding one): such a
+    /// schedule needs an optimizer with momentum.
+    fn cycles_momentum(&self) -> bool {
+        false
+    }
+
+    /// Starts the schedule on `optimizer`: sets the rates (and momentum) of
     /// its next step to the schedule's step 0. Call it before the first
     /// optimizer step the schedule is meant for.
+    ///
+    /// An error, changing nothing, when the schedule cycles the momentum
+    /// and the optimizer has none ([`Optimizer::momentum`] is `None`:
+    /// AdaGrad, AdaDelta), as PyTorch's OneCycleLR raises "optimizer must
+    /// support momentum or beta1 with `cycle_momentum` option enabled".
+    fn try_start<T: Float>(self, optimizer: &mut dyn Optimizer<T>) -> Result<LrScheduler<Self>>
+    where
+        Self: Sized,
+    {
+        self.try_resume(optimizer, 0)
+    }
+
+    /// Panicking form of [`LrSchedule::try_start`].
+    #[track_caller]
     fn start<T: Float>(self, optimizer: &mut dyn Optimizer<T>) -> LrScheduler<Self>
     where
         Self: Sized,
     {
-        self.resume(optimizer, 0)
+        self.try_start(optimizer).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Resumes the schedule after `steps` calls of [`LrScheduler::step`]
     /// (saved from [`LrScheduler::steps`]), on an optimizer whose state was
-    /// restored: sets the rate (and momentum) of its next step to the
+    /// restored: sets the rates (and momentum) of its next step to the
     /// schedule's step `steps`, exactly as the interrupted run had them.
-    fn resume<T: Float>(self, optimizer: &mut dyn Optimizer<T>, steps: usize) -> LrScheduler<Self>
+    /// Refuses what [`LrSchedule::try_start`] refuses.
+    fn try_resume<T: Float>(
+        self,
+        optimizer: &mut dyn Optimizer<T>,
+        steps: usize,
+    ) -> Result<LrScheduler<Self>>
     where
         Self: Sized,
     {
+        if self.cycles_momentum() && optimizer.momentum().is_none() {
+            return Err(OptimError::InvalidHyperparameter {
+                op: optimizer.name(),
+                why: format!(
+                    "the schedule cycles the momentum, but {} has no momentum (PyTorch's OneCycleLR refuses it too: \"optimizer must support momentum or beta1 with `cycle_momentum` option enabled\"); build the schedule with `cycle_momentum(false)`",
+                    optimizer.name()
+                ),
+            });
+        }
         let scheduler = LrScheduler {
             schedule: self,
             steps,
             optimizer_steps: optimizer.step_count(),
         };
         scheduler.apply(optimizer);
-        scheduler
+        Ok(scheduler)
+    }
+
+    /// Panicking form of [`LrSchedule::try_resume`].
+    #[track_caller]
+    fn resume<T: Float>(self, optimizer: &mut dyn Optimizer<T>, steps: usize) -> LrScheduler<Self>
+    where
+        Self: Sized,
+    {
+        self.try_resume(optimizer, steps)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
@@ -142,6 +210,10 @@ impl<S: LrSchedule + ?Sized> LrSchedule for Box<S> {
 
     fn momentum(&self, step: usize) -> Option<f64> {
         (**self).momentum(step)
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        (**self).cycles_momentum()
     }
 }
 
@@ -160,10 +232,10 @@ pub struct LrScheduler<S> {
 }
 
 impl<S: LrSchedule> LrScheduler<S> {
-    /// Moves the schedule one step on and sets the optimizer's rate (and
-    /// momentum, if the schedule has one and the optimizer takes it) for
-    /// its next step; returns that rate. Call it after the optimizer step
-    /// (or the epoch) it follows.
+    /// Moves the schedule one step on and sets the optimizer's rates (and
+    /// momentum, if the schedule has one) for its next step; returns the
+    /// default group's rate. Call it after the optimizer step (or the
+    /// epoch) it follows.
     ///
     /// An error, changing nothing, unless the optimizer has stepped since
     /// the start or the previous call: then the schedule would run ahead of
@@ -200,16 +272,18 @@ impl<S: LrSchedule> LrScheduler<S> {
         &self.schedule
     }
 
-    /// Sets the rate and momentum of the schedule's current step.
+    /// Sets every group's rate and the momentum of the schedule's current
+    /// step; returns the default group's rate.
     fn apply<T: Float>(&self, optimizer: &mut dyn Optimizer<T>) -> f64 {
-        let lr = self.schedule.lr(optimizer.base_lr(), self.steps);
-        optimizer.set_lr(lr);
+        for group in 0..optimizer.group_count() {
+            let lr = self.schedule.lr(optimizer.group_base_lr(group), self.steps);
+            optimizer.set_group_lr(group, lr);
+        }
         if let Some(m) = self.schedule.momentum(self.steps) {
-            // Optimizers without momentum (AdaGrad, AdaDelta) ignore it, as
-            // PyTorch's OneCycleLR refuses to cycle what is not there.
+            // The start made sure the optimizer has a momentum to set.
             let _ = optimizer.set_momentum(m);
         }
-        lr
+        optimizer.lr()
     }
 }
 

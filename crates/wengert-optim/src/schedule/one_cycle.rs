@@ -35,8 +35,26 @@ struct Phase {
 /// `max_lr` over the first `pct_start` of the steps, then falls to
 /// `max_lr / div_factor / final_div_factor`; the momentum moves the other
 /// way, from `max_momentum` down to `base_momentum` and back. It ignores
-/// the optimizer's base rate: `max_lr` sets the scale (PyTorch likewise
-/// overwrites `initial_lr` with `max_lr / div_factor`).
+/// the groups' base rates: `max_lr` sets the scale, and every rate group
+/// gets the same rates (PyTorch with one `max_lr` likewise overwrites every
+/// group's `initial_lr` with `max_lr / div_factor`).
+///
+/// The momentum is set on every group: SGD's and RMSprop's `momentum`,
+/// also when the optimizer was built with momentum 0 (PyTorch's OneCycleLR
+/// writes each group's `momentum` too, which turns momentum on), Adam's
+/// `beta1`. An optimizer without momentum (AdaGrad, AdaDelta) is refused
+/// when the schedule starts, as PyTorch refuses it, unless
+/// [`OneCycleLr::cycle_momentum`] is off.
+///
+/// # PyTorch options
+///
+/// `max_lr` (one for all groups), `total_steps`, `pct_start`,
+/// `anneal_strategy` ([`Anneal`]), `cycle_momentum`, `base_momentum` and
+/// `max_momentum` ([`OneCycleLr::momentum_range`]), `div_factor`,
+/// `final_div_factor`, `three_phase`. Not offered: a list of `max_lr` or
+/// momenta per group, and `epochs` with `steps_per_epoch` (pass their
+/// product as `total_steps`). Past `total_steps` PyTorch raises; the
+/// closed form here goes on extrapolating the last phase.
 ///
 /// Phase boundaries follow PyTorch exactly: phase one ends at step
 /// `pct_start * total_steps - 1`, the last at `total_steps - 1`, and within a
@@ -172,6 +190,10 @@ impl LrSchedule for OneCycleLr {
     fn lr(&self, _base_lr: f64, step: usize) -> f64 {
         let (phase, fraction) = self.locate(step);
         self.anneal.at(phase.lr.0, phase.lr.1, fraction)
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        self.cycle_momentum
     }
 
     fn momentum(&self, step: usize) -> Option<f64> {

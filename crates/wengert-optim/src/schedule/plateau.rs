@@ -2,6 +2,7 @@
 
 use wengert_tensor::Float;
 
+use crate::error::{OptimError, Result};
 use crate::optimizer::Optimizer;
 
 /// Whether lower (a loss) or higher (an accuracy) is better.
@@ -22,24 +23,35 @@ pub enum ThresholdMode {
     Abs,
 }
 
-/// Multiplies the optimizer's learning rate by `factor` when the metric
-/// has not improved for more than `patience` calls.
+/// Multiplies each group's learning rate by `factor` when the metric has
+/// not improved for more than `patience` calls.
 ///
 /// Each call of [`ReduceLrOnPlateau::step`] (once per epoch, with the
 /// validation loss) counts a *bad epoch* unless the value beats the best so
 /// far by the threshold (mode min, relative: `value < best * (1 -
 /// threshold)`; equal or barely lower is bad). When the count exceeds
-/// `patience`, the rate becomes `max(lr * factor, min_lr)`, if that changes
-/// it by more than `eps`, the count restarts at 0 and a cooldown of
-/// `cooldown` epochs begins, during which bad epochs are not counted.
+/// `patience`, every rate group's rate becomes `max(lr * factor, min_lr)`
+/// with that group's `min_lr`, if that changes that group's rate by more
+/// than `eps` (each group is checked on its own), the count restarts at 0
+/// and a cooldown of `cooldown` epochs begins, during which bad epochs are
+/// not counted.
 /// PyTorch: `ReduceLROnPlateau(optimizer, mode='min', factor=0.1,
 /// patience=10, threshold=1e-4, threshold_mode='rel', cooldown=0,
-/// min_lr=0, eps=1e-8)`.
+/// min_lr=0, eps=1e-8)`, `min_lr` one floor for all groups or a list of
+/// one per group ([`ReduceLrOnPlateau::min_lrs`]).
 ///
-/// The rate it lowers is the optimizer's current one, so it needs no rate
-/// of its own and works after any other schedule. Its fields are public: a
-/// checkpoint saves this struct (it is `Clone`) with the optimizer's state,
-/// which holds the rate.
+/// The rates it lowers are the optimizer's current ones, so it needs no
+/// rate of its own and works after any other schedule. Its fields are
+/// public: a checkpoint saves this struct (it is `Clone`) with the
+/// optimizer's state, which holds the rates.
+///
+/// # PyTorch options
+///
+/// All of them: `mode`, `factor`, `patience`, `threshold`,
+/// `threshold_mode`, `cooldown`, `min_lr` (a number or a list per group),
+/// `eps`. `factor` must lie in `[0, 1)`: PyTorch also takes a negative
+/// factor, which sets every rate to its `min_lr` at once; wengert refuses
+/// it.
 ///
 /// ```
 /// use wengert_optim::{Optimizer, ReduceLrOnPlateau, SgdConfig};
@@ -71,8 +83,12 @@ pub struct ReduceLrOnPlateau {
     pub threshold_mode: ThresholdMode,
     /// Epochs to wait after a reduction before counting again.
     pub cooldown: usize,
-    /// The rate never goes below this.
+    /// No group's rate goes below this (unless `min_lrs` gives one per
+    /// group).
     pub min_lr: f64,
+    /// One floor per rate group (the default group first, then each
+    /// [`crate::ParamGroup`]), replacing `min_lr`; empty: `min_lr` for all.
+    pub min_lrs: Vec<f64>,
     /// Reductions smaller than this are skipped.
     pub eps: f64,
 }
@@ -97,6 +113,7 @@ impl ReduceLrOnPlateau {
             threshold_mode: ThresholdMode::Rel,
             cooldown: 0,
             min_lr: 0.0,
+            min_lrs: Vec::new(),
             eps: 1e-8,
         }
     }
@@ -122,14 +139,20 @@ impl ReduceLrOnPlateau {
         /// Multiplier on a plateau (default 0.1).
         ///
         /// # Panics
-        /// Unless `0 <= factor < 1`.
-        factor: f64 where (0.0..1.0).contains(&factor) => "[0, 1)";
+        /// Unless `0 <= factor < 1` (PyTorch also takes a negative factor,
+        /// which sets every rate to its floor at once).
+        factor: f64 where (0.0..1.0).contains(&factor) => "[0, 1) (PyTorch also takes a negative factor, which drops every rate to its min_lr at once; wengert refuses it)";
         /// Bad epochs tolerated (default 10).
         patience: usize;
         /// Epochs of cooldown after a reduction (default 0).
         cooldown: usize;
-        /// Floor of the rate (default 0).
+        /// Floor of every group's rate (default 0).
         min_lr: f64;
+        /// One floor per rate group: the default group first, then each
+        /// [`crate::ParamGroup`] in order (PyTorch's `min_lr` as a list).
+        /// A step on an optimizer with another number of groups is an
+        /// error.
+        min_lrs: Vec<f64>;
         /// Smallest reduction applied (default 1e-8).
         eps: f64;
     }
@@ -143,17 +166,51 @@ impl ReduceLrOnPlateau {
         }
     }
 
-    /// Records one epoch's metric, lowers the optimizer's learning rate if
-    /// the metric has stalled, and returns the rate for the next epoch.
-    pub fn step<T: Float>(&mut self, optimizer: &mut dyn Optimizer<T>, metric: f64) -> f64 {
-        let lr = self.next_lr(optimizer.lr(), metric);
-        optimizer.set_lr(lr);
-        lr
+    /// Records one epoch's metric, lowers the groups' learning rates if the
+    /// metric has stalled, and returns the default group's rate for the
+    /// next epoch.
+    ///
+    /// An error, changing nothing, when [`ReduceLrOnPlateau::min_lrs`] does
+    /// not give one floor per rate group of `optimizer`.
+    pub fn try_step<T: Float>(
+        &mut self,
+        optimizer: &mut dyn Optimizer<T>,
+        metric: f64,
+    ) -> Result<f64> {
+        let groups = optimizer.group_count();
+        if !self.min_lrs.is_empty() && self.min_lrs.len() != groups {
+            return Err(OptimError::InvalidHyperparameter {
+                op: "ReduceLrOnPlateau",
+                why: format!(
+                    "min_lrs gives {} floors, but {} has {groups} rate groups (the default group, then one per ParamGroup)",
+                    self.min_lrs.len(),
+                    optimizer.name()
+                ),
+            });
+        }
+        if self.record(metric) {
+            for group in 0..groups {
+                let old = optimizer.group_lr(group);
+                let floor = self.min_lrs.get(group).copied().unwrap_or(self.min_lr);
+                let new = (old * self.factor).max(floor);
+                if old - new > self.eps {
+                    optimizer.set_group_lr(group, new);
+                }
+            }
+        }
+        Ok(optimizer.lr())
     }
 
-    /// The state machine: the rate after an epoch at rate `lr` with this
-    /// metric.
-    fn next_lr(&mut self, mut lr: f64, metric: f64) -> f64 {
+    /// Panicking form of [`ReduceLrOnPlateau::try_step`].
+    #[track_caller]
+    pub fn step<T: Float>(&mut self, optimizer: &mut dyn Optimizer<T>, metric: f64) -> f64 {
+        self.try_step(optimizer, metric)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The state machine: records the metric and says whether the rates
+    /// are to be reduced now.
+    fn record(&mut self, metric: f64) -> bool {
         if self.is_better(metric) {
             self.best = metric;
             self.num_bad_epochs = 0;
@@ -165,13 +222,10 @@ impl ReduceLrOnPlateau {
             self.num_bad_epochs = 0;
         }
         if self.num_bad_epochs > self.patience {
-            let reduced = (lr * self.factor).max(self.min_lr);
-            if lr - reduced > self.eps {
-                lr = reduced;
-            }
             self.cooldown_counter = self.cooldown;
             self.num_bad_epochs = 0;
+            return true;
         }
-        lr
+        false
     }
 }

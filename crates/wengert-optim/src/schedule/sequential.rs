@@ -3,8 +3,12 @@
 use super::{require, LrSchedule};
 
 /// Runs `schedules[0]` until `milestones[0]`, then `schedules[1]` from its
-/// own step 0, and so on: at a milestone the next schedule starts afresh.
-/// PyTorch: `SequentialLR(optimizer, schedulers, milestones)`.
+/// own step 0, and so on: at a milestone the next schedule starts afresh,
+/// from each group's base rate.
+/// PyTorch: `SequentialLR(optimizer, schedulers, milestones)`, whose
+/// schedulers all read the same `initial_lr` (a [`crate::OneCycleLr`]
+/// among them rewrites it in PyTorch, which this does not copy: here each
+/// schedule keeps its own).
 ///
 /// See the [module docs](crate::schedule) for warmup then cosine.
 pub struct SequentialLr {
@@ -56,6 +60,10 @@ impl LrSchedule for SequentialLr {
     fn momentum(&self, step: usize) -> Option<f64> {
         let (schedule, start) = self.active(step);
         schedule.momentum(step - start)
+    }
+
+    fn cycles_momentum(&self) -> bool {
+        self.schedules.iter().any(|s| s.cycles_momentum())
     }
 }
 
