@@ -17,7 +17,8 @@
 //! 2. [`Sequential`] (`sequential.rs`): layers in order, named by index as
 //!    in PyTorch; freezing the first k layers, replacing the head.
 //! 3. `layers/`: [`Linear`]; activations [`ReLU`], [`LeakyReLU`],
-//!    [`PReLU`], [`Sigmoid`], [`Tanh`], [`GELU`], [`ELU`], [`Softplus`];
+//!    [`PReLU`], [`Sigmoid`], [`Tanh`], [`GELU`](struct@GELU), [`ELU`],
+//!    [`Softplus`](struct@Softplus);
 //!    [`Dropout`]; [`BatchNorm1d`] and [`LayerNorm`]; [`Residual`].
 //! 4. [`loss`]: MSE, L1, Huber, cross-entropy (label smoothing),
 //!    NLL, binary cross-entropy from logits, with PyTorch's reductions; and
@@ -113,6 +114,7 @@ pub use layers::{
     BatchNorm1d, BatchNormConfig, Dropout, LayerNorm, LeakyReLU, Linear, LinearConfig, PReLU, ReLU,
     Residual, Sigmoid, Softplus, Tanh, ELU, GELU,
 };
+pub use layers::{GeluApproximate, LayerNormConfig};
 pub use module::{join_name, visit_child_params, visit_child_params_mut, Module, ModuleParts};
 /// `#[derive(Module)]`: writes [`ModuleParts`] and
 /// [`Parameters`](wengert_tensor::Parameters) from a struct's fields; see
