@@ -21,7 +21,9 @@
 //!    [`Softplus`](struct@Softplus);
 //!    [`Dropout`]; [`BatchNorm1d`] and [`LayerNorm`]; [`Residual`].
 //! 4. [`loss`]: MSE, L1, Huber, cross-entropy (label smoothing),
-//!    NLL, binary cross-entropy from logits, with PyTorch's reductions; and
+//!    NLL, binary cross-entropy from logits, with PyTorch's reductions
+//!    and options (class `weight`, `ignore_index`, `[N, C, d1, ...]` and
+//!    unbatched scores, class-probability targets, `pos_weight`); and
 //!    [`l2_penalty`]/[`l1_penalty`] (`regularization.rs`).
 //! 5. [`init`]: Xavier and Kaiming schemes, constants, PyTorch's defaults.
 //! 6. [`state_dict`](fn@state_dict) and weight files (`state_dict.rs`,
