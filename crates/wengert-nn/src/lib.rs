@@ -17,10 +17,13 @@
 //! 2. [`Sequential`] (`sequential.rs`): layers in order, named by index as
 //!    in PyTorch; freezing the first k layers, replacing the head.
 //! 3. `layers/`: [`Linear`]; activations [`ReLU`], [`LeakyReLU`],
-//!    [`PReLU`], [`Sigmoid`], [`Tanh`], [`GELU`], [`ELU`], [`Softplus`];
+//!    [`PReLU`], [`Sigmoid`], [`Tanh`], [`GELU`](struct@GELU), [`ELU`],
+//!    [`Softplus`](struct@Softplus);
 //!    [`Dropout`]; [`BatchNorm1d`] and [`LayerNorm`]; [`Residual`].
 //! 4. [`loss`]: MSE, L1, Huber, cross-entropy (label smoothing),
-//!    NLL, binary cross-entropy from logits, with PyTorch's reductions; and
+//!    NLL, binary cross-entropy from logits, with PyTorch's reductions
+//!    and options (class `weight`, `ignore_index`, `[N, C, d1, ...]` and
+//!    unbatched scores, class-probability targets, `pos_weight`); and
 //!    [`l2_penalty`]/[`l1_penalty`] (`regularization.rs`).
 //! 5. [`init`]: Xavier and Kaiming schemes, constants, PyTorch's defaults.
 //! 6. [`state_dict`](fn@state_dict) and weight files (`state_dict.rs`,
@@ -113,6 +116,7 @@ pub use layers::{
     BatchNorm1d, BatchNormConfig, Dropout, LayerNorm, LeakyReLU, Linear, LinearConfig, PReLU, ReLU,
     Residual, Sigmoid, Softplus, Tanh, ELU, GELU,
 };
+pub use layers::{GeluApproximate, LayerNormConfig};
 pub use module::{join_name, visit_child_params, visit_child_params_mut, Module, ModuleParts};
 /// `#[derive(Module)]`: writes [`ModuleParts`] and
 /// [`Parameters`](wengert_tensor::Parameters) from a struct's fields; see

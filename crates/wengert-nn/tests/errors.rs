@@ -112,19 +112,24 @@ fn losses_reject_bad_targets() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("1 targets for a batch of 2"), "{err}");
-    let err = try_nll_loss(tape.var(Tensor::zeros(&[3])), &[0], Reduction::Mean)
+    // [C] is one unbatched sample (as PyTorch); a 0-d input has no classes.
+    let err = try_nll_loss(tape.var(Tensor::zeros(&[])), &[0], Reduction::Mean)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("[batch, classes], got [3]"), "{err}");
+    assert!(
+        err.contains("[batch, classes]") && err.contains("got []"),
+        "{err}"
+    );
     let err = try_cross_entropy_smoothed(z, &[0, 1], 1.5, Reduction::Mean)
         .unwrap_err()
         .to_string();
     assert!(err.contains("label smoothing must lie in [0, 1]"), "{err}");
     let t = tape.constant(Tensor::zeros(&[2, 1]));
     let err = try_mse_loss(z, t, Reduction::Mean).unwrap_err().to_string();
-    assert_eq!(
-        err,
-        "mse_loss: input [2, 3] and target [2, 1] must have the same shape"
+    assert!(
+        err.starts_with("mse_loss: input [2, 3] and target [2, 1] must have the same shape")
+            && err.contains("on purpose"),
+        "{err}"
     );
     let err = try_huber_loss(z, z, 0.0, Reduction::Mean)
         .unwrap_err()

@@ -14,12 +14,19 @@ use crate::Module;
 /// (biased) variance per channel over the `n = N*H*W` values of a training
 /// batch, and the running statistics in an inference pass. Running averages
 /// use the unbiased variance, as PyTorch (see [`crate::BatchNorm1d`], which
-/// shares the implementation).
+/// shares the implementation). A layer built without running statistics
+/// (`BatchNormConfig::with_track_running_stats(false)`) uses the batch's
+/// own in every pass and has no buffers, as PyTorch's
+/// `track_running_stats=False`.
 ///
 /// # Shapes
 /// `[N, C, H, W] -> [N, C, H, W]`.
 ///
-/// PyTorch: `nn.BatchNorm2d(C, eps=1e-5, momentum=0.1)`.
+/// # PyTorch options
+/// `nn.BatchNorm2d(num_features, eps=1e-5, momentum=0.1, affine=True,
+/// track_running_stats=True)`: all five ([`crate::BatchNormConfig`]).
+/// `device` and `dtype` have no counterpart: the float type is the layer's
+/// type parameter.
 ///
 /// ```
 /// use wengert_nn::conv::BatchNorm2d;

@@ -4,22 +4,48 @@
 use rand::Rng;
 use wengert_tensor::{Float, Param, Tape, Var};
 
-use super::window::{im2col, Window2d};
+use super::padding::{pad2d, PaddingMode};
+use super::window::{im2col_sized, Window2d};
 use crate::error::{NnError, Result};
 use crate::init::Init;
 use crate::module::input_error;
 use crate::Module;
 
 /// Builds a [`Conv2d`]. Defaults as PyTorch: stride 1, no padding, no
-/// dilation, one group, a bias, PyTorch's default init.
+/// dilation, one group, a bias, zero padding mode, PyTorch's default init.
+///
+/// ```
+/// use wengert_nn::conv::{Conv2dConfig, PaddingMode};
+/// use wengert_nn::Module;
+/// use wengert_tensor::{seeded_rng, Tape, Tensor};
+/// // PyTorch: nn.Conv2d(3, 8, 4, padding="same", padding_mode="reflect")
+/// let conv = Conv2dConfig::new(3, 8, 4)
+///     .with_padding_same()
+///     .with_padding_mode(PaddingMode::Reflect)
+///     .build::<f64, _>(&mut seeded_rng(0))
+///     .unwrap();
+/// let tape = Tape::new();
+/// let y = conv.forward(&tape, tape.constant(Tensor::zeros(&[2, 3, 5, 7]))).unwrap();
+/// assert_eq!(y.shape(), vec![2, 8, 5, 7]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Conv2dConfig {
     /// Input channels `C`.
     pub in_channels: usize,
     /// Output channels `O`.
     pub out_channels: usize,
-    /// Kernel, stride, padding and dilation.
+    /// Kernel, stride, padding and dilation; `window.padding` is added on
+    /// both sides of its axis (PyTorch's `padding` as an int or a pair).
     pub window: Window2d,
+    /// PyTorch's `padding = "same"`: the output is as large as the input.
+    /// Each axis gets `dilation * (kernel - 1)` positions of padding, half
+    /// before and half after; when that is odd, the extra one goes after
+    /// (right, bottom), as in PyTorch. Needs stride 1 and
+    /// `window.padding = [0, 0]`.
+    pub same_padding: bool,
+    /// What the padding reads: zeros, or the input reflected, replicated or
+    /// wrapped around (PyTorch's `padding_mode`).
+    pub padding_mode: PaddingMode,
     /// Groups `g`: `C` and `O` split into `g` blocks, block `k` of the
     /// output sees only block `k` of the input.
     pub groups: usize,
@@ -34,6 +60,8 @@ impl Conv2dConfig {
             in_channels,
             out_channels,
             window: Window2d::square(kernel),
+            same_padding: false,
+            padding_mode: PaddingMode::Zeros,
             groups: 1,
             bias: true,
         }
@@ -45,10 +73,52 @@ impl Conv2dConfig {
         self
     }
 
-    /// With this zero padding (both axes).
+    /// With this padding on every side (both axes), in the padding mode.
     pub fn with_padding(mut self, padding: usize) -> Self {
         self.window.padding = [padding, padding];
+        self.same_padding = false;
         self
+    }
+
+    /// With PyTorch's `padding = "same"` (see
+    /// [`same_padding`](Self::same_padding)).
+    pub fn with_padding_same(mut self) -> Self {
+        self.window.padding = [0, 0];
+        self.same_padding = true;
+        self
+    }
+
+    /// With PyTorch's `padding = "valid"`: no padding.
+    pub fn with_padding_valid(self) -> Self {
+        self.with_padding(0)
+    }
+
+    /// With this padding mode (PyTorch's `padding_mode`).
+    pub fn with_padding_mode(mut self, mode: PaddingMode) -> Self {
+        self.padding_mode = mode;
+        self
+    }
+
+    /// The padding `[top, bottom, left, right]` this configuration adds.
+    ///
+    /// ```
+    /// use wengert_nn::conv::Conv2dConfig;
+    /// assert_eq!(Conv2dConfig::new(1, 1, 3).with_padding(2).padding(), [2, 2, 2, 2]);
+    /// // "same" with a 2x4 kernel: 1 row and 3 columns in all, the odd one after.
+    /// let mut same = Conv2dConfig::new(1, 1, 1).with_padding_same();
+    /// same.window.kernel = [2, 4];
+    /// assert_eq!(same.padding(), [0, 1, 1, 2]);
+    /// ```
+    pub fn padding(&self) -> [usize; 4] {
+        let w = &self.window;
+        if self.same_padding {
+            let total = |a: usize| w.dilation[a] * w.kernel[a].saturating_sub(1);
+            let (th, tw) = (total(0), total(1));
+            [th / 2, th - th / 2, tw / 2, tw - tw / 2]
+        } else {
+            let [ph, pw] = w.padding;
+            [ph, ph, pw, pw]
+        }
     }
 
     /// With this dilation (both axes).
@@ -89,6 +159,18 @@ impl Conv2dConfig {
                 "kernel, stride and dilation must be positive, got {w:?}"
             )));
         }
+        if self.same_padding && w.stride != [1, 1] {
+            return Err(invalid(format!(
+                "padding \"same\" is not supported for strided convolutions (stride {:?}), as in PyTorch",
+                w.stride
+            )));
+        }
+        if self.same_padding && w.padding != [0, 0] {
+            return Err(invalid(format!(
+                "padding \"same\" computes the padding itself: window.padding must be [0, 0], got {:?}",
+                w.padding
+            )));
+        }
         let shape = [
             self.out_channels,
             self.in_channels / g,
@@ -125,10 +207,32 @@ impl Conv2dConfig {
 /// `db = sum dY`; all composed, so twice differentiable.
 ///
 /// # Shapes
-/// `[N, C, H, W] -> [N, O, oh, ow]`, `oh = floor((H + 2p - d(k - 1) - 1) / s) + 1`.
-/// Weight `[O, C/g, kh, kw]`, bias `[O]`.
+/// `[N, C, H, W] -> [N, O, oh, ow]`, `oh = floor((H + top + bottom - d(k - 1) - 1) / s) + 1`
+/// with the padding of [`Conv2dConfig::padding`] (`top = bottom = p` for
+/// a padding `p`; `oh = H` for `"same"`). Weight `[O, C/g, kh, kw]`, bias
+/// `[O]`.
 ///
-/// PyTorch: `nn.Conv2d(C, O, k, stride, padding, dilation, groups, bias)`.
+/// # Padding
+/// Zero padding is free: im2col reads positions outside the input as
+/// zeros, also for an asymmetric `"same"`. The other modes
+/// ([`PaddingMode`]) first build the padded input (an `index_select` per
+/// axis, whose backward adds each copy's gradient back to its source).
+///
+/// # PyTorch options
+/// `nn.Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+/// dilation=1, groups=1, bias=True, padding_mode='zeros')`, all present in
+/// [`Conv2dConfig`]:
+/// - `kernel_size`, `stride`, `dilation`, per axis: the fields of
+///   [`Conv2dConfig::window`]; `groups`, `bias`: the fields of the same
+///   names.
+/// - `padding` as an int or a pair: `window.padding`
+///   ([`Conv2dConfig::with_padding`]); `"same"`:
+///   [`Conv2dConfig::with_padding_same`], refused with a stride, as in
+///   PyTorch; `"valid"`: [`Conv2dConfig::with_padding_valid`].
+/// - `padding_mode`: [`Conv2dConfig::with_padding_mode`], with PyTorch's
+///   limits on the input size for reflect and circular.
+/// - `device`, `dtype`: the tensor's type parameter (`f32`, `f64`) is the
+///   dtype; wengert runs on the CPU.
 ///
 /// ```
 /// use wengert_nn::conv::{Conv2d, Conv2dConfig};
@@ -187,12 +291,33 @@ impl<T: Float> Module<T> for Conv2d<T> {
                 shape,
             ));
         }
-        let (oh, ow) = cfg.window.check_input("Conv2d", &shape)?;
+        let pads = cfg.padding();
+        let mut win = cfg.window;
+        let x = if cfg.padding_mode == PaddingMode::Zeros || pads == [0; 4] {
+            // im2col reads the zeros; its window starts at the top-left
+            // padding, and the output size carries the bottom-right one.
+            win.padding = [pads[0], pads[2]];
+            x
+        } else {
+            win.padding = [0, 0];
+            pad2d(x, pads, cfg.padding_mode, "Conv2d")?
+        };
+        let padded = |a: usize| {
+            let (before, after) = (
+                win.padding[a],
+                pads[2 * a] + pads[2 * a + 1] - win.padding[a],
+            );
+            before + shape[2 + a] + after
+        };
+        let out = win
+            .axis_output(0, padded(0), false)
+            .zip(win.axis_output(1, padded(1), false));
+        let (oh, ow) = out.ok_or_else(|| cfg.window.misfit("Conv2d", &shape))?;
         let n = shape[0];
         let k = (c / g) * cfg.window.taps();
         // [N, g, K, L] columns; the weight [g, O/g, K] broadcasts over the
         // batch, and the product [N, g, O/g, L] is already [N, O, oh, ow].
-        let cols = im2col(x, cfg.window)?.reshape(&[n, g, k, oh * ow]);
+        let cols = im2col_sized(x, win, (oh, ow)).reshape(&[n, g, k, oh * ow]);
         let w = tape.param(&self.weight).reshape(&[g, o / g, k]);
         let mut y = w.matmul(cols).reshape(&[n, o, oh, ow]);
         if let Some(b) = &self.bias {

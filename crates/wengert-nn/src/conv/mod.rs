@@ -9,18 +9,27 @@
 //!    other's backward rule.
 //! 2. `conv2d.rs`: convolution as im2col followed by one (grouped) matrix
 //!    product; its gradients come from those two ops.
-//! 3. `pool.rs`: max pooling as a `gather` at the windows' maxima, average
-//!    pooling as im2col and a mean, global pooling, flatten.
-//! 4. `batch_norm2d.rs` and `residual_block.rs`.
+//! 3. `padding.rs`: the padding modes other than zeros (reflect, replicate,
+//!    circular) as an `index_select` per axis.
+//! 4. `max_pool.rs`: max pooling as a `gather` at the windows' maxima;
+//!    `avg_pool.rs`: average pooling as im2col, a sum and a divisor per
+//!    window; `pool.rs`: global pooling, flatten.
+//! 5. `batch_norm2d.rs` and `residual_block.rs`.
 
+mod avg_pool;
 mod batch_norm2d;
 mod conv2d;
+mod max_pool;
+mod padding;
 mod pool;
 mod residual_block;
 mod window;
 
+pub use avg_pool::AvgPool2d;
 pub use batch_norm2d::BatchNorm2d;
 pub use conv2d::{Conv2d, Conv2dConfig};
-pub use pool::{AvgPool2d, Flatten, GlobalAvgPool2d, MaxPool2d};
+pub use max_pool::MaxPool2d;
+pub use padding::PaddingMode;
+pub use pool::{Flatten, GlobalAvgPool2d};
 pub use residual_block::ResidualBlock;
 pub use window::{col2im, im2col, Window2d};

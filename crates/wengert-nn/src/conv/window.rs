@@ -17,7 +17,8 @@ use crate::error::{NnError, Result};
 ///
 /// The output size along each axis is
 /// `floor((in + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1`
-/// (floor mode: a partial window at the end is dropped).
+/// (floor mode: a partial window at the end is dropped); pooling layers
+/// also offer PyTorch's ceil mode ([`Window2d::output_size_ceil`]).
 ///
 /// ```
 /// use wengert_nn::conv::Window2d;
@@ -74,20 +75,71 @@ impl Window2d {
     /// `(out_h, out_w)` for an input `h x w`, or `None` when the window
     /// does not fit (or a size, stride or dilation is 0).
     pub fn output_size(&self, h: usize, w: usize) -> Option<(usize, usize)> {
+        self.pooled_output_size(h, w, false)
+    }
+
+    /// `(out_h, out_w)` in PyTorch's ceil mode: the size is rounded up, so
+    /// a last, partial window is kept, but only if it starts inside the
+    /// input or the left (top) padding: a last window that would start in
+    /// the right padding is dropped. `None` when not even one window fits.
+    ///
+    /// ```
+    /// use wengert_nn::conv::Window2d;
+    /// let w = Window2d::square(2).with_stride(2);
+    /// assert_eq!(w.output_size(5, 5), Some((2, 2)));
+    /// assert_eq!(w.output_size_ceil(5, 5), Some((3, 3)));
+    /// // With padding 1, a fourth window would start in the right padding.
+    /// assert_eq!(w.with_padding(1).output_size_ceil(5, 5), Some((3, 3)));
+    /// ```
+    pub fn output_size_ceil(&self, h: usize, w: usize) -> Option<(usize, usize)> {
+        self.pooled_output_size(h, w, true)
+    }
+
+    /// The output size in floor or ceil mode, by PyTorch's rule.
+    pub(crate) fn pooled_output_size(
+        &self,
+        h: usize,
+        w: usize,
+        ceil_mode: bool,
+    ) -> Option<(usize, usize)> {
         let axis = |n: usize, a: usize| {
-            let (k, s, p, d) = (
-                self.kernel[a],
-                self.stride[a],
-                self.padding[a],
-                self.dilation[a],
-            );
-            if k == 0 || s == 0 || d == 0 {
-                return None;
+            let p = self.padding[a];
+            let out = self.axis_output(a, n + 2 * p, ceil_mode)?;
+            // Ceil mode: the last window must start inside the input or
+            // the left padding.
+            if ceil_mode && (out - 1) * self.stride[a] >= n + p {
+                (out > 1).then(|| out - 1)
+            } else {
+                Some(out)
             }
-            let span = d * (k - 1) + 1;
-            (n + 2 * p >= span).then(|| (n + 2 * p - span) / s + 1)
         };
         Some((axis(h, 0)?, axis(w, 1)?))
+    }
+
+    /// The number of windows along axis `a` over `padded` positions (the
+    /// input plus every padding of that axis), before ceil mode's
+    /// right-padding rule.
+    pub(crate) fn axis_output(&self, a: usize, padded: usize, ceil_mode: bool) -> Option<usize> {
+        let (k, s, d) = (self.kernel[a], self.stride[a], self.dilation[a]);
+        if k == 0 || s == 0 || d == 0 {
+            return None;
+        }
+        let span = d * (k - 1) + 1;
+        let room = padded + if ceil_mode { s - 1 } else { 0 };
+        (room >= span).then(|| (room - span) / s + 1)
+    }
+
+    /// How many taps of output `o` along axis `a` (input size `n`) land in
+    /// the input, or in the input and its padding with `with_padding`;
+    /// taps past the right padding (ceil mode) never count.
+    pub(crate) fn taps_inside(&self, a: usize, o: usize, n: usize, with_padding: bool) -> usize {
+        let p = if with_padding { self.padding[a] } else { 0 };
+        (0..self.kernel[a])
+            .filter(|&u| {
+                let pos = o * self.stride[a] + u * self.dilation[a]; // in padded coordinates
+                pos + p >= self.padding[a] && pos < n + self.padding[a] + p
+            })
+            .count()
     }
 
     /// The input position read by output index `o` and tap `u` along axis
@@ -107,18 +159,33 @@ impl Window2d {
 
     /// Checks `[N, C, H, W]` and returns `(oh, ow)`; `layer` names the caller.
     pub(crate) fn check_input(&self, layer: &str, shape: &[usize]) -> Result<(usize, usize)> {
+        self.check_pool_input(layer, shape, false)
+    }
+
+    /// [`Window2d::check_input`] in floor or ceil mode.
+    pub(crate) fn check_pool_input(
+        &self,
+        layer: &str,
+        shape: &[usize],
+        ceil_mode: bool,
+    ) -> Result<(usize, usize)> {
         let out = if shape.len() == 4 {
-            self.output_size(shape[2], shape[3])
+            self.pooled_output_size(shape[2], shape[3], ceil_mode)
         } else {
             None
         };
-        out.ok_or_else(|| NnError::InputShape {
+        out.ok_or_else(|| self.misfit(layer, shape))
+    }
+
+    /// The error of an input the window does not fit.
+    pub(crate) fn misfit(&self, layer: &str, shape: &[usize]) -> NnError {
+        NnError::InputShape {
             layer: format!("{layer}({})", self.describe()),
             expected:
                 "[N, C, H, W] with H and W at least the dilated kernel minus twice the padding"
                     .into(),
             got: shape.to_vec(),
-        })
+        }
     }
 }
 
@@ -208,13 +275,27 @@ fn col2im_kernel<T: Float>(
 pub fn im2col<'t, T: Float>(x: Var<'t, T>, win: Window2d) -> Result<Var<'t, T>> {
     let shape = x.shape();
     let out = win.check_input("im2col", &shape)?;
+    Ok(im2col_sized(x, win, out))
+}
+
+/// [`im2col`] with `out` windows per axis, which the caller has checked:
+/// `x` is `[N, C, H, W]`, and every window starts at or after the left
+/// padding. The windows may reach past the right edge (ceil mode, or a
+/// right padding larger than the left one): what lies there reads as zero,
+/// so `win.padding` is the left (top) padding and `out` carries the right.
+pub(crate) fn im2col_sized<'t, T: Float>(
+    x: Var<'t, T>,
+    win: Window2d,
+    out: (usize, usize),
+) -> Var<'t, T> {
+    let shape = x.shape();
     let s4 = [shape[0], shape[1], shape[2], shape[3]];
     let xv = x.value();
     let cols = im2col_kernel(&xv.values(), s4, &win, out);
     let value = Tensor::from_vec(cols, &[s4[0], s4[1] * win.taps(), out.0 * out.1]);
-    Ok(x.tape().record("im2col", &[x], value, move |_ctx, dcols| {
+    x.tape().record("im2col", &[x], value, move |_ctx, dcols| {
         [Some(col2im_var(dcols, win, s4, out))]
-    }))
+    })
 }
 
 /// The adjoint of [`im2col`]: columns `[N, C * kh * kw, oh * ow]` summed
@@ -258,8 +339,6 @@ fn col2im_var<'t, T: Float>(
     let value = Tensor::from_vec(x, &shape);
     cols.tape()
         .record("col2im", &[cols], value, move |_ctx, dx| {
-            [Some(
-                im2col(dx, win).expect("the shape was checked forward"),
-            )]
+            [Some(im2col_sized(dx, win, out))]
         })
 }

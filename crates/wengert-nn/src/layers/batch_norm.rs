@@ -16,7 +16,8 @@ use crate::module::input_error;
 use crate::Module;
 
 /// Builds batch-norm layers; defaults as PyTorch: eps 1e-5, momentum 0.1,
-/// affine (a learned scale and shift per channel).
+/// affine (a learned scale and shift per channel), running statistics
+/// tracked.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BatchNormConfig {
     /// Number of channels `C`.
@@ -29,6 +30,13 @@ pub struct BatchNormConfig {
     /// Whether the layer has a learned scale (`weight`, init 1) and shift
     /// (`bias`, init 0).
     pub affine: bool,
+    /// Whether the layer keeps running statistics (the buffers
+    /// `running_mean`, `running_var`, `num_batches_tracked`) and normalizes
+    /// with them in evaluation. Without them, as PyTorch's
+    /// `track_running_stats=False`, every pass normalizes with the batch's
+    /// own statistics, evaluation included, and the layer has no buffers
+    /// (`momentum` is then unused).
+    pub track_running_stats: bool,
 }
 
 impl BatchNormConfig {
@@ -39,6 +47,7 @@ impl BatchNormConfig {
             eps: 1e-5,
             momentum: Some(0.1),
             affine: true,
+            track_running_stats: true,
         }
     }
 
@@ -59,10 +68,19 @@ impl BatchNormConfig {
         self.affine = affine;
         self
     }
+
+    /// With or without running statistics (PyTorch's
+    /// `track_running_stats`).
+    pub fn with_track_running_stats(mut self, track_running_stats: bool) -> Self {
+        self.track_running_stats = track_running_stats;
+        self
+    }
 }
 
 /// Running statistics of a batch-norm layer: saved with the weights as
-/// buffers `running_mean`, `running_var`, `num_batches_tracked`.
+/// buffers `running_mean`, `running_var`, `num_batches_tracked`. A layer
+/// that does not track them holds `None`, which lists no buffer, as
+/// PyTorch's `state_dict` has none.
 #[derive(Clone, Debug)]
 pub(crate) struct RunningStats<T: Float> {
     pub(crate) mean: Tensor<T>,
@@ -90,6 +108,23 @@ impl<T: Float> Buffers<T> for RunningStats<T> {
     }
 }
 
+impl<T: Float> Buffers<T> for Option<RunningStats<T>> {
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, BufferRef<'_, T>)) {
+        if let Some(stats) = self {
+            stats.visit_buffers(f)
+        }
+    }
+
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
+        if let Some(stats) = self {
+            stats.visit_buffers_mut(f)
+        }
+    }
+}
+
+/// Why a layer has no running statistics, in errors and panics.
+const UNTRACKED: &str = "the layer was built with track_running_stats = false";
+
 /// The shared machinery of batch-norm layers over inputs `[N, C, *]`.
 ///
 /// The running statistics sit in a `RefCell` because a training forward
@@ -101,7 +136,7 @@ pub(crate) struct BatchNormCore<T: Float> {
     pub(crate) weight: Option<Param<T>>,
     pub(crate) bias: Option<Param<T>>,
     #[module(buffer, flatten)]
-    pub(crate) stats: RefCell<RunningStats<T>>,
+    pub(crate) stats: RefCell<Option<RunningStats<T>>>,
 }
 
 impl<T: Float> Clone for BatchNormCore<T> {
@@ -130,11 +165,11 @@ impl<T: Float> BatchNormCore<T> {
             config,
             weight,
             bias,
-            stats: RefCell::new(RunningStats {
+            stats: RefCell::new(config.track_running_stats.then(|| RunningStats {
                 mean: Tensor::zeros(&[c]),
                 var: Tensor::ones(&[c]),
                 num_batches_tracked: 0,
-            }),
+            })),
         }
     }
 
@@ -163,11 +198,29 @@ impl<T: Float> BatchNormCore<T> {
         let n: usize = axes.iter().map(|&a| shape[a]).product();
         let eps = T::from_f64(self.config.eps);
 
-        let x_hat = if tape.is_training() {
+        let running = if tape.is_training() {
+            None
+        } else {
+            self.stats
+                .borrow()
+                .as_ref()
+                .map(|s| (s.mean.reshape(&bshape), s.var.reshape(&bshape)))
+        };
+        let x_hat = if let Some((mean, var)) = running {
+            let std = tape.constant(var.add_scalar(eps).sqrt());
+            (x - tape.constant(mean)) / std
+        } else {
+            // Batch statistics: every training pass, and evaluation passes
+            // of a layer without running statistics (as PyTorch).
             if n < 2 {
+                let pass = if tape.is_training() {
+                    "a training pass"
+                } else {
+                    "an evaluation pass without running statistics (track_running_stats = false)"
+                };
                 return Err(input_error(
                     format!("{layer}({c})"),
-                    "more than one value per channel in a training pass (the variance of one value is undefined)".into(),
+                    format!("more than one value per channel in {pass} (the variance of one value is undefined)"),
                     shape,
                 ));
             }
@@ -176,13 +229,10 @@ impl<T: Float> BatchNormCore<T> {
             let mean = x.mean_axes(&axes, true);
             let centered = x - mean;
             let var = centered.square().mean_axes(&axes, true);
-            self.update_running_stats(&mean.value(), &var.value(), n);
+            if tape.is_training() {
+                self.update_running_stats(&mean.value(), &var.value(), n);
+            }
             centered / var.add_scalar(eps).sqrt()
-        } else {
-            let stats = self.stats.borrow();
-            let mean = tape.constant(stats.mean.reshape(&bshape));
-            let std = tape.constant(stats.var.add_scalar(eps).sqrt().reshape(&bshape));
-            (x - mean) / std
         };
         Ok(match (&self.weight, &self.bias) {
             (Some(w), Some(b)) => {
@@ -195,9 +245,13 @@ impl<T: Float> BatchNormCore<T> {
     /// running = (1 - m) running + m batch, with the unbiased variance
     /// (n / (n - 1) times the biased one) as PyTorch; m = 1 / count for the
     /// cumulative average.
+    /// A layer without running statistics has nothing to update.
     fn update_running_stats(&self, mean: &Tensor<T>, biased_var: &Tensor<T>, n: usize) {
         let c = self.config.num_features;
         let mut stats = self.stats.borrow_mut();
+        let Some(stats) = stats.as_mut() else {
+            return;
+        };
         stats.num_batches_tracked += 1;
         let m = match self.config.momentum {
             Some(m) => m,
@@ -214,8 +268,32 @@ impl<T: Float> BatchNormCore<T> {
         stats.var = stats.var.mul_scalar(keep).add(&unbiased.mul_scalar(m));
     }
 
+    /// The running statistics; `what` names the accessor in the panic of a
+    /// layer that keeps none.
+    #[track_caller]
+    pub(crate) fn tracked_stats(
+        &self,
+        layer: &str,
+        what: &str,
+    ) -> std::cell::Ref<'_, RunningStats<T>> {
+        match std::cell::Ref::filter_map(self.stats.borrow(), Option::as_ref) {
+            Ok(stats) => stats,
+            Err(_) => panic!(
+                "{layer}({c}).{what}(): {UNTRACKED} (PyTorch's is None); \
+                 check tracks_running_stats() first",
+                c = self.config.num_features
+            ),
+        }
+    }
+
     pub(crate) fn set_running_stats(&mut self, mean: Tensor<T>, var: Tensor<T>) -> Result<()> {
         let c = self.config.num_features;
+        let Some(stats) = self.stats.get_mut() else {
+            return Err(NnError::InvalidConfig {
+                layer: "BatchNorm".into(),
+                why: format!("{UNTRACKED}; it has no running statistics to set"),
+            });
+        };
         for (what, t) in [("running_mean", &mean), ("running_var", &var)] {
             if t.shape() != [c] {
                 return Err(NnError::InvalidConfig {
@@ -224,7 +302,6 @@ impl<T: Float> BatchNormCore<T> {
                 });
             }
         }
-        let stats = self.stats.get_mut();
         stats.mean = mean;
         stats.var = var;
         Ok(())
@@ -240,12 +317,19 @@ impl<T: Float> BatchNormCore<T> {
 /// `running = (1 - momentum) running + momentum batch`, with the unbiased
 /// variance (divide by n - 1) for `running_var`, exactly as PyTorch. In an
 /// inference pass the running statistics are used and left unchanged.
+/// A layer built without running statistics
+/// ([`BatchNormConfig::with_track_running_stats`]) uses the batch's own in
+/// every pass and has no buffers.
 ///
 /// # Shapes
-/// `[N, C]` or `[N, C, L]` (statistics over N, and L). A training pass needs
-/// more than one value per channel.
+/// `[N, C]` or `[N, C, L]` (statistics over N, and L). A pass on batch
+/// statistics needs more than one value per channel.
 ///
-/// PyTorch: `nn.BatchNorm1d(C, eps=1e-5, momentum=0.1)`.
+/// # PyTorch options
+/// `nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1, affine=True,
+/// track_running_stats=True)`: all five ([`BatchNormConfig`];
+/// `momentum=None` is `with_momentum(None)`). `device` and `dtype` have no
+/// counterpart: the float type is the layer's type parameter.
 ///
 /// ```
 /// use wengert_nn::{BatchNorm1d, Module};
@@ -290,22 +374,43 @@ macro_rules! batch_norm_common {
                 &self.core.config
             }
 
-            /// The running mean, `[C]`.
-            pub fn running_mean(&self) -> wengert_tensor::Tensor<T> {
-                self.core.stats.borrow().mean.clone()
+            /// Whether the layer keeps running statistics
+            /// ([`BatchNormConfig::track_running_stats`](crate::BatchNormConfig::track_running_stats)).
+            pub fn tracks_running_stats(&self) -> bool {
+                self.core.config.track_running_stats
             }
 
-            /// The running (unbiased) variance, `[C]`.
+            /// The running mean, `[C]`. Panics if the layer keeps no running
+            /// statistics (see [`Self::tracks_running_stats`]).
+            #[track_caller]
+            pub fn running_mean(&self) -> wengert_tensor::Tensor<T> {
+                self.core
+                    .tracked_stats(stringify!($layer), "running_mean")
+                    .mean
+                    .clone()
+            }
+
+            /// The running (unbiased) variance, `[C]`. Panics if the layer
+            /// keeps no running statistics.
+            #[track_caller]
             pub fn running_var(&self) -> wengert_tensor::Tensor<T> {
-                self.core.stats.borrow().var.clone()
+                self.core
+                    .tracked_stats(stringify!($layer), "running_var")
+                    .var
+                    .clone()
             }
 
             /// How many training batches updated the running statistics.
+            /// Panics if the layer keeps no running statistics.
+            #[track_caller]
             pub fn num_batches_tracked(&self) -> i64 {
-                self.core.stats.borrow().num_batches_tracked
+                self.core
+                    .tracked_stats(stringify!($layer), "num_batches_tracked")
+                    .num_batches_tracked
             }
 
-            /// Sets the running mean and variance (both `[C]`).
+            /// Sets the running mean and variance (both `[C]`); an error for
+            /// a layer that keeps no running statistics.
             pub fn set_running_stats(
                 &mut self,
                 mean: wengert_tensor::Tensor<T>,

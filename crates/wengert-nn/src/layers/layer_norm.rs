@@ -6,6 +6,80 @@ use crate::error::{NnError, Result};
 use crate::module::input_error;
 use crate::Module;
 
+/// Builds a [`LayerNorm`]; defaults as PyTorch: eps 1e-5, a learned scale
+/// and a learned shift.
+///
+/// ```
+/// use wengert_nn::{LayerNormConfig, Module};
+/// // PyTorch's nn.LayerNorm(8, bias=False): a weight, no bias
+/// let ln = LayerNormConfig::new(&[8]).with_bias(false).build::<f32>().unwrap();
+/// assert_eq!(ln.param_names(), ["weight"]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerNormConfig {
+    /// The trailing shape normalized over.
+    pub normalized_shape: Vec<usize>,
+    /// Added to the variance inside the square root.
+    pub eps: f64,
+    /// Whether the layer has learned element-wise parameters: a scale
+    /// (`weight`, init 1) and, if `bias`, a shift (`bias`, init 0).
+    pub elementwise_affine: bool,
+    /// Whether the affine part has a shift; without `elementwise_affine`
+    /// there is none either way, as in PyTorch.
+    pub bias: bool,
+}
+
+impl LayerNormConfig {
+    /// PyTorch's defaults over the trailing axes `normalized_shape`.
+    pub fn new(normalized_shape: &[usize]) -> Self {
+        LayerNormConfig {
+            normalized_shape: normalized_shape.to_vec(),
+            eps: 1e-5,
+            elementwise_affine: true,
+            bias: true,
+        }
+    }
+
+    /// With this eps.
+    pub fn with_eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// With or without the learned scale (and shift).
+    pub fn with_elementwise_affine(mut self, elementwise_affine: bool) -> Self {
+        self.elementwise_affine = elementwise_affine;
+        self
+    }
+
+    /// With or without the learned shift (PyTorch's `bias`).
+    pub fn with_bias(mut self, bias: bool) -> Self {
+        self.bias = bias;
+        self
+    }
+
+    /// The layer; an empty `normalized_shape` or one with a zero size is an
+    /// error.
+    pub fn build<T: Float>(&self) -> Result<LayerNorm<T>> {
+        let shape = &self.normalized_shape;
+        if shape.is_empty() || shape.contains(&0) {
+            return Err(NnError::InvalidConfig {
+                layer: "LayerNorm".into(),
+                why: format!(
+                    "normalized_shape must be non-empty with positive sizes, got {shape:?}"
+                ),
+            });
+        }
+        let affine = self.elementwise_affine;
+        Ok(LayerNorm {
+            normalized_shape: shape.clone(),
+            eps: self.eps,
+            weight: affine.then(|| Param::new("weight", Tensor::ones(shape))),
+            bias: (affine && self.bias).then(|| Param::new("bias", Tensor::zeros(shape))),
+        })
+    }
+}
+
 /// Layer normalization (Ba et al., 2016):
 /// `y = (x - mean) / sqrt(var + eps) * weight + bias`, mean and biased
 /// variance taken over the trailing `normalized_shape` axes of each sample,
@@ -16,7 +90,10 @@ use crate::Module;
 /// # Shapes
 /// `[*, normalized_shape...]`; `weight` and `bias` have `normalized_shape`.
 ///
-/// PyTorch: `nn.LayerNorm(normalized_shape, eps=1e-5)`.
+/// # PyTorch options
+/// `nn.LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True,
+/// bias=True)`: all four ([`LayerNormConfig`]). `device` and `dtype` have
+/// no counterpart: the float type is the layer's type parameter.
 ///
 /// ```
 /// use wengert_nn::{LayerNorm, Module};
@@ -41,36 +118,31 @@ impl<T: Float> LayerNorm<T> {
     /// Over trailing axes `normalized_shape`, eps 1e-5, with a scale
     /// (init 1) and shift (init 0), as PyTorch.
     pub fn new(normalized_shape: &[usize]) -> Self {
-        crate::error::or_panic(Self::try_new(normalized_shape, 1e-5, true))
+        crate::error::or_panic(LayerNormConfig::new(normalized_shape).build())
     }
 
-    /// With this eps, and with or without the learned scale and shift.
+    /// With this eps, and with or without the learned scale and shift
+    /// (for a scale without a shift, see [`LayerNormConfig::with_bias`]).
     pub fn try_new(normalized_shape: &[usize], eps: f64, elementwise_affine: bool) -> Result<Self> {
-        if normalized_shape.is_empty() || normalized_shape.contains(&0) {
-            return Err(NnError::InvalidConfig {
-                layer: "LayerNorm".into(),
-                why: format!("normalized_shape must be non-empty with positive sizes, got {normalized_shape:?}"),
-            });
-        }
-        let (weight, bias) = if elementwise_affine {
-            (
-                Some(Param::new("weight", Tensor::ones(normalized_shape))),
-                Some(Param::new("bias", Tensor::zeros(normalized_shape))),
-            )
-        } else {
-            (None, None)
-        };
-        Ok(LayerNorm {
-            normalized_shape: normalized_shape.to_vec(),
-            eps,
-            weight,
-            bias,
-        })
+        LayerNormConfig::new(normalized_shape)
+            .with_eps(eps)
+            .with_elementwise_affine(elementwise_affine)
+            .build()
     }
 
     /// The trailing shape it normalizes over.
     pub fn normalized_shape(&self) -> &[usize] {
         &self.normalized_shape
+    }
+
+    /// The learned scale, `normalized_shape`, if the layer has one.
+    pub fn weight(&self) -> Option<&Param<T>> {
+        self.weight.as_ref()
+    }
+
+    /// The learned shift, `normalized_shape`, if the layer has one.
+    pub fn bias(&self) -> Option<&Param<T>> {
+        self.bias.as_ref()
     }
 }
 
@@ -89,11 +161,14 @@ impl<T: Float> Module<T> for LayerNorm<T> {
         // Biased variance of the centred input (the mean is taken once).
         let centered = x - x.mean_axes(&axes, true);
         let var = centered.square().mean_axes(&axes, true);
-        let x_hat = centered / var.add_scalar(T::from_f64(self.eps)).sqrt();
-        Ok(match (&self.weight, &self.bias) {
-            (Some(w), Some(b)) => x_hat * tape.param(w) + tape.param(b),
-            _ => x_hat,
-        })
+        let mut y = centered / var.add_scalar(T::from_f64(self.eps)).sqrt();
+        if let Some(w) = &self.weight {
+            y = y * tape.param(w);
+        }
+        if let Some(b) = &self.bias {
+            y = y + tape.param(b);
+        }
+        Ok(y)
     }
 }
 

@@ -16,10 +16,16 @@ use crate::Module;
 /// from 0.
 ///
 /// # Shapes
-/// Any shape for one slope; `[N, C, *]` (or `[C]`) for `C` slopes.
+/// Any shape for one slope, 0-d included (the output keeps the input's
+/// shape); `[N, C, *]` (or `[C]`) for `C` slopes.
 ///
-/// PyTorch: `nn.PReLU(num_parameters, init=0.25)`. Reference: He et al.,
-/// "Delving Deep into Rectifiers" (2015).
+/// # PyTorch options
+/// `nn.PReLU(num_parameters=1, init=0.25)`: both ([`PReLU::new`] takes
+/// PyTorch's init 0.25, [`PReLU::with_slopes`] any starting slopes).
+/// `device` and `dtype` have no counterpart: the float type is the layer's
+/// type parameter.
+///
+/// Reference: He et al., "Delving Deep into Rectifiers" (2015).
 ///
 /// ```
 /// use wengert_nn::{Module, PReLU};
@@ -75,7 +81,10 @@ impl<T: Float> Module<T> for PReLU<T> {
     fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
         let shape = x.shape();
         let c = self.num_parameters();
-        let slope = if c == 1 {
+        let slope = if c == 1 && shape.is_empty() {
+            // [1] would broadcast a 0-d input up to [1]; PyTorch keeps [].
+            tape.param(&self.weight).reshape(&[])
+        } else if c == 1 {
             tape.param(&self.weight)
         } else {
             let axis = if shape.len() >= 2 { 1 } else { 0 };

@@ -1,22 +1,33 @@
 //! Regression losses: squared error, absolute error, Huber.
+//!
+//! All three refuse an input and a target of different shapes, where
+//! PyTorch broadcasts them and only warns: an `[N, 1]` output against `[N]`
+//! targets would compare every output with every target (`[N, N]`) and
+//! train towards the batch mean without an error. Reshape one of them.
 
 use wengert_tensor::{Float, Var};
 
 use super::Reduction;
 use crate::error::{or_panic, NnError, Result};
 
+/// Refuses an input and a target of different shapes, where PyTorch
+/// broadcasts them with only a warning: the usual mismatch is an `[N, 1]`
+/// output against `[N]` targets, which broadcasts to `[N, N]` and
+/// silently averages every output against every target. The loss then
+/// trains towards the batch mean, with no error anywhere.
 fn check_same_shape<T: Float>(
     loss: &'static str,
     input: Var<'_, T>,
     target: Var<'_, T>,
 ) -> Result<()> {
-    // No broadcasting: PyTorch only warns, and a [N, 1] vs [N] mix-up then
-    // silently computes an N x N loss.
     if input.shape() != target.shape() {
         return Err(NnError::InvalidTarget {
             loss,
             why: format!(
-                "input {:?} and target {:?} must have the same shape",
+                "input {:?} and target {:?} must have the same shape; wengert refuses to \
+                 broadcast them on purpose (PyTorch broadcasts with only a warning, and an \
+                 [N, 1] output against [N] targets then silently compares every output with \
+                 every target as [N, N]): reshape one of them",
                 input.shape(),
                 target.shape()
             ),
@@ -31,6 +42,16 @@ fn check_same_shape<T: Float>(
 /// # Shapes
 /// `input` and `target` of one shape; a scalar, or that shape for
 /// [`Reduction::None`]. PyTorch: `nn.MSELoss(reduction)`.
+///
+/// # PyTorch options
+/// - `reduction`: [`Reduction`].
+/// - Broadcasting input against target is refused on purpose, where
+///   PyTorch only warns ("Using a target size that is different to the
+///   input size"): an `[N, 1]` output against `[N]` targets broadcasts to
+///   `[N, N]` and the loss silently trains every output towards the batch
+///   mean. The error says so; reshape one of them. The same holds for
+///   [`try_l1_loss`] and [`try_huber_loss`].
+/// - `size_average` and `reduce` (deprecated in PyTorch) do not exist.
 ///
 /// ```
 /// use wengert_nn::loss::{mse_loss, Reduction};
@@ -64,6 +85,9 @@ pub fn mse_loss<'t, T: Float>(
 ///
 /// # Shapes
 /// As [`try_mse_loss`]. PyTorch: `nn.L1Loss(reduction)`.
+///
+/// # PyTorch options
+/// `reduction`; broadcasting refused on purpose, as in [`try_mse_loss`].
 pub fn try_l1_loss<'t, T: Float>(
     input: Var<'t, T>,
     target: Var<'t, T>,
@@ -96,6 +120,10 @@ pub fn l1_loss<'t, T: Float>(
 ///
 /// # Shapes
 /// As [`try_mse_loss`]. PyTorch: `nn.HuberLoss(reduction, delta)`.
+///
+/// # PyTorch options
+/// `reduction` and `delta` (positive); broadcasting refused on purpose,
+/// as in [`try_mse_loss`].
 ///
 /// ```
 /// use wengert_nn::loss::{huber_loss, Reduction};

@@ -21,9 +21,11 @@ pub(crate) trait Recurrence<T: Float>: ModuleParts<T> + Sized {
     /// Gate blocks stacked along the weights' rows: 1 (RNN), 3 (GRU), 4 (LSTM).
     const GATES: usize;
 
-    /// `[B, H]` blocks side by side in the carried state: 1 (`h`), or 2 for
-    /// an LSTM's `(h, c)`. The first block is always `h`.
-    const STATE_PARTS: usize = 1;
+    /// The blocks side by side in the carried state, by their PyTorch
+    /// names: `h`, or an LSTM's `h` and `c`. The first is always the hidden
+    /// output `h` (width `P` with a projection, else `H`); the others are
+    /// `H` wide.
+    const STATE_PARTS: &'static [&'static str] = &["h"];
 
     /// The cell around these weights, with the kind's defaults (tanh, fused).
     fn from_weights(weights: CellWeights<T>) -> Self;
@@ -36,22 +38,55 @@ pub(crate) trait Recurrence<T: Float>: ModuleParts<T> + Sized {
     /// The constructor of every cell: PyTorch's default init, drawn from
     /// `rng` in PyTorch's order (see [`CellWeights::new`]).
     fn init<R: Rng + ?Sized>(input_size: usize, hidden_size: usize, rng: &mut R) -> Result<Self> {
-        let weights = CellWeights::new(input_size, hidden_size, Self::GATES, rng)?;
+        let weights = CellWeights::new(input_size, hidden_size, Self::GATES, 0, rng)?;
         Ok(Self::from_weights(weights))
     }
 
-    /// The hidden output `h` of a state `[B, S]`: its first `H` columns.
+    /// The widths of the state's blocks, in the order of [`Self::STATE_PARTS`].
+    fn state_widths(&self) -> Vec<usize> {
+        let w = self.weights();
+        (0..Self::STATE_PARTS.len())
+            .map(|k| {
+                if k == 0 {
+                    w.output_size()
+                } else {
+                    w.hidden_size()
+                }
+            })
+            .collect()
+    }
+
+    /// The hidden output `h` of a state `[B, S]` (or `[S]`): its first
+    /// columns.
     fn hidden<'t>(&self, state: Var<'t, T>) -> Var<'t, T> {
-        if Self::STATE_PARTS == 1 {
+        if Self::STATE_PARTS.len() == 1 {
             state
         } else {
-            state.narrow(1, 0, self.weights().hidden_size())
+            state.narrow(-1, 0, self.weights().output_size())
         }
     }
 
-    /// One checked step from `x [B, I]` and the state given as its
-    /// `STATE_PARTS` blocks (`[h]` or `[h, c]`, each `[B, H]`); returns the
-    /// new state `[B, S]`. Nothing is recorded before the shapes are checked.
+    /// A state `[B, S]` (or `[S]`) cut into its blocks along the last axis.
+    fn split_state<'t>(&self, state: Var<'t, T>) -> Vec<Var<'t, T>> {
+        if Self::STATE_PARTS.len() == 1 {
+            return vec![state];
+        }
+        let mut start = 0;
+        self.state_widths()
+            .into_iter()
+            .map(|w| {
+                let part = state.narrow(-1, start, w);
+                start += w;
+                part
+            })
+            .collect()
+    }
+
+    /// One checked step from `x [B, I]` and the state given as its blocks
+    /// (`[h]` or `[h, c]`, each `[B, width]`); returns the new state
+    /// `[B, S]`. An unbatched input `x [I]` takes blocks `[width]` and gives
+    /// `[S]`, as PyTorch's cells do; `B = 0` gives an empty state. Nothing
+    /// is recorded before the shapes are checked.
     fn checked_step<'t>(
         &self,
         tape: &'t Tape<T>,
@@ -61,30 +96,58 @@ pub(crate) trait Recurrence<T: Float>: ModuleParts<T> + Sized {
         let (i, h) = (self.weights().input_size(), self.weights().hidden_size());
         let layer = || format!("{}({i}, {h})", self.type_name());
         let xs = x.shape();
-        if xs.len() != 2 || xs[1] != i {
-            return Err(input_error(layer(), format!("an input [batch, {i}]"), xs));
+        let unbatched = xs.len() == 1;
+        if !(unbatched && xs[0] == i || xs.len() == 2 && xs[1] == i) {
+            let expected = format!("an input [batch, {i}], or [{i}] unbatched");
+            return Err(input_error(layer(), expected, xs));
         }
-        for part in parts {
+        for ((part, name), width) in parts.iter().zip(Self::STATE_PARTS).zip(self.state_widths()) {
             let s = part.shape();
-            if s != [xs[0], h] {
-                let expected = format!("a state [{}, {h}] for an input of shape {xs:?}", xs[0]);
+            let want = if unbatched {
+                vec![width]
+            } else {
+                vec![xs[0], width]
+            };
+            if s != want {
+                let expected = format!("a state {name} {want:?} for an input of shape {xs:?}");
                 return Err(input_error(layer(), expected, s));
             }
         }
         let step = self.stepper(tape);
-        let state = match parts {
-            [one] => *one,
-            _ => Var::concat(parts, 1),
+        let as_batch = |v: Var<'t, T>| {
+            if unbatched {
+                v.reshape(&[1, v.numel()])
+            } else {
+                v
+            }
         };
-        Ok(step(x, state))
+        let state = match parts {
+            [one] => as_batch(*one),
+            _ => Var::concat(&parts.iter().map(|p| as_batch(*p)).collect::<Vec<_>>(), 1),
+        };
+        let next = step(as_batch(x), state);
+        Ok(if unbatched {
+            next.reshape(&[next.numel()])
+        } else {
+            next
+        })
     }
 
     /// A cell's `forward` as a [`Module`](crate::Module): one step from a
     /// zero state, returning `h'`.
     fn step_from_zero<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
-        let batch = x.shape().first().copied().unwrap_or(0);
-        let zeros = zero_state(tape, batch, self.weights().hidden_size());
-        let state = self.checked_step(tape, x, &vec![zeros; Self::STATE_PARTS])?;
+        let xs = x.shape();
+        let lead = if xs.len() == 1 {
+            &[][..]
+        } else {
+            &xs[..xs.len().min(1)]
+        };
+        let zeros: Vec<Var<'t, T>> = self
+            .state_widths()
+            .into_iter()
+            .map(|w| tape.constant(Tensor::zeros(&[lead, &[w]].concat())))
+            .collect();
+        let state = self.checked_step(tape, x, &zeros)?;
         Ok(self.hidden(state))
     }
 }
@@ -122,6 +185,20 @@ macro_rules! cell_common {
             pub fn hidden_size(&self) -> usize {
                 self.weights.hidden_size()
             }
+
+            /// PyTorch's `bias=False`: the same cell without `bias_ih` and
+            /// `bias_hh` (no longer listed, trained or saved). The biases
+            /// were drawn before they are dropped, so the weights are those
+            /// of the biased cell of the same seed.
+            pub fn without_bias(mut self) -> Self {
+                self.weights.drop_biases();
+                self
+            }
+
+            /// Whether the cell has `bias_ih` and `bias_hh` (PyTorch's `bias`).
+            pub fn has_bias(&self) -> bool {
+                self.weights.has_bias()
+            }
         }
 
         impl<T: wengert_tensor::Float> $crate::Module<T> for $cell<T> {
@@ -152,7 +229,8 @@ macro_rules! cell_common {
 
     (@forward_step $cell:ident) => {
         impl<T: wengert_tensor::Float> $cell<T> {
-            /// One step: `x [B, I]`, `h [B, H]` -> `h' [B, H]`.
+            /// One step: `x [B, I]`, `h [B, H]` -> `h' [B, H]`; unbatched,
+            /// `x [I]`, `h [H]` -> `h' [H]`.
             pub fn forward_step<'t>(
                 &self,
                 tape: &'t wengert_tensor::Tape<T>,

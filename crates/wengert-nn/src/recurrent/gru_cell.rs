@@ -3,7 +3,7 @@
 use wengert_tensor::{Float, Tape, Var};
 
 use super::cell::{cell_common, Recurrence, Stepper};
-use super::weights::CellWeights;
+use super::weights::{plus_bias, CellWeights};
 use crate::Module;
 
 /// One step of a gated recurrent unit, gate blocks in PyTorch's order
@@ -21,12 +21,20 @@ use crate::Module;
 /// untouched by any squashing, which is what keeps it alive over long
 /// sequences. Backward is composed from the `Var` ops.
 ///
+/// Without biases (PyTorch's `bias=False`) `gi`, `gh` have no bias terms,
+/// and `r` multiplies `W_hn h` alone.
+///
 /// # Shapes
-/// `x [B, I]`, `h [B, H]` -> `h' [B, H]`; `weight_ih [3H, I]`,
+/// `x [B, I]`, `h [B, H]` -> `h' [B, H]`; unbatched, `x [I]`, `h [H]` ->
+/// `h' [H]`; `B = 0` gives an empty `h'`. `weight_ih [3H, I]`,
 /// `weight_hh [3H, H]`, `bias_ih [3H]`, `bias_hh [3H]`.
 ///
 /// As a [`Module`], `forward(x)` starts from a zero state.
-/// PyTorch: `nn.GRUCell(I, H)`.
+///
+/// # PyTorch options
+/// `nn.GRUCell(input_size, hidden_size, bias)`: all of them, `bias=False`
+/// through [`GruCell::without_bias`]. Not here: `device` and `dtype` (the
+/// float type is the type parameter `T`).
 ///
 /// ```
 /// use wengert_nn::recurrent::GruCell;
@@ -37,6 +45,8 @@ use crate::Module;
 /// let tape = Tape::new();
 /// let h1 = cell.forward(&tape, tape.constant(Tensor::ones(&[3, 4]))).unwrap();
 /// assert_eq!(h1.shape(), vec![3, 6]);
+/// let plain = GruCell::<f32>::new(4, 6, &mut seeded_rng(0)).without_bias();
+/// assert_eq!(plain.param_names(), ["weight_ih", "weight_hh"]);
 /// ```
 #[derive(Clone, Debug, Module)]
 #[module(type_name = "GRUCell")]
@@ -66,8 +76,8 @@ impl<T: Float> Recurrence<T> for GruCell<T> {
         let (w_ih_t, w_hh_t) = (w.w_ih.matrix_transpose(), w.w_hh.matrix_transpose());
         let hs = self.hidden_size();
         Box::new(move |x, h| {
-            let gi = x.matmul(w_ih_t) + w.b_ih;
-            let gh = h.matmul(w_hh_t) + w.b_hh;
+            let gi = plus_bias(x.matmul(w_ih_t), w.b_ih);
+            let gh = plus_bias(h.matmul(w_hh_t), w.b_hh);
             let block = |g: Var<'t, T>, k: usize| g.narrow(1, k * hs, hs);
             let r = (block(gi, 0) + block(gh, 0)).sigmoid();
             let z = (block(gi, 1) + block(gh, 1)).sigmoid();

@@ -13,7 +13,7 @@ use super::gru_cell::GruCell;
 use super::lstm_cell::LstmCell;
 use super::rnn_cell::RnnCell;
 use super::stack::{LayerCell, Stack};
-use crate::error::{NnError, Result};
+use crate::error::Result;
 use crate::module::{Module, ModuleParts};
 
 /// What the three layers share, written once: the constructors, the
@@ -72,14 +72,17 @@ macro_rules! stacked_layer {
     (@with_h0 $layer:ident) => {
         impl<T: Float> $layer<T> {
             /// Runs the sequence from `h0 [L*D, B, H]` (zeros when `None`); returns
-            /// the output sequence and `h_n [L*D, B, H]`.
+            /// the output sequence and `h_n [L*D, B, H]`. For an unbatched
+            /// input `[T, I]`, `h0` and `h_n` are `[L*D, H]`.
             pub fn forward_with_state<'t>(
                 &self,
                 tape: &'t Tape<T>,
                 x: Var<'t, T>,
                 h0: Option<Var<'t, T>>,
             ) -> Result<(Var<'t, T>, Var<'t, T>)> {
-                self.stack.run(tape, x, h0)
+                let init = h0.map(|h| [h]);
+                let (output, mut last) = self.stack.run(tape, x, init.as_ref().map(|h| &h[..]))?;
+                Ok((output, last.remove(0)))
             }
         }
     };
@@ -102,6 +105,7 @@ impl<T: Float> LayerCell<T> for GruCell<T> {
 
 impl<T: Float> LayerCell<T> for LstmCell<T> {
     const LAYER: &'static str = "LSTM";
+    const PROJECTS: bool = true;
 
     fn configured(self, config: &RnnConfig) -> Self {
         let cell = self.with_fused(config.fused);
@@ -119,12 +123,27 @@ impl<T: Float> LayerCell<T> for LstmCell<T> {
 /// runs from the last step to the first. Backward runs through time over the
 /// whole sequence (BPTT); see the [module docs](super) for truncating it.
 ///
+/// With dropout (`RnnConfig::with_dropout`), a training pass drops
+/// elements of every layer's outputs but the last before the next layer
+/// reads them, as PyTorch does.
+///
 /// # Shapes
 /// `x [T, B, I]` (or `[B, T, I]` batch first), `h0 [L*D, B, H]` ->
 /// `output [T, B, D*H]`, `h_n [L*D, B, H]`; `D` is 2 when bidirectional.
-/// State `2l + d` belongs to layer `l`, direction `d`.
+/// State `2l + d` belongs to layer `l`, direction `d`. Unbatched, as in
+/// PyTorch: `x [T, I]` (whatever `batch_first`), `h0 [L*D, H]` ->
+/// `output [T, D*H]`, `h_n [L*D, H]`. A batch of 0 gives empty outputs; a
+/// sequence of length 0 is an error, as in PyTorch.
 ///
-/// PyTorch: `nn.RNN(I, H, num_layers, nonlinearity, bidirectional, batch_first)`.
+/// # PyTorch options
+/// `nn.RNN(input_size, hidden_size, num_layers, nonlinearity, bias,
+/// batch_first, dropout, bidirectional)`: all of them, through
+/// [`RnnConfig`], with PyTorch's parameter names (`weight_ih_l0`,
+/// `bias_hh_l1_reverse`; no biases listed without `bias`). Not here:
+/// `device` and `dtype` (the float type is the type parameter `T`), and
+/// `PackedSequence` inputs (pad the batch, or run sequences of different
+/// lengths separately). `proj_size` is refused, as PyTorch refuses it for
+/// `nn.RNN`.
 ///
 /// ```
 /// use wengert_nn::recurrent::{Rnn, RnnConfig};
@@ -134,6 +153,9 @@ impl<T: Float> LayerCell<T> for LstmCell<T> {
 /// let x = tape.constant(Tensor::ones(&[7, 2, 3]));
 /// let (out, h_n) = rnn.forward_with_state(&tape, x, None).unwrap();
 /// assert_eq!((out.shape(), h_n.shape()), (vec![7, 2, 5], vec![2, 2, 5]));
+/// // Unbatched: one sequence [T, I].
+/// let (out, h_n) = rnn.forward_with_state(&tape, tape.constant(Tensor::ones(&[7, 3])), None).unwrap();
+/// assert_eq!((out.shape(), h_n.shape()), (vec![7, 5], vec![2, 5]));
 /// ```
 #[derive(Clone, Debug)]
 pub struct Rnn<T: Float> {
@@ -143,17 +165,25 @@ pub struct Rnn<T: Float> {
 stacked_layer!(Rnn, with_h0);
 
 /// A multi-layer GRU over a sequence: [`GruCell`] unrolled in time. Layout,
-/// stacking, directions and state indexing as [`Rnn`].
+/// stacking, directions, state indexing, dropout between layers, unbatched
+/// inputs and empty batches as [`Rnn`].
 ///
-/// PyTorch: `nn.GRU(I, H, num_layers, bidirectional, batch_first)`.
+/// # PyTorch options
+/// `nn.GRU(input_size, hidden_size, num_layers, bias, batch_first,
+/// dropout, bidirectional)`: all of them, through [`RnnConfig`]. Not here:
+/// `device`, `dtype` and `PackedSequence` inputs, as for [`Rnn`];
+/// `proj_size` is refused, as PyTorch refuses it for `nn.GRU`.
 ///
 /// ```
 /// use wengert_nn::recurrent::{Gru, RnnConfig};
+/// use wengert_nn::Module;
 /// use wengert_tensor::{seeded_rng, Tape, Tensor};
 /// let gru = Gru::<f32>::new(RnnConfig::new(3, 4).with_batch_first(true), &mut seeded_rng(0));
 /// let tape = Tape::new();
 /// let (out, h_n) = gru.forward_with_state(&tape, tape.constant(Tensor::ones(&[2, 6, 3])), None).unwrap();
 /// assert_eq!((out.shape(), h_n.shape()), (vec![2, 6, 4], vec![1, 2, 4]));
+/// let plain = Gru::<f32>::new(RnnConfig::new(3, 4).with_bias(false), &mut seeded_rng(0));
+/// assert_eq!(plain.param_names(), ["weight_ih_l0", "weight_hh_l0"]);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Gru<T: Float> {
@@ -162,7 +192,9 @@ pub struct Gru<T: Float> {
 
 stacked_layer!(Gru, with_h0);
 
-/// The state of an [`Lstm`]: hidden and cell states, each `[L*D, B, H]`.
+/// The state of an [`Lstm`]: hidden states `h [L*D, B, P]` and cell states
+/// `c [L*D, B, H]` (`P = H` without a projection; `[L*D, P]` and
+/// `[L*D, H]` for an unbatched sequence).
 #[derive(Clone, Copy, Debug)]
 pub struct LstmState<'t, T: Float> {
     /// Hidden states `h`.
@@ -188,13 +220,30 @@ impl<'t, T: Float> LstmState<'t, T> {
 ///
 /// Steps run fused by default ([`super::lstm_cell_fused`]); with
 /// `RnnConfig::with_fused(false)` they run composed, which gives the same
-/// values and gradients and can be differentiated twice.
+/// values and gradients and can be differentiated twice. Bias-free cells
+/// keep the fused step; a projection runs composed steps (the fused node
+/// has no projection), whatever `fused` says.
+///
+/// With `proj_size = P > 0` (PyTorch's projection, Sak et al., 2014), each
+/// cell owns `weight_hr [P, H]` and its hidden output is
+/// `h' = (o * tanh(c')) W_hr^T`: `h`, the outputs and `h_n` are `P` wide,
+/// `weight_hh` is `[4H, P]`, the next layer reads `D*P` features, and `c`
+/// stays `H` wide.
 ///
 /// # Shapes
-/// `x [T, B, I]` (or `[B, T, I]`), `h0, c0 [L*D, B, H]` -> output
-/// `[T, B, D*H]` (or `[B, T, D*H]`), `h_n, c_n [L*D, B, H]`.
+/// `x [T, B, I]` (or `[B, T, I]`), `h0 [L*D, B, P]`, `c0 [L*D, B, H]` ->
+/// output `[T, B, D*P]` (or `[B, T, D*P]`), `h_n [L*D, B, P]`,
+/// `c_n [L*D, B, H]`, with `P = H` without a projection. Unbatched:
+/// `x [T, I]`, `h0 [L*D, P]`, `c0 [L*D, H]` -> `[T, D*P]`, `h_n [L*D, P]`,
+/// `c_n [L*D, H]`. A batch of 0 gives empty outputs.
 ///
-/// PyTorch: `nn.LSTM(I, H, num_layers, bidirectional, batch_first)`.
+/// # PyTorch options
+/// `nn.LSTM(input_size, hidden_size, num_layers, bias, batch_first,
+/// dropout, bidirectional, proj_size)`: all of them, through
+/// [`RnnConfig`], with PyTorch's parameter names and order (`weight_ih_l0`,
+/// `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, `weight_hr_l0`, ...). Not
+/// here: `device`, `dtype` and `PackedSequence` inputs, as for [`Rnn`].
+/// wengert adds `forget_bias` and `fused`.
 ///
 /// ```
 /// use wengert_nn::recurrent::{Lstm, LstmState, RnnConfig};
@@ -211,6 +260,19 @@ impl<'t, T: Float> LstmState<'t, T> {
 /// let grads = logits.cross_entropy_with_logits(&[1, 4]).backward();
 /// assert_eq!(grads.len(), lstm.params().len() + 2); // every LSTM weight and the head
 /// ```
+///
+/// A projection, on one unbatched sequence:
+///
+/// ```
+/// use wengert_nn::recurrent::{Lstm, RnnConfig};
+/// use wengert_tensor::{seeded_rng, Tape, Tensor};
+/// let config = RnnConfig::new(8, 16).with_num_layers(2).with_proj_size(4);
+/// let lstm = Lstm::<f64>::new(config, &mut seeded_rng(0));
+/// let tape = Tape::new();
+/// let (out, state) = lstm.forward_with_state(&tape, tape.constant(Tensor::ones(&[6, 8])), None).unwrap();
+/// assert_eq!(out.shape(), vec![6, 4]);
+/// assert_eq!((state.h.shape(), state.c.shape()), (vec![2, 4], vec![2, 16]));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Lstm<T: Float> {
     stack: Stack<T, LstmCell<T>>,
@@ -219,7 +281,8 @@ pub struct Lstm<T: Float> {
 stacked_layer!(Lstm);
 
 impl<T: Float> Lstm<T> {
-    /// Switches every cell between fused and composed steps.
+    /// Switches every cell between fused and composed steps (a projection
+    /// runs composed steps either way).
     pub fn set_fused(&mut self, fused: bool) {
         self.stack.config.fused = fused;
         for cell in &mut self.stack.cells {
@@ -228,31 +291,19 @@ impl<T: Float> Lstm<T> {
     }
 
     /// Runs the sequence from `state` (zeros when `None`); returns the
-    /// output sequence and the final state `(h_n, c_n)`.
+    /// output sequence and the final state `(h_n, c_n)`. Shapes as in the
+    /// [type's docs](Lstm); `h0` and `c0` are checked each on its own.
     pub fn forward_with_state<'t>(
         &self,
         tape: &'t Tape<T>,
         x: Var<'t, T>,
         state: Option<LstmState<'t, T>>,
     ) -> Result<(Var<'t, T>, LstmState<'t, T>)> {
-        let hs = self.stack.config.hidden_size;
-        let packed = match state {
-            Some(s) => {
-                if s.h.shape() != s.c.shape() {
-                    return Err(NnError::InputShape {
-                        layer: format!("LSTM({}, {hs})", self.stack.config.input_size),
-                        expected: format!("c0 of the shape of h0 {:?}", s.h.shape()),
-                        got: s.c.shape(),
-                    });
-                }
-                Some(Var::try_concat(&[s.h, s.c], 2)?)
-            }
-            None => None,
-        };
-        let (output, last) = self.stack.run(tape, x, packed)?;
+        let init = state.map(|s| [s.h, s.c]);
+        let (output, last) = self.stack.run(tape, x, init.as_ref().map(|s| &s[..]))?;
         let state = LstmState {
-            h: last.narrow(2, 0, hs),
-            c: last.narrow(2, hs, hs),
+            h: last[0],
+            c: last[1],
         };
         Ok((output, state))
     }

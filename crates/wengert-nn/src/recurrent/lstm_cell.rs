@@ -3,11 +3,11 @@
 //! `Var` ops here (the readable reference, twice differentiable), and fused
 //! in `fused_lstm.rs` (the fast path); the tests hold them equal.
 
-use wengert_tensor::{Float, Param, Tape, Var};
+use wengert_tensor::{Float, Param, Tape, Tensor, Var};
 
 use super::cell::{cell_common, Recurrence, Stepper};
 use super::fused_lstm::lstm_cell_fused;
-use super::weights::CellWeights;
+use super::weights::{plus_bias, CellWeights};
 use crate::error::Result;
 use crate::Module;
 
@@ -34,12 +34,19 @@ use crate::Module;
 /// ([`lstm_cell_composed`]), which is slower but can be differentiated twice.
 ///
 /// # Shapes
-/// `x [B, I]`, `h [B, H]`, `c [B, H]` -> `(h', c')`, each `[B, H]`.
-/// Parameters `weight_ih [4H, I]`, `weight_hh [4H, H]`, `bias_ih [4H]`,
-/// `bias_hh [4H]`. As a [`Module`], `forward(x)` starts from zero `h` and
-/// `c` and returns `h'`.
+/// `x [B, I]`, `h [B, H]`, `c [B, H]` -> `(h', c')`, each `[B, H]`;
+/// unbatched, `x [I]`, `h, c [H]` -> `[H]` each; `B = 0` gives empty
+/// states. Parameters `weight_ih [4H, I]`, `weight_hh [4H, H]`,
+/// `bias_ih [4H]`, `bias_hh [4H]`. As a [`Module`], `forward(x)` starts
+/// from zero `h` and `c` and returns `h'`.
 ///
-/// PyTorch: `nn.LSTMCell(I, H)`.
+/// # PyTorch options
+/// `nn.LSTMCell(input_size, hidden_size, bias)`: all of them, `bias=False`
+/// through [`LstmCell::without_bias`] (which keeps the fused step). Not
+/// here: `device` and `dtype` (the float type is the type parameter `T`).
+/// wengert adds [`LstmCell::with_forget_bias`] and
+/// [`LstmCell::with_fused`]. (`proj_size` is an option of the layer
+/// [`Lstm`](super::Lstm) in PyTorch, and here too.)
 ///
 /// ```
 /// use wengert_nn::recurrent::LstmCell;
@@ -69,9 +76,25 @@ impl<T: Float> LstmCell<T> {
     /// Sets the forget-gate bias (rows `H:2H`) so that
     /// `bias_ih + bias_hh = value` there: `value` in `bias_ih`, 0 in
     /// `bias_hh`. PyTorch has no option for it (one writes into the biases).
+    ///
+    /// # Panics
+    /// On a cell [without biases](Self::without_bias): there is no bias to set.
+    #[track_caller]
     pub fn with_forget_bias(mut self, value: f64) -> Self {
+        if !self.has_bias() {
+            panic!("{}", self.no_bias_message("with_forget_bias"));
+        }
         self.weights.set_gate_bias(1, value);
         self
+    }
+
+    fn no_bias_message(&self, what: &str) -> String {
+        format!(
+            "LSTMCell({}, {}): {what} needs the biases, and this cell was built \
+             without_bias (PyTorch's bias=False)",
+            self.input_size(),
+            self.hidden_size()
+        )
     }
 
     /// Fused step (one tape node) or the composed reference.
@@ -86,17 +109,31 @@ impl<T: Float> LstmCell<T> {
     }
 
     /// `bias_ih [4H]`.
+    ///
+    /// # Panics
+    /// On a cell [without biases](Self::without_bias) (see [`Self::has_bias`]).
+    #[track_caller]
     pub fn bias_ih(&self) -> &Param<T> {
-        &self.weights.bias_ih
+        match &self.weights.bias_ih {
+            Some(p) => p,
+            None => panic!("{}", self.no_bias_message("bias_ih")),
+        }
     }
 
     /// `bias_hh [4H]`.
+    ///
+    /// # Panics
+    /// On a cell [without biases](Self::without_bias) (see [`Self::has_bias`]).
+    #[track_caller]
     pub fn bias_hh(&self) -> &Param<T> {
-        &self.weights.bias_hh
+        match &self.weights.bias_hh {
+            Some(p) => p,
+            None => panic!("{}", self.no_bias_message("bias_hh")),
+        }
     }
 
     /// One step: `x [B, I]` and the state `(h, c)`, each `[B, H]`, give the
-    /// new state `(h', c')`.
+    /// new state `(h', c')`; unbatched, `x [I]` and `h, c [H]` give `[H]`.
     pub fn forward_step<'t>(
         &self,
         tape: &'t Tape<T>,
@@ -104,34 +141,41 @@ impl<T: Float> LstmCell<T> {
         (h, c): (Var<'t, T>, Var<'t, T>),
     ) -> Result<(Var<'t, T>, Var<'t, T>)> {
         let state = self.checked_step(tape, x, &[h, c])?;
-        let hs = self.hidden_size();
-        Ok((state.narrow(1, 0, hs), state.narrow(1, hs, hs)))
+        let parts = self.split_state(state);
+        Ok((parts[0], parts[1]))
     }
 }
 
-/// The weights of one gate, transposed for `x W^T`: `(W_i*^T, W_h*^T, b_i*, b_h*)`.
-type GateWeights<'t, T> = (Var<'t, T>, Var<'t, T>, Var<'t, T>, Var<'t, T>);
+/// The weights of one gate, transposed for `x W^T`: `(W_i*^T, W_h*^T,
+/// b_i*, b_h*)`, the biases absent for a cell without them.
+type GateWeights<'t, T> = (
+    Var<'t, T>,
+    Var<'t, T>,
+    Option<Var<'t, T>>,
+    Option<Var<'t, T>>,
+);
 
 /// The four gates' weights cut out of the stacked parameters, once per
 /// sequence (a step then reads them without new slicing nodes).
 fn split_gates<'t, T: Float>(
     w_ih: Var<'t, T>,
     w_hh: Var<'t, T>,
-    b_ih: Var<'t, T>,
-    b_hh: Var<'t, T>,
+    b_ih: Option<Var<'t, T>>,
+    b_hh: Option<Var<'t, T>>,
 ) -> [GateWeights<'t, T>; 4] {
-    let hs = w_hh.shape()[1];
+    // The gate width H is the rows' quarter (w_hh is [4H, P] with a projection).
+    let hs = w_hh.shape()[0] / 4;
     std::array::from_fn(|k| {
         (
             w_ih.narrow(0, k * hs, hs).matrix_transpose(),
             w_hh.narrow(0, k * hs, hs).matrix_transpose(),
-            b_ih.narrow(0, k * hs, hs),
-            b_hh.narrow(0, k * hs, hs),
+            b_ih.map(|b| b.narrow(0, k * hs, hs)),
+            b_hh.map(|b| b.narrow(0, k * hs, hs)),
         )
     })
 }
 
-/// The composed step on pre-split gate weights.
+/// The composed step on pre-split gate weights: `(o * tanh(c'), c')`.
 fn composed_step<'t, T: Float>(
     gates: &[GateWeights<'t, T>; 4],
     x: Var<'t, T>,
@@ -140,7 +184,7 @@ fn composed_step<'t, T: Float>(
 ) -> (Var<'t, T>, Var<'t, T>) {
     let pre = |k: usize| {
         let (wi, wh, bi, bh) = gates[k];
-        x.matmul(wi) + bi + h.matmul(wh) + bh
+        plus_bias(plus_bias(x.matmul(wi), bi) + h.matmul(wh), bh)
     };
     let i = pre(0).sigmoid();
     let f = pre(1).sigmoid();
@@ -179,14 +223,15 @@ pub fn lstm_cell_composed<'t, T: Float>(
     b_ih: Var<'t, T>,
     b_hh: Var<'t, T>,
 ) -> (Var<'t, T>, Var<'t, T>) {
-    composed_step(&split_gates(w_ih, w_hh, b_ih, b_hh), x, h, c)
+    composed_step(&split_gates(w_ih, w_hh, Some(b_ih), Some(b_hh)), x, h, c)
 }
 
 impl<T: Float> Recurrence<T> for LstmCell<T> {
     const GATES: usize = 4;
 
-    /// The state is `(h, c)` side by side: `[B, 2H]`.
-    const STATE_PARTS: usize = 2;
+    /// The state is `(h, c)` side by side: `[B, 2H]` (`[B, P + H]` with a
+    /// projection).
+    const STATE_PARTS: &'static [&'static str] = &["h", "c"];
 
     fn from_weights(weights: CellWeights<T>) -> Self {
         LstmCell {
@@ -201,19 +246,33 @@ impl<T: Float> Recurrence<T> for LstmCell<T> {
 
     fn stepper<'t>(&self, tape: &'t Tape<T>) -> Stepper<'t, T> {
         let w = self.weights.bind(tape);
-        let hs = self.hidden_size();
-        if self.fused {
-            Box::new(move |x, state| {
-                lstm_cell_fused(x, state, w.w_ih, w.w_hh, w.b_ih, w.b_hh)
-                    .expect("shapes checked by the caller")
-            })
-        } else {
-            let gates = split_gates(w.w_ih, w.w_hh, w.b_ih, w.b_hh);
-            Box::new(move |x, state| {
-                let (h, c) = (state.narrow(1, 0, hs), state.narrow(1, hs, hs));
-                let (h, c) = composed_step(&gates, x, h, c);
-                Var::concat(&[h, c], 1)
-            })
+        let (hs, ps) = (self.hidden_size(), self.weights.output_size());
+        match w.w_hr {
+            // The fused node has no projection: a projected cell runs composed.
+            None if self.fused => {
+                // Without biases the node adds constant zeros (which need no
+                // gradient), so bias-free cells keep the fast path.
+                let zeros = || tape.constant(Tensor::zeros(&[4 * hs]));
+                let (b_ih, b_hh) = (w.b_ih.unwrap_or_else(zeros), w.b_hh.unwrap_or_else(zeros));
+                Box::new(move |x, state| {
+                    lstm_cell_fused(x, state, w.w_ih, w.w_hh, b_ih, b_hh)
+                        .expect("shapes checked by the caller")
+                })
+            }
+            w_hr => {
+                let gates = split_gates(w.w_ih, w.w_hh, w.b_ih, w.b_hh);
+                let w_hr_t = w_hr.map(|w| w.matrix_transpose());
+                Box::new(move |x, state| {
+                    let (h, c) = (state.narrow(1, 0, ps), state.narrow(1, ps, hs));
+                    let (h, c) = composed_step(&gates, x, h, c);
+                    // With a projection, h' = (o * tanh(c')) W_hr^T.
+                    let h = match w_hr_t {
+                        Some(w) => h.matmul(w),
+                        None => h,
+                    };
+                    Var::concat(&[h, c], 1)
+                })
+            }
         }
     }
 }

@@ -1,23 +1,30 @@
 //! Recurrent networks: the cells [`RnnCell`], [`LstmCell`], [`GruCell`]
 //! (one time step) and the layers [`Rnn`], [`Lstm`], [`Gru`] (a whole
-//! sequence, stacked, optionally bidirectional).
+//! sequence, stacked, optionally bidirectional). PyTorch's options are
+//! there with its names and semantics (`bias`, `dropout` between layers,
+//! the LSTM's `proj_size`, unbatched inputs, empty batches); each type's
+//! docs list them under "PyTorch options".
 //!
 //! ## Reading order
 //!
-//! 1. `weights.rs`: the four tensors every cell owns, with PyTorch's names
-//!    and layout (`weight_ih [G*H, I]`, `weight_hh [G*H, H]`, `bias_ih`,
-//!    `bias_hh`; gate blocks stacked along the rows) and PyTorch's default
-//!    initialisation U(-1/sqrt(H), 1/sqrt(H)), drawn in one place.
+//! 1. `weights.rs`: the tensors every cell owns, with PyTorch's names and
+//!    layout (`weight_ih [G*H, I]`, `weight_hh [G*H, H]`, `bias_ih`,
+//!    `bias_hh`, gate blocks stacked along the rows; the biases absent
+//!    without `bias`, and `weight_hr [P, H]` for a projected LSTM) and
+//!    PyTorch's default initialisation U(-1/sqrt(H), 1/sqrt(H)), drawn in
+//!    one place.
 //! 2. `cell.rs`: what the cells share (construction from the weights with
-//!    `G` gate blocks, the checked step, `forward` from a zero state).
+//!    `G` gate blocks, the checked step, batched or unbatched, `forward`
+//!    from a zero state).
 //! 3. `rnn_cell.rs`, `gru_cell.rs`, `lstm_cell.rs`: one step each, written
 //!    as the textbook equations with `Var` ops.
 //! 4. `fused_lstm.rs`: the LSTM step as one tape node (two matrix products
 //!    and one element-wise pass forward and backward), checked against the
 //!    composed step of `lstm_cell.rs`.
-//! 5. `config.rs`: [`RnnConfig`]; `stack.rs`: the one constructor of the
-//!    three layers and the loop over time, layers and directions they
-//!    share; `layers.rs`: [`Rnn`], [`Lstm`], [`Gru`].
+//! 5. `config.rs`: [`RnnConfig`] and PyTorch's checks of it; `stack.rs`:
+//!    the one constructor of the three layers and the loop over time,
+//!    layers and directions they share (with dropout between layers);
+//!    `layers.rs`: [`Rnn`], [`Lstm`], [`Gru`].
 //!
 //! ## Backpropagation through time
 //!

@@ -4,7 +4,7 @@ use rand::Rng;
 use wengert_tensor::{Float, Param, Tape};
 
 use super::cell::{cell_common, Recurrence, Stepper};
-use super::weights::CellWeights;
+use super::weights::{plus_bias, CellWeights};
 use crate::error::Result;
 use crate::Module;
 
@@ -30,11 +30,18 @@ pub enum RnnNonlinearity {
 /// gradients that LSTM and GRU cells were designed against.
 ///
 /// # Shapes
-/// `x [B, I]`, `h [B, H]` -> `h' [B, H]`. Parameters `weight_ih [H, I]`,
-/// `weight_hh [H, H]`, `bias_ih [H]`, `bias_hh [H]`.
+/// `x [B, I]`, `h [B, H]` -> `h' [B, H]`; unbatched, as in PyTorch,
+/// `x [I]`, `h [H]` -> `h' [H]`; `B = 0` gives an empty `h'`. Parameters
+/// `weight_ih [H, I]`, `weight_hh [H, H]`, `bias_ih [H]`, `bias_hh [H]`.
 ///
 /// As a [`Module`], `forward(x)` starts from a zero state.
-/// PyTorch: `nn.RNNCell(I, H, nonlinearity='tanh')`.
+///
+/// # PyTorch options
+/// `nn.RNNCell(input_size, hidden_size, bias, nonlinearity)`: all of them;
+/// `nonlinearity` through [`RnnCell::try_new`] or
+/// [`RnnCell::with_nonlinearity`], `bias=False` through
+/// [`RnnCell::without_bias`]. Not here: `device` and `dtype` (the float
+/// type is the type parameter `T`).
 ///
 /// ```
 /// use wengert_nn::recurrent::RnnCell;
@@ -46,6 +53,11 @@ pub enum RnnNonlinearity {
 /// let h1 = cell.forward_step(&tape, x, h).unwrap();
 /// assert_eq!(h1.shape(), vec![2, 5]);
 /// assert!(h1.value().to_vec().iter().all(|v| v.abs() < 1.0)); // tanh
+///
+/// // PyTorch's bias=False, on one unbatched input.
+/// let plain = RnnCell::<f64>::new(3, 5, &mut seeded_rng(0)).without_bias();
+/// let h1 = plain.forward_step(&tape, tape.constant(Tensor::ones(&[3])), tape.constant(Tensor::zeros(&[5])));
+/// assert_eq!(h1.unwrap().shape(), vec![5]);
 /// ```
 #[derive(Clone, Debug, Module)]
 #[module(type_name = "RNNCell")]
@@ -103,7 +115,10 @@ impl<T: Float> Recurrence<T> for RnnCell<T> {
         let (w_ih_t, w_hh_t) = (w.w_ih.matrix_transpose(), w.w_hh.matrix_transpose());
         let nonlinearity = self.nonlinearity;
         Box::new(move |x, h| {
-            let a = x.matmul(w_ih_t) + w.b_ih + h.matmul(w_hh_t) + w.b_hh;
+            let a = plus_bias(
+                plus_bias(x.matmul(w_ih_t), w.b_ih) + h.matmul(w_hh_t),
+                w.b_hh,
+            );
             match nonlinearity {
                 RnnNonlinearity::Tanh => a.tanh(),
                 RnnNonlinearity::ReLU => a.relu(),

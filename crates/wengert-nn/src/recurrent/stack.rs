@@ -4,8 +4,9 @@
 //! their parameter lists with PyTorch's per-layer names.
 //!
 //! Every cell is seen through [`Recurrence`]: a step function of an input
-//! `[B, I]` and a state `[B, S]` (`S = H`, or `2H` for an LSTM's `(h, c)`
-//! side by side) whose first `H` columns are the hidden output. Layer `l`,
+//! `[B, I]` and a state `[B, S]` (`S = H`, or `P + H` for an LSTM's
+//! `(h, c)` side by side, `P = H` without a projection) whose first columns
+//! are the hidden output `h`. Layer `l`,
 //! direction `d` (0 forward, 1 reverse) is cell `2l + d` (or `l` without a
 //! reverse direction), as PyTorch indexes `h_0` and `h_n`.
 //!
@@ -21,7 +22,10 @@ use wengert_tensor::{Float, Param, Tape, Var};
 
 use super::cell::{zero_state, Recurrence};
 use super::config::RnnConfig;
+use super::weights::CellWeights;
 use crate::error::{NnError, Result};
+use crate::layers::Dropout;
+use crate::module::Module;
 
 /// A cell kind as a stacked layer sees it: what the three layers differ by
 /// besides their cell's step and the shape of their state.
@@ -29,6 +33,9 @@ pub(crate) trait LayerCell<T: Float>: Recurrence<T> {
     /// PyTorch's name of the layer (`LSTM`): its type name and the start
     /// of its errors.
     const LAYER: &'static str;
+
+    /// Whether the layer takes `proj_size` (LSTM only, as in PyTorch).
+    const PROJECTS: bool = false;
 
     /// The cell with the options of `config` that reach it (nonlinearity,
     /// forget bias, fused); none by default. It draws nothing from the
@@ -48,28 +55,39 @@ pub(crate) struct Stack<T: Float, C> {
     elem: PhantomData<T>,
 }
 
+/// A sequence input in the layout the loop runs on, `[T, B, I]`, and how
+/// the caller gave it.
+struct Layout {
+    steps: usize,
+    batch: usize,
+    /// `[T, I]`: PyTorch's unbatched input, run as a batch of one.
+    unbatched: bool,
+}
+
 impl<T: Float, C: LayerCell<T>> Stack<T, C> {
-    /// The one constructor of the three layers: makes the cells in
-    /// PyTorch's order (layer by layer, forward then reverse), each drawing
-    /// its parameters from `rng` in turn, as `nn.RNN`, `nn.GRU` and
-    /// `nn.LSTM` do.
+    /// The one constructor of the three layers: checks the options as
+    /// PyTorch does, then makes the cells in PyTorch's order (layer by
+    /// layer, forward then reverse), each drawing its parameters from
+    /// `rng` in turn, as `nn.RNN`, `nn.GRU` and `nn.LSTM` do. Without
+    /// biases, each cell's biases are drawn and dropped, so the weights are
+    /// those of the biased layer of the same seed.
     pub(crate) fn new<R: Rng + ?Sized>(config: RnnConfig, rng: &mut R) -> Result<Self> {
-        if config.num_layers == 0 {
-            return Err(NnError::InvalidConfig {
-                layer: C::LAYER.into(),
-                why: "num_layers must be at least 1".into(),
-            });
-        }
+        config.check(C::LAYER, C::PROJECTS)?;
         let dirs = config.directions();
         let mut cells = Vec::with_capacity(config.num_layers * dirs);
         for layer in 0..config.num_layers {
             let input = if layer == 0 {
                 config.input_size
             } else {
-                dirs * config.hidden_size
+                dirs * config.output_size()
             };
             for _ in 0..dirs {
-                cells.push(C::init(input, config.hidden_size, rng)?.configured(&config));
+                let mut weights =
+                    CellWeights::new(input, config.hidden_size, C::GATES, config.proj_size, rng)?;
+                if !config.bias {
+                    weights.drop_biases();
+                }
+                cells.push(C::from_weights(weights).configured(&config));
             }
         }
         Ok(Stack {
@@ -83,77 +101,127 @@ impl<T: Float, C: LayerCell<T>> Stack<T, C> {
         C::LAYER
     }
 
+    /// The layer as PyTorch prints it, with the options that are not
+    /// PyTorch's defaults (`num_layers`, `bidirectional` and `batch_first`
+    /// always).
     fn describe(&self) -> String {
         let c = &self.config;
-        format!(
-            "{}({}, {}, num_layers={}, bidirectional={}, batch_first={})",
+        let mut text = format!(
+            "{}({}, {}, num_layers={}, bidirectional={}, batch_first={}",
             C::LAYER,
             c.input_size,
             c.hidden_size,
             c.num_layers,
             c.bidirectional,
             c.batch_first
-        )
+        );
+        if !c.bias {
+            text.push_str(", bias=false");
+        }
+        if c.dropout > 0.0 {
+            text.push_str(&format!(", dropout={}", c.dropout));
+        }
+        if c.proj_size > 0 {
+            text.push_str(&format!(", proj_size={}", c.proj_size));
+        }
+        text + ")"
+    }
+
+    /// Checks the input's shape and reads its layout.
+    fn layout(&self, shape: &[usize]) -> Result<Layout> {
+        let c = &self.config;
+        let i_size = c.input_size;
+        let layout = match (shape.len(), c.batch_first) {
+            (2, _) => Some((shape[0], 1, true)),
+            (3, false) => Some((shape[0], shape[1], false)),
+            (3, true) => Some((shape[1], shape[0], false)),
+            _ => None,
+        };
+        match layout {
+            // PyTorch refuses an empty sequence too ("Expected sequence
+            // length to be larger than 0"); an empty batch is fine.
+            Some((steps, batch, unbatched)) if steps > 0 && shape[shape.len() - 1] == i_size => {
+                Ok(Layout {
+                    steps,
+                    batch,
+                    unbatched,
+                })
+            }
+            _ => {
+                let batched = if c.batch_first {
+                    "[batch, seq, input]"
+                } else {
+                    "[seq, batch, input]"
+                };
+                Err(NnError::InputShape {
+                    layer: self.describe(),
+                    expected: format!(
+                        "{batched}, or [seq, input] unbatched, with input = {i_size} and seq >= 1"
+                    ),
+                    got: shape.to_vec(),
+                })
+            }
+        }
     }
 
     /// Runs the whole sequence. `x` is `[T, B, I]` (`[B, T, I]` when batch
-    /// first), `init` the packed initial states `[L*D, B, S]` (zeros when
-    /// `None`). Returns the last layer's hidden outputs `[T, B, D*H]` (or
-    /// `[B, T, D*H]`) and the final packed states `[L*D, B, S]`.
+    /// first) or unbatched `[T, I]`; `init` the initial state's blocks in
+    /// the order of [`Recurrence::STATE_PARTS`] (`h0`, `c0`), each
+    /// `[L*D, B, width]` (`[L*D, width]` unbatched), zeros when `None`.
+    /// Returns the last layer's hidden outputs `[T, B, D*P]` (or
+    /// `[B, T, D*P]`, or `[T, D*P]`) and the final state's blocks in the
+    /// layout of `init`.
     pub(crate) fn run<'t>(
         &self,
         tape: &'t Tape<T>,
         x: Var<'t, T>,
-        init: Option<Var<'t, T>>,
-    ) -> Result<(Var<'t, T>, Var<'t, T>)> {
-        let shape = x.shape();
+        init: Option<&[Var<'t, T>]>,
+    ) -> Result<(Var<'t, T>, Vec<Var<'t, T>>)> {
         let c = &self.config;
-        let (i_size, h_size, dirs) = (c.input_size, c.hidden_size, c.directions());
-        let s_size = C::STATE_PARTS * h_size;
-        let layout = if c.batch_first {
-            "[batch, seq, input]"
-        } else {
-            "[seq, batch, input]"
+        let Layout {
+            steps,
+            batch,
+            unbatched,
+        } = self.layout(&x.shape())?;
+        let (i_size, dirs) = (c.input_size, c.directions());
+        let n_states = c.num_layers * dirs;
+        let widths = self.cells[0].state_widths();
+        let s_size: usize = widths.iter().sum();
+        let init = match init {
+            Some(parts) => Some(self.checked_init(parts, &widths, batch, unbatched)?),
+            None => None,
         };
-        if shape.len() != 3 || shape[2] != i_size || shape[0] == 0 || shape[1] == 0 {
-            return Err(NnError::InputShape {
-                layer: self.describe(),
-                expected: format!("{layout} with input = {i_size} and seq, batch >= 1"),
-                got: shape,
-            });
-        }
-        let x = if c.batch_first {
+        let x = if unbatched {
+            x.reshape(&[steps, 1, i_size])
+        } else if c.batch_first {
             x.permute(&[1, 0, 2])
         } else {
             x
         };
-        let (steps, batch) = (x.shape()[0], x.shape()[1]);
-        let n_states = c.num_layers * dirs;
-        if let Some(s) = init {
-            if s.shape() != [n_states, batch, s_size] {
-                return Err(NnError::InputShape {
-                    layer: self.describe(),
-                    expected: format!(
-                        "an initial state [num_layers * directions, batch, {}] = [{n_states}, {batch}, {s_size}]",
-                        if s_size == h_size { "hidden" } else { "2 * hidden" }
-                    ),
-                    got: s.shape(),
-                });
-            }
-        }
 
         let mut inputs: Vec<Var<'t, T>> = (0..steps)
             .map(|t| x.narrow(0, t, 1).reshape(&[batch, i_size]))
             .collect();
         let mut finals = Vec::with_capacity(n_states);
+        let between_layers = Dropout::try_new(c.dropout)?;
         for layer in 0..c.num_layers {
             let mut per_direction: Vec<Vec<Var<'t, T>>> = Vec::with_capacity(dirs);
             for dir in 0..dirs {
                 let k = layer * dirs + dir;
                 let cell = &self.cells[k];
                 let step = cell.stepper(tape);
-                let mut state = match init {
-                    Some(s) => s.narrow(0, k, 1).reshape(&[batch, s_size]),
+                let mut state = match &init {
+                    Some(parts) => {
+                        let mine: Vec<Var<'t, T>> = parts
+                            .iter()
+                            .zip(&widths)
+                            .map(|(p, &w)| p.narrow(0, k, 1).reshape(&[batch, w]))
+                            .collect();
+                        match mine[..] {
+                            [one] => one,
+                            _ => Var::concat(&mine, 1),
+                        }
+                    }
                     None => zero_state(tape, batch, s_size),
                 };
                 let mut hidden = vec![None; steps];
@@ -174,22 +242,100 @@ impl<T: Float, C: LayerCell<T>> Stack<T, C> {
                         .collect(),
                 );
             }
-            // The next layer reads (forward, reverse) side by side.
+            // The next layer reads (forward, reverse) side by side, through
+            // dropout in a training pass. The masks are drawn step by step
+            // in time order: the draws of one Dropout over the layer's
+            // output [T, B, D*P]. The last layer's output is not dropped.
+            let last = layer + 1 == c.num_layers;
             inputs = (0..steps)
                 .map(|t| {
-                    if dirs == 1 {
+                    let both = if dirs == 1 {
                         per_direction[0][t]
                     } else {
                         Var::concat(&[per_direction[0][t], per_direction[1][t]], 1)
+                    };
+                    if last {
+                        Ok(both)
+                    } else {
+                        between_layers.forward(tape, both)
                     }
                 })
-                .collect();
+                .collect::<Result<_>>()?;
         }
         let mut output = Var::stack(&inputs, 0);
-        if c.batch_first {
+        let mut finals = Var::stack(&finals, 0);
+        if unbatched {
+            output = output.reshape(&[steps, dirs * widths[0]]);
+            finals = finals.reshape(&[n_states, s_size]);
+        } else if c.batch_first {
             output = output.permute(&[1, 0, 2]);
         }
-        Ok((output, Var::stack(&finals, 0)))
+        let finals = if widths.len() == 1 {
+            vec![finals]
+        } else {
+            let mut start = 0;
+            widths
+                .iter()
+                .map(|&w| {
+                    let part = finals.narrow(-1, start, w);
+                    start += w;
+                    part
+                })
+                .collect()
+        };
+        Ok((output, finals))
+    }
+
+    /// The initial state's blocks, checked against `[L*D, B, width]`
+    /// (`[L*D, width]` for an unbatched input) and brought to the batched
+    /// layout.
+    fn checked_init<'t>(
+        &self,
+        parts: &[Var<'t, T>],
+        widths: &[usize],
+        batch: usize,
+        unbatched: bool,
+    ) -> Result<Vec<Var<'t, T>>> {
+        let n_states = self.config.num_layers * self.config.directions();
+        let names = C::STATE_PARTS;
+        assert_eq!(parts.len(), names.len(), "one initial block per state part");
+        let mut batched = Vec::with_capacity(parts.len());
+        for ((part, name), &w) in parts.iter().zip(names).zip(widths) {
+            let what = if w == self.config.hidden_size {
+                "hidden_size"
+            } else {
+                "proj_size"
+            };
+            let (want, expected) = if unbatched {
+                (
+                    vec![n_states, w],
+                    format!(
+                        "for an unbatched input [seq, input], {name}0 is 2-D too: \
+                         [num_layers * directions, {what}] = [{n_states}, {w}]"
+                    ),
+                )
+            } else {
+                (
+                    vec![n_states, batch, w],
+                    format!(
+                        "{name}0 [num_layers * directions, batch, {what}] = [{n_states}, {batch}, {w}]"
+                    ),
+                )
+            };
+            if part.shape() != want {
+                return Err(NnError::InputShape {
+                    layer: self.describe(),
+                    expected,
+                    got: part.shape(),
+                });
+            }
+            batched.push(if unbatched {
+                part.reshape(&[n_states, 1, w])
+            } else {
+                *part
+            });
+        }
+        Ok(batched)
     }
 
     /// The suffix PyTorch gives cell `k`'s parameters: `_l0`, `_l0_reverse`, ...
