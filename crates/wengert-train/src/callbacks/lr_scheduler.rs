@@ -83,7 +83,7 @@ impl<T: Float, S: LrSchedule + Send> Callback<T> for Schedule<S> {
 
     fn on_fit_start(&mut self, ctx: &mut CallbackContext<'_, T>) -> Result<()> {
         if let Some(schedule) = self.waiting.take() {
-            self.running = Some(schedule.resume(&mut *ctx.optimizer, self.restored));
+            self.running = Some(schedule.try_resume(&mut *ctx.optimizer, self.restored)?);
         }
         Ok(())
     }
@@ -179,7 +179,7 @@ impl<T: Float> Callback<T> for Plateau {
         record: &EpochRecord,
     ) -> Result<()> {
         let value = monitored(record, &self.monitor, "Plateau")?;
-        self.plateau.step(&mut *ctx.optimizer, value);
+        self.plateau.try_step(&mut *ctx.optimizer, value)?;
         Ok(())
     }
 
