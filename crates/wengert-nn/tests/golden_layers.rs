@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::{assert_matches, indices, layer_case, read_json, tensor};
+use common::{
+    assert_matches, assert_param_grads, cfg_f64, cfg_usize, indices, layer_case, read_json, tensor,
+};
 use serde_json::Value;
 use wengert_nn::loss::{
     bce_with_logits, cross_entropy_smoothed, huber_loss, l1_loss, mse_loss, nll_loss, Reduction,
@@ -22,18 +24,6 @@ const TOL: f64 = 1e-10;
 
 fn cases() -> Value {
     read_json("layers.json")
-}
-
-fn cfg_f64(case: &Value, key: &str) -> f64 {
-    case["config"][key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("{}: config.{key}", case["name"]))
-}
-
-fn cfg_usize(case: &Value, key: &str) -> usize {
-    case["config"][key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{}: config.{key}", case["name"])) as usize
 }
 
 /// A keyword argument of the module as PyTorch printed it,
@@ -114,18 +104,7 @@ fn check_layer(case_name: &str, build: impl FnOnce(&Value) -> Box<dyn Module<f64
         &tensor(&case["grads"]["input"]),
         TOL,
     );
-    for (n, p) in module.params() {
-        let g = grads
-            .get(p)
-            .unwrap_or_else(|| panic!("{case_name}: no gradient for {n}"));
-        assert_matches(
-            case_name,
-            &format!("grad {n}"),
-            g,
-            &tensor(&case["grads"][&n]),
-            TOL,
-        );
-    }
+    assert_param_grads(case_name, &module, &grads, &case, TOL);
     if let Some(after) = case.get("buffers_after").and_then(|b| b.as_object()) {
         let mut seen = 0;
         module.visit_buffers(&mut |n, b| {

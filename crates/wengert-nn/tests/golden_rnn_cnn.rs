@@ -11,7 +11,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{assert_matches, indices, layer_case, read_json, tensor};
+use common::{assert_matches, cfg_bool, cfg_usize, indices, layer_case, read_json, tensor};
 use serde_json::Value;
 use wengert_nn::conv::{
     AvgPool2d, BatchNorm2d, Conv2d, Conv2dConfig, MaxPool2d, ResidualBlock, Window2d,
@@ -23,18 +23,6 @@ use wengert_nn::{BatchNormConfig, BufferMut, BufferRef, Embedding, Module};
 use wengert_tensor::{seeded_rng, Tape, Var};
 
 const TOL: f64 = 1e-10;
-
-fn cfg_usize(case: &Value, key: &str) -> usize {
-    case["config"][key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{}: config.{key}", case["name"])) as usize
-}
-
-fn cfg_bool(case: &Value, key: &str) -> bool {
-    case["config"][key]
-        .as_bool()
-        .unwrap_or_else(|| panic!("{}: config.{key}", case["name"]))
-}
 
 fn cfg_pair(case: &Value, key: &str) -> [usize; 2] {
     let v = &case["config"][key];

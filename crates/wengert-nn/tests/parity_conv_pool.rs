@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{read_json, shape as json_shape};
+use common::{assert_matches, read_json, tensor};
 use proptest::prelude::*;
 use serde_json::Value;
 use wengert_nn::conv::{AvgPool2d, Conv2d, Conv2dConfig, MaxPool2d, PaddingMode, Window2d};
@@ -29,38 +29,8 @@ fn cases() -> Vec<Value> {
         .clone()
 }
 
-/// A number of the file: a JSON number, or "inf", "-inf", "nan".
-fn number(v: &Value) -> f64 {
-    match v {
-        Value::String(s) => match s.as_str() {
-            "inf" => f64::INFINITY,
-            "-inf" => f64::NEG_INFINITY,
-            "nan" => f64::NAN,
-            other => panic!("not a number: {other}"),
-        },
-        _ => v.as_f64().expect("a number"),
-    }
-}
-
-fn tensor(v: &Value) -> Tensor<f64> {
-    let data = v["data"].as_array().expect("tensor data");
-    Tensor::from_vec(data.iter().map(number).collect(), &json_shape(v))
-}
-
 /// `|a - e| <= TOL * (1 + |e|)`, and non-finite values exactly equal.
 #[track_caller]
-fn assert_parity(case: &str, what: &str, actual: &Tensor<f64>, expected: &Tensor<f64>) {
-    assert_eq!(actual.shape(), expected.shape(), "{case}: shape of {what}");
-    for (i, (a, e)) in actual.to_vec().iter().zip(expected.to_vec()).enumerate() {
-        let ok = if e.is_finite() {
-            (a - e).abs() <= TOL * (1.0 + e.abs())
-        } else {
-            *a == e || (a.is_nan() && e.is_nan())
-        };
-        assert!(ok, "{case}: {what}[{i}] = {a:e}, PyTorch {e:e}");
-    }
-}
-
 fn pair(case: &Value, key: &str) -> [usize; 2] {
     let v = case["config"][key]
         .as_array()
@@ -161,15 +131,16 @@ fn check_case(case: &Value) {
     let tape = Tape::training(0);
     let x = tape.var(tensor(&case["inputs"]["input"]));
     let y = module.forward(&tape, x).unwrap();
-    assert_parity(name, "output", &y.value(), &tensor(&case["output"]));
+    assert_matches(name, "output", &y.value(), &tensor(&case["output"]), TOL);
     let upstream = tape.constant(tensor(&case["upstream"]));
     let grads = (y * upstream).sum().backward();
     let expected = case["grads"].as_object().unwrap();
-    assert_parity(
+    assert_matches(
         name,
         "grad input",
         grads.wrt(x).expect("an input gradient"),
         &tensor(&expected["input"]),
+        TOL,
     );
     let params = module.params();
     assert_eq!(params.len() + 1, expected.len(), "{name}: gradient count");
@@ -177,11 +148,12 @@ fn check_case(case: &Value) {
         let got = grads
             .get(p)
             .unwrap_or_else(|| panic!("{name}: no gradient for {pname}"));
-        assert_parity(
+        assert_matches(
             name,
             &format!("grad {pname}"),
             got,
             &tensor(&expected[&pname]),
+            TOL,
         );
     }
 }
@@ -225,7 +197,7 @@ fn max_pool_window_in_the_padding_gives_minus_infinity_and_no_gradient() {
         let tape = Tape::training(0);
         let x = tape.var(tensor(&case["inputs"]["input"]));
         let y = build(&case).forward(&tape, x).unwrap();
-        assert_parity(name, "output", &y.value(), &tensor(&case["output"]));
+        assert_matches(name, "output", &y.value(), &tensor(&case["output"]), TOL);
         let grads = (y * tape.constant(tensor(&case["upstream"])))
             .sum()
             .backward();

@@ -14,7 +14,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{assert_matches, indices, layer_case, read_json, shape as json_shape, tensor};
+use common::{
+    assert_matches, assert_param_grads, indices, layer_case, read_json, shape as json_shape, tensor,
+};
 use proptest::prelude::*;
 use serde_json::Value;
 use wengert_nn::conv::BatchNorm2d;
@@ -108,18 +110,7 @@ fn check_layer(case_name: &str, build: impl FnOnce(&Value) -> Box<dyn Module<f64
     let grads = (y * up).sum().backward();
     let want = tensor(&case["grads"]["input"]);
     assert_matches(case_name, "grad input", grads.wrt(x).unwrap(), &want, TOL);
-    for (n, p) in module.params() {
-        let g = grads
-            .get(p)
-            .unwrap_or_else(|| panic!("{case_name}: no gradient for {n}"));
-        assert_matches(
-            case_name,
-            &format!("grad {n}"),
-            g,
-            &tensor(&case["grads"][&n]),
-            TOL,
-        );
-    }
+    assert_param_grads(case_name, &module, &grads, &case, TOL);
 }
 
 // ---- golden cases ---------------------------------------------------------

@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{indices, read_json, shape};
+use common::{assert_matches, indices, read_json};
 use proptest::prelude::*;
 use serde_json::Value;
 use wengert_nn::loss::{
@@ -46,29 +46,9 @@ fn cases_of(function: &str) -> Vec<Value> {
     found
 }
 
-/// A float, with the generator's "nan", "inf" and "-inf" for what JSON
-/// cannot write.
-fn float(v: &Value) -> f64 {
-    match v {
-        Value::String(s) => match s.as_str() {
-            "nan" => f64::NAN,
-            "inf" => f64::INFINITY,
-            "-inf" => f64::NEG_INFINITY,
-            other => panic!("not a float: {other}"),
-        },
-        other => other.as_f64().expect("a float"),
-    }
-}
-
 fn tensor(v: &Value) -> Tensor<f64> {
     assert_eq!(v["dtype"], "float64", "expected a float64 tensor");
-    let data = v["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(float)
-        .collect();
-    Tensor::from_vec(data, &shape(v))
+    common::tensor(v)
 }
 
 fn optional_tensor(v: &Value) -> Option<Tensor<f64>> {
@@ -93,28 +73,6 @@ fn ce_options(config: &Value) -> CrossEntropyOptions<f64> {
     }
 }
 
-/// Equal where both are NaN or the same infinity, else within
-/// `tol * (1 + |expected|)`.
-#[track_caller]
-fn assert_matches(case: &str, what: &str, actual: &Tensor<f64>, expected: &Tensor<f64>) {
-    assert_eq!(actual.shape(), expected.shape(), "{case}: shape of {what}");
-    for (i, (a, e)) in actual
-        .to_vec()
-        .into_iter()
-        .zip(expected.to_vec())
-        .enumerate()
-    {
-        let ok = if e.is_nan() {
-            a.is_nan()
-        } else if e.is_infinite() {
-            a == e
-        } else {
-            (a - e).abs() <= TOL * (1.0 + e.abs())
-        };
-        assert!(ok, "{case}: {what}[{i}] = {a:e}, PyTorch {e:e}");
-    }
-}
-
 /// Runs `loss` on the case's input (and float target, as a variable) and
 /// checks the output and the gradients of `sum(output * upstream)`.
 fn check_case<F>(case: &Value, float_target: bool, loss: F)
@@ -126,13 +84,19 @@ where
     let x = tape.var(tensor(&case["inputs"]["input"]));
     let t = float_target.then(|| tape.var(tensor(&case["inputs"]["target"])));
     let out = loss(x, t, case);
-    assert_matches(name, "output", &out.value(), &tensor(&case["output"]));
+    assert_matches(name, "output", &out.value(), &tensor(&case["output"]), TOL);
     let upstream = tape.constant(tensor(&case["upstream"]));
     let grads = (out * upstream).sum().backward();
     let gx = grads
         .wrt(x)
         .unwrap_or_else(|| panic!("{name}: no input gradient"));
-    assert_matches(name, "input gradient", gx, &tensor(&case["grads"]["input"]));
+    assert_matches(
+        name,
+        "input gradient",
+        gx,
+        &tensor(&case["grads"]["input"]),
+        TOL,
+    );
     if let Some(t) = t {
         let gt = grads
             .wrt(t)
@@ -142,6 +106,7 @@ where
             "target gradient",
             gt,
             &tensor(&case["grads"]["target"]),
+            TOL,
         );
     }
 }

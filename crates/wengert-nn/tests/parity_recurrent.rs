@@ -19,7 +19,7 @@ mod recurrent_common;
 
 use std::collections::BTreeMap;
 
-use common::{assert_matches, layer_case, read_json, tensor};
+use common::{assert_matches, cfg_bool, cfg_usize, layer_case, read_json, tensor};
 use recurrent_common::Layer;
 use serde_json::Value;
 use wengert_nn::recurrent::{GruCell, LstmCell, RnnCell, RnnConfig, RnnNonlinearity};
@@ -31,18 +31,6 @@ const FILE: &str = "parity/recurrent.json";
 
 fn case(name: &str) -> Value {
     layer_case(&read_json(FILE), name)
-}
-
-fn cfg_usize(case: &Value, key: &str) -> usize {
-    case["config"][key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{}: config.{key}", case["name"])) as usize
-}
-
-fn cfg_bool(case: &Value, key: &str) -> bool {
-    case["config"][key]
-        .as_bool()
-        .unwrap_or_else(|| panic!("{}: config.{key}", case["name"]))
 }
 
 fn nonlinearity(case: &Value) -> RnnNonlinearity {
