@@ -86,16 +86,7 @@ fn a_run_resumed_from_its_checkpoint_ends_bitwise_where_the_uninterrupted_run_en
 
     assert_eq!(state_bits(resumed.model()), state_bits(whole.model()));
     assert_eq!(resumed_history.epochs.len(), 4);
-    for (a, b) in resumed_history.epochs.iter().zip(&whole_history.epochs) {
-        assert_eq!(
-            a.train_loss.to_bits(),
-            b.train_loss.to_bits(),
-            "epoch {}",
-            a.epoch
-        );
-        assert_eq!(a.val_loss.map(f64::to_bits), b.val_loss.map(f64::to_bits));
-        assert_eq!(a.steps, b.steps);
-    }
+    crate::assert_same_epochs(&resumed_history, &whole_history);
 }
 
 #[test]

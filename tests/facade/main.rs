@@ -6,6 +6,30 @@ mod checkpoint_and_reload;
 mod quickstart_in_small;
 mod trains_end_to_end;
 
+use wengert::prelude::History;
+
+/// Asserts two runs recorded the same epochs, bitwise: training and
+/// validation losses, validation metrics and step counts.
+#[track_caller]
+pub fn assert_same_epochs(a: &History, b: &History) {
+    assert_eq!(a.epochs.len(), b.epochs.len(), "number of epochs");
+    for (x, y) in a.epochs.iter().zip(&b.epochs) {
+        let epoch = x.epoch;
+        assert_eq!(
+            x.train_loss.to_bits(),
+            y.train_loss.to_bits(),
+            "epoch {epoch}"
+        );
+        assert_eq!(
+            x.val_loss.map(f64::to_bits),
+            y.val_loss.map(f64::to_bits),
+            "epoch {epoch}"
+        );
+        assert_eq!(x.val_metrics, y.val_metrics, "epoch {epoch}");
+        assert_eq!(x.steps, y.steps, "epoch {epoch}");
+    }
+}
+
 /// A folder of its own under the system's temporary folder, removed when
 /// dropped (also when the test fails).
 pub struct ScratchDir(pub std::path::PathBuf);

@@ -39,16 +39,7 @@ fn four_epochs_of_the_quickstart_recipe_classify_96_percent_of_the_test_digits()
 fn the_quickstart_recipe_gives_the_same_run_every_time() {
     let (a, tested_a) = short_run();
     let (b, tested_b) = short_run();
-    for (x, y) in a.epochs.iter().zip(&b.epochs) {
-        assert_eq!(
-            x.train_loss.to_bits(),
-            y.train_loss.to_bits(),
-            "epoch {}",
-            x.epoch
-        );
-        assert_eq!(x.val_loss.map(f64::to_bits), y.val_loss.map(f64::to_bits));
-        assert_eq!(x.val_metrics, y.val_metrics);
-    }
+    crate::assert_same_epochs(&a, &b);
     assert_eq!(tested_a.loss.to_bits(), tested_b.loss.to_bits());
     assert_eq!(tested_a.metrics, tested_b.metrics);
 }
