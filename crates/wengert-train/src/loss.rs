@@ -4,7 +4,10 @@
 //! gradients, so an accumulated step applies the full batch's gradient.
 
 use wengert_data::Targets;
-use wengert_nn::loss::{try_cross_entropy, try_l1_loss, try_mse_loss, Reduction};
+use wengert_nn::loss::{
+    try_cross_entropy, try_cross_entropy_probs, try_l1_loss, try_mse_loss, CrossEntropyOptions,
+    Reduction,
+};
 use wengert_tensor::{Float, Var};
 
 use crate::error::{Result, TrainError};
@@ -34,7 +37,8 @@ pub trait Loss<T: Float>: Send + Sync {
 
 /// Softmax cross-entropy of logits `[N, C]`: with class targets, the fused
 /// op (one pass forward, one backward, twice differentiable); with class
-/// probabilities (from mixup, say), `-mean_i sum_c p_ic log_softmax(z)_ic`.
+/// probabilities (from mixup, say), `-mean_i sum_c p_ic log_softmax(z)_ic`
+/// (wengert-nn's `cross_entropy_probs`).
 /// PyTorch: `nn.CrossEntropyLoss()`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CrossEntropyLoss;
@@ -58,9 +62,11 @@ impl<T: Float> Loss<T> for CrossEntropyLoss {
                     return Err(mismatch("cross_entropy", &output.shape(), p.shape()));
                 }
                 let p = output.tape().constant(p.clone());
-                let n = output.shape()[0].max(1) as f64;
-                let per_example = (p * output.try_log_softmax(-1)?).sum();
-                Ok(per_example.mul_scalar(T::from_f64(-1.0 / n)))
+                Ok(try_cross_entropy_probs(
+                    output,
+                    p,
+                    &CrossEntropyOptions::new(),
+                )?)
             }
             Targets::Values(_) => Err(TrainError::Config {
                 what: "CrossEntropyLoss",
