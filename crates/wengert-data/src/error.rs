@@ -85,6 +85,17 @@ pub enum DataError {
     /// An error from the tensor crate.
     #[error(transparent)]
     Tensor(#[from] TensorError),
+    /// A target class distribution asks for a class that has no example,
+    /// so no sampler or resampler can give it its share.
+    #[error("{op}: class {class} has target share {share} but no example in the labels; give it share 0 or add examples of it")]
+    EmptyTargetClass {
+        /// The function that was called.
+        op: &'static str,
+        /// The class without examples.
+        class: usize,
+        /// Its share in the target distribution.
+        share: f64,
+    },
 }
 
 /// Result with [`DataError`].

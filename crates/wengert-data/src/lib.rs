@@ -55,6 +55,8 @@ mod in_memory;
 mod kfold;
 pub mod loader;
 pub mod mnist;
+mod resample;
+mod sampler;
 mod scaling;
 mod seeding;
 mod split;
@@ -67,6 +69,8 @@ pub use error::{DataError, Result};
 pub use in_memory::InMemoryDataset;
 pub use kfold::{kfold, stratified_kfold, try_kfold, try_stratified_kfold, Fold};
 pub use loader::{Batch, DataLoader, LoaderConfig, Targets};
+pub use resample::{downsample, oversample, try_downsample, try_oversample, MAX_OVERSAMPLE_FACTOR};
+pub use sampler::{ClassDistribution, Sampler, WeightedSampler};
 pub use scaling::{MinMaxScaler, Standardizer};
 pub use split::{
     random_split, stratified_split, try_random_split, try_stratified_split, SplitFractions,

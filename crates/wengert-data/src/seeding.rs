@@ -32,6 +32,8 @@ pub(crate) const PURPOSE_SHUFFLE: u64 = 1;
 pub(crate) const PURPOSE_AUGMENT: u64 = 2;
 pub(crate) const PURPOSE_BATCH_TRANSFORM: u64 = 3;
 pub(crate) const PURPOSE_SEQUENCE: u64 = 4;
+pub(crate) const PURPOSE_SAMPLE: u64 = 5;
+pub(crate) const PURPOSE_RESAMPLE: u64 = 6;
 
 #[cfg(test)]
 mod tests {

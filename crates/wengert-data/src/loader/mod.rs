@@ -8,6 +8,9 @@
 //! index)`, a batch transform from `(seed, epoch, batch number)`. So the
 //! batches are bitwise the same with or without prefetching, and differ from
 //! epoch to epoch.
+//!
+//! A loader given a [`Sampler`] (see [`DataLoader::with_sampler`]) takes
+//! each epoch's order from the sampler's draws from `(seed, epoch)` instead.
 
 mod batch;
 mod prefetch;
@@ -23,6 +26,7 @@ use wengert_tensor::Float;
 use crate::augment::{BatchTransform, Transform};
 use crate::dataset::Dataset;
 use crate::error::{or_panic, DataError, Result};
+use crate::sampler::Sampler;
 use crate::seeding::{derived_rng, PURPOSE_BATCH_TRANSFORM, PURPOSE_SHUFFLE};
 
 /// How a [`DataLoader`] batches (as the arguments of PyTorch's `DataLoader`).
@@ -31,6 +35,7 @@ pub struct LoaderConfig {
     /// Examples per batch.
     pub batch_size: usize,
     /// Reshuffle the order every epoch (from `seed` and the epoch number).
+    /// Ignored by a loader with a [`Sampler`], whose draws are the order.
     pub shuffle: bool,
     /// Drop the last batch when it is smaller than `batch_size`.
     pub drop_last: bool,
@@ -99,6 +104,7 @@ pub struct DataLoader<T: Float, D> {
     config: LoaderConfig,
     transform: Option<Arc<dyn Transform<T>>>,
     batch_transform: Option<Arc<dyn BatchTransform<T>>>,
+    sampler: Option<Arc<dyn Sampler>>,
 }
 
 impl<T: Float, D: Dataset<T> + 'static> DataLoader<T, D> {
@@ -115,6 +121,7 @@ impl<T: Float, D: Dataset<T> + 'static> DataLoader<T, D> {
             config,
             transform: None,
             batch_transform: None,
+            sampler: None,
         })
     }
 
@@ -136,6 +143,42 @@ impl<T: Float, D: Dataset<T> + 'static> DataLoader<T, D> {
         self
     }
 
+    /// Takes each epoch's order from `sampler` (as PyTorch's
+    /// `DataLoader(..., sampler=...)`): [`epoch_order`](Self::epoch_order) is
+    /// `sampler.indices(seed, epoch)` with the loader's seed, and
+    /// [`len`](Self::len) counts batches of the sampler's
+    /// [`num_samples`](Sampler::num_samples) draws. The sampler decides the
+    /// order itself, so [`LoaderConfig::shuffle`] is ignored; `drop_last`,
+    /// prefetching and transforms work as without a sampler.
+    ///
+    /// Fails when the sampler draws from a dataset of another length than
+    /// this loader's.
+    pub fn try_with_sampler(mut self, sampler: impl Sampler + 'static) -> Result<Self> {
+        if sampler.dataset_len() != self.dataset.len() {
+            return Err(DataError::Mismatch {
+                what: "DataLoader::with_sampler".into(),
+                why: format!(
+                    "the sampler draws from {} examples but the dataset has {}",
+                    sampler.dataset_len(),
+                    self.dataset.len()
+                ),
+            });
+        }
+        self.sampler = Some(Arc::new(sampler));
+        Ok(self)
+    }
+
+    /// Panicking form of [`DataLoader::try_with_sampler`].
+    #[track_caller]
+    pub fn with_sampler(self, sampler: impl Sampler + 'static) -> Self {
+        or_panic(self.try_with_sampler(sampler))
+    }
+
+    /// The sampler, when the loader has one.
+    pub fn sampler(&self) -> Option<&dyn Sampler> {
+        self.sampler.as_deref()
+    }
+
     /// The dataset.
     pub fn dataset(&self) -> &D {
         &self.dataset
@@ -146,9 +189,14 @@ impl<T: Float, D: Dataset<T> + 'static> DataLoader<T, D> {
         &self.config
     }
 
-    /// Batches per epoch.
+    /// Batches per epoch: of the dataset's examples, or of the sampler's
+    /// draws when there is a sampler.
     pub fn len(&self) -> usize {
-        let (n, b) = (self.dataset.len(), self.config.batch_size);
+        let n = match &self.sampler {
+            None => self.dataset.len(),
+            Some(sampler) => sampler.num_samples(),
+        };
+        let b = self.config.batch_size;
         if self.config.drop_last {
             n / b
         } else {
@@ -162,8 +210,11 @@ impl<T: Float, D: Dataset<T> + 'static> DataLoader<T, D> {
     }
 
     /// The order in which epoch `epoch` visits the dataset (before cutting
-    /// into batches).
+    /// into batches): the sampler's draws when there is a sampler.
     pub fn epoch_order(&self, epoch: u64) -> Vec<usize> {
+        if let Some(sampler) = &self.sampler {
+            return sampler.indices(self.config.seed, epoch);
+        }
         let mut order: Vec<usize> = (0..self.dataset.len()).collect();
         if self.config.shuffle {
             order.shuffle(&mut derived_rng(
