@@ -76,15 +76,36 @@ pub fn collate<T: Float, D: Dataset<T> + ?Sized>(
     seed: u64,
     epoch: u64,
 ) -> Batch<T> {
+    collate_draws(dataset, indices, None, transform, seed, epoch)
+}
+
+/// [`collate`] for an epoch that may draw an example more than once (a
+/// sampler with replacement): `repeats[k]` counts the earlier draws of
+/// `indices[k]` in the epoch, and a repeated draw is augmented from
+/// `(seed, epoch, index, repeat)`, so the copies of an oversampled example
+/// look different. A first draw (repeat 0), and every draw when `repeats`
+/// is `None`, uses the seed `collate` uses.
+#[track_caller]
+pub(crate) fn collate_draws<T: Float, D: Dataset<T> + ?Sized>(
+    dataset: &D,
+    indices: &[usize],
+    repeats: Option<&[u64]>,
+    transform: Option<&dyn Transform<T>>,
+    seed: u64,
+    epoch: u64,
+) -> Batch<T> {
     let shape = dataset.feature_shape().to_vec();
     let per_example: usize = shape.iter().product();
     let mut features = vec![T::zero(); indices.len() * per_example];
-    for (slot, &index) in features.chunks_exact_mut(per_example.max(1)).zip(indices) {
+    let slots = features.chunks_exact_mut(per_example.max(1));
+    for (k, (slot, &index)) in slots.zip(indices).enumerate() {
         match transform {
             None => dataset.write_features(index, slot),
             Some(transform) => {
-                let mut rng: WengertRng =
-                    derived_rng(seed, &[PURPOSE_AUGMENT, epoch, index as u64]);
+                let mut rng: WengertRng = match repeats.map_or(0, |r| r[k]) {
+                    0 => derived_rng(seed, &[PURPOSE_AUGMENT, epoch, index as u64]),
+                    repeat => derived_rng(seed, &[PURPOSE_AUGMENT, epoch, index as u64, repeat]),
+                };
                 let x = transform.apply(dataset.get(index).features, &mut rng);
                 assert!(
                     x.shape() == shape.as_slice(),

@@ -10,12 +10,16 @@
 //! epoch to epoch.
 //!
 //! A loader given a [`Sampler`] (see [`DataLoader::with_sampler`]) takes
-//! each epoch's order from the sampler's draws from `(seed, epoch)` instead.
+//! each epoch's order from the sampler's draws from `(seed, epoch)` instead;
+//! an example drawn again in the same epoch is augmented from
+//! `(seed, epoch, example index, repeat)`, so its copies differ.
 
 mod batch;
 mod prefetch;
 
 pub use batch::{collate, Batch, Targets};
+
+use batch::collate_draws;
 pub use prefetch::Batches;
 
 use std::sync::Arc;
@@ -213,7 +217,12 @@ impl<T: Float, D: Dataset<T> + 'static> DataLoader<T, D> {
     /// into batches): the sampler's draws when there is a sampler.
     pub fn epoch_order(&self, epoch: u64) -> Vec<usize> {
         if let Some(sampler) = &self.sampler {
-            return sampler.indices(self.config.seed, epoch);
+            let order = sampler.indices(self.config.seed, epoch);
+            let n = self.dataset.len();
+            if let Some(bad) = order.iter().find(|&&i| i >= n) {
+                panic!("DataLoader::epoch_order: the sampler drew index {bad} for a dataset of {n} examples");
+            }
+            return order;
         }
         let mut order: Vec<usize> = (0..self.dataset.len()).collect();
         if self.config.shuffle {
@@ -254,12 +263,27 @@ impl<T: Float, D: Dataset<T> + 'static> DataLoader<T, D> {
             .enumerate()
             .skip(start)
             .collect();
+        // Only a sampler can draw an example twice in an epoch.
+        let repeats: Option<Arc<[u64]>> = self
+            .sampler
+            .as_ref()
+            .map(|_| repeat_numbers(&order, self.dataset.len()).into());
         let dataset = Arc::clone(&self.dataset);
         let transform = self.transform.clone();
         let batch_transform = self.batch_transform.clone();
         let seed = self.config.seed;
+        let batch_size = self.config.batch_size;
         let make = move |number: usize, indices: &[usize]| {
-            let batch = collate(&*dataset, indices, transform.as_deref(), seed, epoch);
+            let first = number * batch_size;
+            let repeats = repeats.as_deref().map(|r| &r[first..first + indices.len()]);
+            let batch = collate_draws(
+                &*dataset,
+                indices,
+                repeats,
+                transform.as_deref(),
+                seed,
+                epoch,
+            );
             match &batch_transform {
                 None => batch,
                 Some(t) => {
@@ -271,4 +295,18 @@ impl<T: Float, D: Dataset<T> + 'static> DataLoader<T, D> {
         };
         Batches::new(chunks, Arc::new(make), self.config.prefetch)
     }
+}
+
+/// For each position of `order`, how many times its index appeared before
+/// it (0 for a first draw): what seeds the augmentation of a repeated draw.
+fn repeat_numbers(order: &[usize], dataset_len: usize) -> Vec<u64> {
+    let mut seen = vec![0u64; dataset_len];
+    order
+        .iter()
+        .map(|&i| {
+            let repeat = seen[i];
+            seen[i] += 1;
+            repeat
+        })
+        .collect()
 }
