@@ -25,6 +25,26 @@ pub use weighted::WeightedSampler;
 /// draws, the augmentations and everything else, and the batches are the
 /// same with or without prefetching. `Send + Sync` because the loader keeps
 /// it shared.
+///
+/// A sampler of one's own, here one that visits the examples backwards:
+///
+/// ```
+/// use wengert_data::{embedded, DataLoader, LoaderConfig, Sampler};
+///
+/// struct Backwards(usize);
+///
+/// impl Sampler for Backwards {
+///     fn num_samples(&self) -> usize { self.0 }
+///     fn dataset_len(&self) -> usize { self.0 }
+///     fn indices(&self, _seed: u64, _epoch: u64) -> Vec<usize> { (0..self.0).rev().collect() }
+/// }
+///
+/// let digits = embedded::digits()?;
+/// let n = digits.labels().unwrap().len();
+/// let loader = DataLoader::new(digits, LoaderConfig::new(100)).with_sampler(Backwards(n));
+/// assert_eq!(loader.epoch(0).next().unwrap().indices[0], n - 1);
+/// # Ok::<(), wengert_data::DataError>(())
+/// ```
 pub trait Sampler: Send + Sync {
     /// Indices drawn per epoch (what the loader's batch count follows).
     fn num_samples(&self) -> usize;
