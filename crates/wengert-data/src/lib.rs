@@ -24,6 +24,10 @@
 //!    collate to tensors, prefetch on a worker thread; deterministic.
 //! 8. [`augment`]: composable seeded transforms (flip, shifted crop,
 //!    rotation, erasing, noise, normalization) and mixup.
+//! 9. [`Sampler`], [`WeightedSampler`], [`ClassDistribution`] (`sampler/`):
+//!    draws with replacement so a minibatch stream follows a target class
+//!    distribution; [`try_downsample`], [`try_oversample`] (`resample.rs`):
+//!    a fixed index set matching one.
 //!
 //! ## A first example
 //!
