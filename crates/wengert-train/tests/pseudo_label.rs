@@ -56,10 +56,7 @@ fn trainer(round: usize, model: Sequential<f32>) -> Trainer<f32, Sequential<f32>
 
 /// Every pool example's (argmax class, top softmax probability), computed
 /// here in f64 from the model's logits on the whole pool at once.
-fn recomputed_confidences(
-    model: &Sequential<f32>,
-    pool_features: &Tensor<f32>,
-) -> Confidences {
+fn recomputed_confidences(model: &Sequential<f32>, pool_features: &Tensor<f32>) -> Confidences {
     let tape = Tape::inference();
     let logits = model
         .forward(&tape, tape.constant(pool_features.clone()))

@@ -2,7 +2,7 @@
 //! whose gradients vanish: train the hidden layers one at a time, each as
 //! the encoder of an autoencoder that reconstructs its own input, then
 //! stack the pretrained encoders, put a head on, and fine-tune the whole
-//! network with the [`Trainer`](crate::Trainer).
+//! network with the [`Trainer`].
 //!
 //! Layer `k` is pretrained on the outputs of layers `0..k`, computed once
 //! with their pretrained weights: those layers are fixed while layer `k`
