@@ -17,8 +17,10 @@ mod evaluate;
 mod fit;
 pub mod health;
 mod json;
+pub mod layerwise;
 mod loss;
 mod position;
+pub mod pseudo_label;
 mod run_state;
 mod trainer;
 
@@ -26,8 +28,13 @@ pub use callbacks::{
     Callback, CallbackContext, Checkpoint, EarlyStopping, HistoryLogger, Mode, Plateau, Schedule,
 };
 pub use health::HealthConfig;
+pub use layerwise::{HiddenActivation, LayerPretraining, LayerwiseConfig, LayerwiseReport};
 pub use loss::{CrossEntropyLoss, L1Loss, Loss, MseLoss};
 pub use position::{EpochTotals, Position};
+pub use pseudo_label::{
+    PseudoLabel, PseudoLabelConfig, PseudoLabelOutcome, PseudoLabelReport, PseudoLabelRound,
+    PseudoLabelStop,
+};
 pub use trainer::{Clip, Evaluation, Trainer};
 
 mod history;
