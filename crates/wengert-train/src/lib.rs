@@ -20,6 +20,7 @@ mod json;
 mod loss;
 mod position;
 mod run_state;
+pub mod selection;
 mod trainer;
 
 pub use callbacks::{
