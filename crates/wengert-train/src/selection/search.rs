@@ -51,7 +51,7 @@ pub struct Job {
 ///         .with(Linear::new(64, width, &mut rng))
 ///         .with(ReLU)
 ///         .with(Linear::new(width, 10, &mut rng));
-///     Ok(Trainer::new(model, AdamConfig::new(config.f64("lr")? as f32).build(), CrossEntropyLoss)
+///     Ok(Trainer::new(model, AdamConfig::new(config.f64("lr")?).build(), CrossEntropyLoss)
 ///         .epochs(2)
 ///         .metric(Accuracy::new())
 ///         .quiet())
