@@ -43,14 +43,11 @@ use wengert::train::selection::{
 /// the retrain runs the folds' mean best epoch.
 const EPOCHS: usize = 15;
 
+/// A part of the digits.
+type DigitsPart = Subset<InMemoryDataset<f32>>;
+
 /// The training part (for the sweep) and the sealed test part.
-fn digits() -> Result<
-    (
-        Subset<InMemoryDataset<f32>>,
-        SealedTestSet<f32, Subset<InMemoryDataset<f32>>>,
-    ),
-    Box<dyn std::error::Error>,
-> {
+fn digits() -> Result<(DigitsPart, SealedTestSet<f32, DigitsPart>), Box<dyn std::error::Error>> {
     let digits = embedded::digits()?;
     let labels = digits.labels().expect("digits have class labels").to_vec();
     let split = stratified_split(&labels, SplitFractions::new(0.8, 0.0, 0.2), 0);
