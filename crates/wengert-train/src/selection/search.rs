@@ -1,7 +1,7 @@
 //! [`Sweep`]: configurations scored by a [`CrossValidation`], as a list of
 //! independent jobs (configuration x fold), run in this process or one job
-//! per process (see the `sweep` jobs in [`JobFile`](crate::selection::JobFile)),
-//! and the retrain of the best configuration on all training data.
+//! per process (see [`JobFile`](crate::selection::JobFile)), and the
+//! retrain of the best configuration on all training data.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
