@@ -76,6 +76,38 @@ pub enum TrainError {
         /// What is wrong.
         why: String,
     },
+    /// A search space, cross-validation plan, sweep or job file that cannot
+    /// work (an empty axis, k above the example count, a job index out of
+    /// range, a result of another job file).
+    #[error("{what}: {why}")]
+    Selection {
+        /// The thing refused (`Grid`, `CrossValidation`, `job file`, ...).
+        what: &'static str,
+        /// What is wrong, with the offending values.
+        why: String,
+    },
+    /// The sealed test set was asked for a second evaluation.
+    #[error("the sealed test set was already evaluated once ({first}); a second evaluation is refused because choosing or tuning anything by the test set turns it into a validation set and its score stops estimating the error on unseen data: choose by validation or K-fold, and evaluate the test set once at the end")]
+    TestSetSpent {
+        /// What the first evaluation gave (loss and metrics).
+        first: String,
+    },
+    /// Merging a sweep whose results are not all there.
+    #[error("sweep results in {}: missing job(s) {} of {total}; run them (`--job N`) and merge again", dir.display(), list_indices(missing))]
+    MissingJobs {
+        /// The results folder.
+        dir: PathBuf,
+        /// The job indices without a result, in order.
+        missing: Vec<usize>,
+        /// How many jobs the job file lists.
+        total: usize,
+    },
+}
+
+/// `0, 3, 4` for the message of [`TrainError::MissingJobs`].
+fn list_indices(indices: &[usize]) -> String {
+    let text: Vec<String> = indices.iter().map(usize::to_string).collect();
+    text.join(", ")
 }
 
 /// Result with [`TrainError`].

@@ -22,6 +22,7 @@ mod loss;
 mod position;
 pub mod pseudo_label;
 mod run_state;
+pub mod selection;
 mod trainer;
 
 pub use callbacks::{
