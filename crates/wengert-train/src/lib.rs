@@ -5,6 +5,18 @@
 //! [`History`] of every epoch. Metrics, callbacks (early stopping,
 //! checkpoints, schedules), bitwise resume, gradient health, the NaN guard,
 //! progress bars and plots are built around it.
+//!
+//! Around the trainer sit the text's workflows for choosing a model and for
+//! learning from little data:
+//!
+//! - [`selection`]: K-fold cross-validation (plain and stratified, folds in
+//!   parallel with the bits of a serial run), grid and random search, a test
+//!   set that can be evaluated only once, and sweeps that run one job per
+//!   process on a cluster and merge to the same report.
+//! - [`pseudo_label`]: the semi-supervised loop that labels an unlabelled
+//!   pool where the model is confident and retrains.
+//! - [`layerwise`]: greedy layer-wise autoencoder pretraining of a deep
+//!   network before fine-tuning it.
 #![warn(missing_docs)]
 
 mod error;
