@@ -23,7 +23,8 @@ mod run_state;
 mod trainer;
 
 pub use callbacks::{
-    Callback, CallbackContext, Checkpoint, EarlyStopping, HistoryLogger, Mode, Plateau, Schedule,
+    Callback, CallbackContext, Checkpoint, EarlyStopping, GradualUnfreeze, HistoryLogger, Mode,
+    Plateau, Schedule,
 };
 pub use health::HealthConfig;
 pub use loss::{CrossEntropyLoss, L1Loss, Loss, MseLoss};
