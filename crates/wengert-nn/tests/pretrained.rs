@@ -4,7 +4,11 @@
 //! not fit (a shape, a rename that matches nothing, a missing or unused
 //! entry in a strict load) is an error that leaves the model unchanged.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+
+use safetensors::tensor::TensorView;
+use safetensors::Dtype;
 
 use wengert_nn::loss::{cross_entropy, Reduction};
 use wengert_nn::{
@@ -349,4 +353,58 @@ fn loading_then_freezing_all_but_the_head_leaves_only_the_head_trainable() {
         8 * 5 + 5,
         "a typo changes nothing"
     );
+}
+
+#[test]
+fn an_entry_of_an_unreadable_dtype_is_an_error_only_if_it_would_be_loaded() {
+    let dir = scratch("f16");
+    let path = dir.0.join("mixed.safetensors");
+    // Linear(2 -> 3) with its weight as F64 and its bias as F16.
+    let weight: Vec<u8> = (0..6).flat_map(|i| (i as f64).to_le_bytes()).collect();
+    let half_bias = vec![0u8; 6];
+    let views = vec![
+        (
+            "weight",
+            TensorView::new(Dtype::F64, vec![3, 2], &weight).unwrap(),
+        ),
+        (
+            "bias",
+            TensorView::new(Dtype::F16, vec![3], &half_bias).unwrap(),
+        ),
+    ];
+    let bytes = safetensors::serialize(views, None::<HashMap<String, String>>).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+
+    let mut layer = Linear::<f32>::new(2, 3, &mut seeded_rng(0));
+    let bias_before = layer.bias().unwrap().value().to_vec();
+    let err = Pretrained::from_file(&path)
+        .unwrap()
+        .load_into(&mut layer)
+        .unwrap_err();
+    let problems = problems(err);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("`bias`: dtype F16 with shape [3] cannot be loaded"),
+        "{}",
+        problems[0]
+    );
+    assert!(problems[0].ends_with("; skip it with .skip(\"bias\")"));
+    assert_ne!(
+        layer.weight().value().to_vec()[1],
+        1.0,
+        "nothing was loaded"
+    );
+
+    let report = Pretrained::from_file(&path)
+        .unwrap()
+        .skip("bias")
+        .load_into(&mut layer)
+        .unwrap();
+    assert_eq!(report.skipped, strings(&["bias"]));
+    assert_eq!(report.missing, strings(&["bias"]));
+    assert_eq!(
+        layer.weight().value().to_vec(),
+        vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    );
+    assert_eq!(layer.bias().unwrap().value().to_vec(), bias_before);
 }
