@@ -102,6 +102,7 @@ pub mod layers;
 pub mod loss;
 mod module;
 mod module_gradcheck;
+mod pretrained;
 pub mod recurrent;
 mod regularization;
 mod sequential;
@@ -131,6 +132,7 @@ pub mod __derive {
     pub use wengert_tensor::{Float, Param, Parameters};
 }
 pub use module_gradcheck::{gradcheck_module, gradcheck_module_eval, ModuleGradcheckError};
+pub use pretrained::{freeze_all_except, LoadReport, Pretrained};
 pub use regularization::{l1_penalty, l2_penalty};
 pub use sequential::Sequential;
 pub use state_dict::{load_state_dict, state_dict, StateDict, StateValue};

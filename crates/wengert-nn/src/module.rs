@@ -357,7 +357,7 @@ pub fn join_name(prefix: &str, name: &str) -> String {
 
 /// Whether the parameter `full` is `name` itself or lies under the layer
 /// `name` (`0.weight` is under `0`, `10.weight` is not).
-fn name_is_under(full: &str, name: &str) -> bool {
+pub(crate) fn name_is_under(full: &str, name: &str) -> bool {
     full == name
         || (full.len() > name.len()
             && full.starts_with(name)

@@ -11,7 +11,9 @@ use crate::summary::SummaryRow;
 /// (`0.weight`, `1.running_mean`, ...) loads directly.
 ///
 /// Fine-tuning helpers: [`Sequential::freeze_first`] freezes the first `k`
-/// layers, [`Sequential::replace_last`] puts a new head on.
+/// layers, [`Sequential::replace_last`] puts a new head on, and
+/// [`crate::Pretrained`] loads pretrained weights into the layers that keep
+/// their shape (skipping the old head).
 ///
 /// ```
 /// use wengert_nn::{Linear, Module, ReLU, Sequential};

@@ -191,15 +191,23 @@ pub(crate) fn load_checked<T: Float, M: Module<T> + ?Sized>(
         });
     }
     // Everything fits: every write below succeeds.
+    write_entries(model, state);
+    Ok(())
+}
+
+/// Writes every entry of `state` into the parameter or buffer of the same
+/// name, leaving the model's other entries as they are. The caller has
+/// checked that each entry's kind and shape fit its slot.
+pub(crate) fn write_entries<T: Float, M: Module<T> + ?Sized>(model: &mut M, state: &StateDict<T>) {
     model.visit_params_mut(&mut |name, p| {
         if let Some(StateValue::Float(t)) = state.get(name) {
-            p.set_value(t.clone()).expect("shape checked above");
+            p.set_value(t.clone()).expect("shape checked by the caller");
         }
     });
     model.visit_buffers_mut(&mut |name, b| match (b, state.get(name)) {
         (BufferMut::Float(slot), Some(StateValue::Float(t))) => *slot = t.clone(),
         (BufferMut::Int(slot), Some(StateValue::Int(c))) => *slot = *c,
-        _ => unreachable!("kinds checked above"),
+        (_, None) => {}
+        _ => unreachable!("kinds checked by the caller"),
     });
-    Ok(())
 }

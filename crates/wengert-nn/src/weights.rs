@@ -87,12 +87,7 @@ pub fn load_weights<T: Float, M: Module<T> + ?Sized>(
     path: impl AsRef<Path>,
 ) -> Result<()> {
     let path = path.as_ref();
-    let bytes = fs::read(path).map_err(|source| NnError::Io {
-        path: path.to_path_buf(),
-        what: "reading weights",
-        source,
-    })?;
-    let (state, unreadable) = decode(path, &bytes)?;
+    let (state, unreadable) = read_entries(path)?;
     load_checked(model, &state, &unreadable, &path.display().to_string())
 }
 
@@ -100,12 +95,7 @@ pub fn load_weights<T: Float, M: Module<T> + ?Sized>(
 /// errors on entries of other dtypes (named with their dtype).
 pub fn read_state_dict<T: Float>(path: impl AsRef<Path>) -> Result<StateDict<T>> {
     let path = path.as_ref();
-    let bytes = fs::read(path).map_err(|source| NnError::Io {
-        path: path.to_path_buf(),
-        what: "reading weights",
-        source,
-    })?;
-    let (state, unreadable) = decode(path, &bytes)?;
+    let (state, unreadable) = read_entries(path)?;
     if !unreadable.is_empty() {
         return Err(NnError::WeightsMismatch {
             origin: path.display().to_string(),
@@ -118,9 +108,21 @@ pub fn read_state_dict<T: Float>(path: impl AsRef<Path>) -> Result<StateDict<T>>
     Ok(state)
 }
 
-/// Decodes a safetensors buffer: the readable entries, and for the others
-/// why they cannot be read.
-type Decoded<T> = (StateDict<T>, BTreeMap<String, String>);
+/// The readable entries of a weights file, and for the others why they
+/// cannot be read.
+pub(crate) type Decoded<T> = (StateDict<T>, BTreeMap<String, String>);
+
+/// Reads and decodes the file at `path`, keeping the entries that cannot be
+/// read (with the reason) apart, so each caller decides whether they matter
+/// (a strict load reports them, a partial load may skip them).
+pub(crate) fn read_entries<T: Float>(path: &Path) -> Result<Decoded<T>> {
+    let bytes = fs::read(path).map_err(|source| NnError::Io {
+        path: path.to_path_buf(),
+        what: "reading weights",
+        source,
+    })?;
+    decode(path, &bytes)
+}
 
 fn decode<T: Float>(path: &Path, bytes: &[u8]) -> Result<Decoded<T>> {
     let file = SafeTensors::deserialize(bytes).map_err(|e| NnError::Format {

@@ -322,6 +322,11 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
         }
         self.callbacks = callbacks;
         outcome?;
+        // Into the warnings before any checkpoint, so a checkpoint has them.
+        for w in requests.warnings {
+            eprintln!("warning: {w}");
+            self.warnings.push(w);
+        }
         for dir in &requests.checkpoints {
             self.save_checkpoint(dir)?;
         }

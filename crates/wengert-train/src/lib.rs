@@ -38,7 +38,8 @@ pub mod selection;
 mod trainer;
 
 pub use callbacks::{
-    Callback, CallbackContext, Checkpoint, EarlyStopping, HistoryLogger, Mode, Plateau, Schedule,
+    Callback, CallbackContext, Checkpoint, EarlyStopping, GradualUnfreeze, HistoryLogger, Mode,
+    Plateau, Schedule,
 };
 pub use health::HealthConfig;
 pub use layerwise::{HiddenActivation, LayerPretraining, LayerwiseConfig, LayerwiseReport};

@@ -289,8 +289,10 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
         self.stop_reason.as_deref()
     }
 
-    /// Gradient-health warnings so far (vanishing or exploding gradients,
-    /// naming the layer), also printed as they happen.
+    /// Warnings so far: gradient health (vanishing or exploding gradients,
+    /// naming the layer) and what callbacks reported
+    /// ([`CallbackContext::warn`](crate::CallbackContext::warn)), also
+    /// printed as they happen.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }

@@ -1,8 +1,9 @@
 //! Callbacks: code the trainer calls at the end of each step and epoch, to
 //! watch or steer a run without rewriting its loop. The ready ones stop
 //! early and restore the best weights ([`EarlyStopping`]), save checkpoints
-//! ([`Checkpoint`]), move the learning rate ([`Schedule`], [`Plateau`]) and
-//! write the history as it grows ([`HistoryLogger`]).
+//! ([`Checkpoint`]), move the learning rate ([`Schedule`], [`Plateau`]),
+//! write the history as it grows ([`HistoryLogger`]) and unfreeze
+//! pretrained layers one group at a time ([`GradualUnfreeze`]).
 //!
 //! A callback sees the model and the optimizer through a
 //! [`CallbackContext`], and steers the run through requests on it (stop,
@@ -11,6 +12,7 @@
 
 mod checkpoint;
 mod early_stopping;
+mod gradual_unfreeze;
 mod history_logger;
 mod lr_scheduler;
 
@@ -22,6 +24,7 @@ use wengert_tensor::Float;
 
 pub use checkpoint::Checkpoint;
 pub use early_stopping::EarlyStopping;
+pub use gradual_unfreeze::GradualUnfreeze;
 pub use history_logger::HistoryLogger;
 pub use lr_scheduler::{Plateau, Schedule};
 
@@ -49,6 +52,7 @@ pub struct CallbackContext<'a, T: Float> {
 pub(crate) struct Requests {
     pub(crate) stop: Option<String>,
     pub(crate) checkpoints: Vec<PathBuf>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl<'a, T: Float> CallbackContext<'a, T> {
@@ -74,6 +78,13 @@ impl<'a, T: Float> CallbackContext<'a, T> {
     /// trainer's stop reason).
     pub fn request_stop(&mut self, why: impl Into<String>) {
         self.requests.stop.get_or_insert_with(|| why.into());
+    }
+
+    /// Adds `message` to the run's warnings ([`crate::Trainer::warnings`],
+    /// saved with checkpoints) and prints it on stderr: for what changes the
+    /// run and should be in its log (a layer unfrozen, say).
+    pub fn warn(&mut self, message: impl Into<String>) {
+        self.requests.warnings.push(message.into());
     }
 
     /// Saves a checkpoint of the whole run into `dir` (replaced atomically)
