@@ -23,8 +23,8 @@
 //! ```
 //!
 //! Workloads: `gemm`, `add`, `tape`, `mlp_sgd`, `mlp`, `lstm`, `cnn` (all by
-//! default), and `threshold` (serial vs parallel element-wise add around the
-//! threshold). `--threads N` sets both rayon's pool and matrixmultiply's
+//! default), `lstm_fused` and `lstm_composed` (one cell of `lstm` alone), and
+//! `threshold` (serial vs parallel element-wise add around the threshold). `--threads N` sets both rayon's pool and matrixmultiply's
 //! threads. `--iters N` runs the step workloads (`mlp`, `lstm`, `cnn`) for one
 //! warm-up step and N timed ones, for profiling them:
 //!
@@ -230,13 +230,15 @@ fn usage_error(message: &str) -> ! {
 }
 
 fn main() {
-    const WORKLOADS: [&str; 8] = [
+    const WORKLOADS: [&str; 10] = [
         "gemm",
         "add",
         "tape",
         "mlp_sgd",
         "mlp",
         "lstm",
+        "lstm_fused",
+        "lstm_composed",
         "cnn",
         "threshold",
     ];
@@ -301,7 +303,9 @@ fn main() {
             "tape" => tape(threads),
             "mlp_sgd" => mlp_sgd(threads),
             "mlp" => steps::mlp(&settings),
-            "lstm" => steps::lstm(&settings),
+            "lstm" => steps::lstm(&settings, &[true, false]),
+            "lstm_fused" => steps::lstm(&settings, &[true]),
+            "lstm_composed" => steps::lstm(&settings, &[false]),
             "cnn" => steps::cnn(&settings),
             "threshold" => threshold(threads),
             other => unreachable!("arguments were checked against WORKLOADS: {other}"),

@@ -117,9 +117,10 @@ fn lstm_step(run: &mut LstmRun, tape: &mut Tape<f32>, laps: &mut Laps) -> f32 {
 }
 
 /// `lstm`: one training step of an LSTM (input 32, hidden 128, sequence
-/// 50, batch 32), Adam (lr 1e-3). Fused cell, then the composed one.
-pub fn lstm(settings: &Settings) {
-    for fused in [true, false] {
+/// 50, batch 32), Adam (lr 1e-3), for each cell of `fused` (the fused
+/// kernel for `true`, the cell composed of tape ops for `false`).
+pub fn lstm(settings: &Settings, fused: &[bool]) {
+    for &fused in fused {
         let mut rng = seeded_rng(5);
         let lstm = Lstm::<f32>::new(RnnConfig::new(32, 128).with_fused(fused), &mut rng);
         let head = Linear::<f32>::new(128, 10, &mut rng);
