@@ -3,11 +3,13 @@
 //! same machine (warm-up, then timed iterations; medians).
 //!
 //! Comparing with PyTorch and JAX takes two commands, from the repository's
-//! root (bench.py and its venv: `../shared/peers/`):
+//! root (bench.py, and how to make its virtual environment, are in
+//! `../shared/peers/`):
 //!
 //! ```text
 //! for t in 1 2; do for w in mlp lstm cnn; do for lib in torch jax; do
-//!   python ../shared/peers/bench.py --lib $lib --workload $w --threads $t; done; done; done > peers.jsonl
+//!   $HOME/peers-venv/bin/python ../shared/peers/bench.py --lib $lib --workload $w --threads $t
+//! done; done; done > peers.jsonl
 //! cargo run --release --example bench_report --features optim,nn -- --compare peers.jsonl
 //! ```
 //!
@@ -23,14 +25,15 @@
 //! ```
 //!
 //! Workloads: `gemm`, `add`, `tape`, `mlp_sgd`, `mlp`, `lstm`, `cnn` (all by
-//! default), `lstm_fused` and `lstm_composed` (one cell of `lstm` alone), and
-//! `threshold` (serial vs parallel element-wise add around the threshold). `--threads N` sets both rayon's pool and matrixmultiply's
-//! threads. `--iters N` runs the step workloads (`mlp`, `lstm`, `cnn`) for one
-//! warm-up step and N timed ones, for profiling them:
+//! default), `lstm_fused` and `lstm_composed` (one cell of `lstm` alone),
+//! and `threshold` (serial vs parallel element-wise add around the
+//! threshold). `--threads N` sets both rayon's pool and matrixmultiply's
+//! threads. `--iters N` runs the step workloads (`mlp`, `lstm*`, `cnn`) for
+//! one warm-up step and N timed ones, which is what a profile needs
+//! (callgrind's instruction counts hold on a busy machine):
 //!
 //! ```text
-//! valgrind --tool=callgrind --toggle-collect='*cnn_step*' \
-//!   target/release/examples/bench_report --threads 1 --iters 3 cnn
+//! valgrind --tool=callgrind target/release/examples/bench_report --threads 1 --iters 3 cnn
 //! ```
 //!
 //! The step workloads print the whole step's median and, beside it, the

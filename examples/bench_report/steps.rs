@@ -1,9 +1,10 @@
 //! The training-step workloads (`mlp`, `lstm`, `cnn`): forward, backward and
 //! Adam, each step timed whole and split into those three phases.
 //!
-//! Each step is a named function kept out of line, so a profiler can cut
-//! the run down to the steps alone
-//! (`valgrind --tool=callgrind --toggle-collect='*cnn_step*'`).
+//! Each step is a named function kept out of line, so it is one frame of
+//! its own in a profile. (Work handed to rayon's pool runs on a worker
+//! thread, outside that frame: callgrind's `--toggle-collect` on it would
+//! miss that work.)
 
 use wengert::nn::conv::{BatchNorm2d, Conv2d, Conv2dConfig, Flatten, MaxPool2d};
 use wengert::nn::recurrent::{Lstm, RnnConfig};
