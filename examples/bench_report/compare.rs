@@ -137,7 +137,7 @@ fn table(ours: &[Measurement], peers: &[Measurement]) -> String {
     let first = |w: &str| order.iter().position(|&o| o == w);
     keys.sort_by_key(|k| (first(k.0), k.1, k.2));
     let mut s = String::from(
-        "| workload | threads | wengert | peer | wengert | peer | wengert / peer | peer's load (1 min) |\n\
+        "| workload | threads | wengert | peer | wengert median | peer median | wengert / peer | peer's load (1 min) |\n\
          | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for key in keys {
