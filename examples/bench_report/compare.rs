@@ -4,7 +4,8 @@
 //! Without `--ours`, bench_report runs itself once per thread count found
 //! in PEERS (each run sets its two thread pools once, at start) on the
 //! workloads found there, so the two sides are measured minutes apart on
-//! the same machine; with `--ours` it reads lines a previous run printed.
+//! the same machine (its JSON lines are echoed to stderr); with `--ours`
+//! it reads lines a previous run printed.
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -117,6 +118,9 @@ fn run_ours(peers: &[Measurement], settings: &Settings) -> Result<Vec<Measuremen
             ));
         }
         let text = String::from_utf8_lossy(&output.stdout);
+        // The lines themselves (phase split included) go to stderr, so
+        // the run behind the table can be kept beside it.
+        eprint!("{text}");
         out.extend(read(&text, &format!("bench_report --threads {t}"))?);
     }
     Ok(out)
