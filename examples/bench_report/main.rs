@@ -10,7 +10,7 @@
 //! for t in 1 2; do for w in mlp lstm cnn; do for lib in torch jax; do
 //!   $HOME/peers-venv/bin/python ../shared/peers/bench.py --lib $lib --workload $w --threads $t
 //! done; done; done > peers.jsonl
-//! cargo run --release --example bench_report --features optim,nn -- --compare peers.jsonl
+//! cargo run --release --example bench_report -- --compare peers.jsonl
 //! ```
 //!
 //! The second runs bench_report once per thread count of `peers.jsonl` on its
@@ -21,7 +21,7 @@
 //! `cnn`); those are skipped.
 //!
 //! ```text
-//! cargo run --release --example bench_report --features optim,nn -- [--threads N] [--iters N] [WORKLOAD...]
+//! cargo run --release --example bench_report -- [--threads N] [--iters N] [WORKLOAD...]
 //! ```
 //!
 //! Workloads: `gemm`, `add`, `tape`, `mlp_sgd`, `mlp`, `lstm`, `cnn` (all by
