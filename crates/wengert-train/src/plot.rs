@@ -54,14 +54,20 @@ pub struct PlotOptions {
     pub size: (u32, u32),
     /// The title above the plot; `None` for the plot's own.
     pub title: Option<String>,
+    /// Draws the loss panel of [`plot_learning_curves_with`] on a log
+    /// scale, as the text draws its under- and overfitting curves: losses
+    /// that differ by decades (a train loss of 0.4 beside a test loss of
+    /// 100) stay readable.
+    pub log_loss: bool,
 }
 
 impl Default for PlotOptions {
-    /// 900 x 600 pixels, the plot's own title.
+    /// 900 x 600 pixels, the plot's own title, a linear loss axis.
     fn default() -> Self {
         Self {
             size: (900, 600),
             title: None,
+            log_loss: false,
         }
     }
 }
@@ -120,7 +126,7 @@ pub fn plot_learning_curves_with(
     let mut panels = vec![Panel {
         title: "loss".into(),
         y_label: "loss".into(),
-        log_y: false,
+        log_y: options.log_loss,
         curves: [("train", "train_loss"), ("validation", "val_loss")]
             .into_iter()
             .filter_map(|(label, column)| {

@@ -155,6 +155,7 @@ fn learning_curves_png_has_the_signature_and_the_requested_size() {
     let options = PlotOptions {
         size: (640, 480),
         title: Some("run 7".into()),
+        ..PlotOptions::default()
     };
     plot_learning_curves_with(&history(), None, &path, &options).unwrap();
     assert_eq!(png_size(&path), (640, 480));
@@ -244,6 +245,43 @@ fn grad_norms_plot_one_curve_per_layer_on_a_log_scale() {
 }
 
 #[test]
+fn learning_curves_can_draw_the_loss_on_a_log_scale() {
+    let dir = scratch("curves-log");
+    let mut h = History::default();
+    for epoch in 1..=4 {
+        h.epochs.push(EpochRecord {
+            epoch,
+            // 1, 0.1, 0.01, 0.001: one decade per epoch.
+            train_loss: 10f64.powi(1 - epoch as i32),
+            val_loss: Some(2.0),
+            ..Default::default()
+        });
+    }
+    let gaps = |log_loss: bool| {
+        let path = dir.join(format!("log-{log_loss}.svg"));
+        let options = PlotOptions {
+            log_loss,
+            ..PlotOptions::default()
+        };
+        plot_learning_curves_with(&h, None, &path, &options).unwrap();
+        let (polylines, _) = svg_polylines(&path, (900, 600));
+        let train = polylines.iter().find(|p| p.len() == 4).unwrap().clone();
+        train
+            .windows(2)
+            .map(|w| w[1].1 - w[0].1)
+            .collect::<Vec<f64>>()
+    };
+    // On a log axis the decades are evenly spaced; on a linear one the
+    // first fall (0.9) dwarfs the last (0.009).
+    let log = gaps(true);
+    for g in &log {
+        assert!((g - log[0]).abs() <= 1.0, "uneven decades {log:?}");
+    }
+    let linear = gaps(false);
+    assert!(linear[0] > 50.0 * linear[2], "{linear:?}");
+}
+
+#[test]
 fn lr_plot_reads_the_steps_or_else_the_epochs() {
     let dir = scratch("lr");
     let path = dir.join("lr.svg");
@@ -259,6 +297,7 @@ fn lr_plot_reads_the_steps_or_else_the_epochs() {
     let options = PlotOptions {
         size: (500, 300),
         title: None,
+        ..PlotOptions::default()
     };
     plot_lr_with(&epochs_only, &path, &options).unwrap();
     let (polylines, _) = svg_polylines(&path, (500, 300));
@@ -301,6 +340,7 @@ fn plots_refuse_other_extensions_and_missing_data() {
     let tiny = PlotOptions {
         size: (10, 600),
         title: None,
+        ..PlotOptions::default()
     };
     let why = config_why(plot_learning_curves_with(&history(), None, &path, &tiny));
     assert!(why.contains("10 x 600"), "{why}");
