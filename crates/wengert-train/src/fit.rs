@@ -169,7 +169,12 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
         for m in &mut self.train_metrics {
             m.update(&out, &batch.targets)?;
         }
-        Ok((value, loss.backward()))
+        // The penalties join the gradient, not the recorded loss.
+        let objective = self
+            .penalties
+            .iter()
+            .fold(loss, |objective, p| objective + p.term(tape, &self.model));
+        Ok((value, objective.backward()))
     }
 
     /// One optimizer step with the (accumulated) gradients of a group of

@@ -31,6 +31,7 @@ pub mod health;
 mod json;
 pub mod layerwise;
 mod loss;
+mod penalty;
 mod position;
 pub mod pseudo_label;
 mod run_state;
@@ -44,6 +45,7 @@ pub use callbacks::{
 pub use health::HealthConfig;
 pub use layerwise::{HiddenActivation, LayerPretraining, LayerwiseConfig, LayerwiseReport};
 pub use loss::{CrossEntropyLoss, L1Loss, Loss, MseLoss};
+pub use penalty::Penalty;
 pub use position::{EpochTotals, Position};
 pub use pseudo_label::{
     PseudoLabel, PseudoLabelConfig, PseudoLabelOutcome, PseudoLabelReport, PseudoLabelRound,

@@ -14,9 +14,10 @@ use crate::error::{Result, TrainError};
 
 /// A training objective: the mean loss of one batch.
 ///
-/// Closures work too: `|y, t: &Targets<f32>| ...` returning
-/// `Result<Var>`, for anything the ready losses do not cover (a penalty
-/// added, the text's `1/2` squared error).
+/// Closures and functions work too: `fn(Var, &Targets<T>) ->
+/// Result<Var>`, for anything the ready losses do not cover (the text's
+/// `1/2` squared error, say). A term on the parameters is not a loss: see
+/// [`Penalty`](crate::Penalty).
 ///
 /// ```
 /// use wengert_data::Targets;

@@ -23,6 +23,7 @@ use crate::health::HealthConfig;
 use crate::history::History;
 use crate::loss::Loss;
 use crate::metrics::Metric;
+use crate::penalty::Penalty;
 use crate::position::{EpochTotals, Position};
 use crate::progress::Progress;
 
@@ -93,6 +94,7 @@ pub struct Trainer<T: Float, M: Module<T>, O: Optimizer<T>> {
     pub(crate) model: M,
     pub(crate) optimizer: O,
     pub(crate) loss: Box<dyn Loss<T>>,
+    pub(crate) penalties: Vec<Penalty>,
     pub(crate) metrics: Vec<Box<dyn Metric<T>>>,
     pub(crate) callbacks: Vec<Box<dyn Callback<T>>>,
     pub(crate) settings: Settings,
@@ -132,6 +134,7 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
             model,
             optimizer,
             loss: Box::new(loss),
+            penalties: Vec::new(),
             metrics: Vec::new(),
             callbacks: Vec::new(),
             settings: Settings {
@@ -161,6 +164,15 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
     /// it already did).
     pub fn epochs(mut self, epochs: usize) -> Self {
         self.settings.epochs = epochs;
+        self
+    }
+
+    /// Adds a weight penalty ([`Penalty::l2`], [`Penalty::l1`]) to the
+    /// objective of every step: the gradient is that of the data loss plus
+    /// the penalty, while `train_loss` records the data loss alone (so it
+    /// compares with `val_loss`). Several penalties add up.
+    pub fn penalty(mut self, penalty: Penalty) -> Self {
+        self.penalties.push(penalty);
         self
     }
 
