@@ -62,5 +62,5 @@ mod progress;
 pub use history::{EpochRecord, History, StepRecord};
 pub use metrics::{Accuracy, ConfusionMatrix, Mae, Metric, Mse, TopKAccuracy};
 #[cfg(feature = "plot")]
-pub use plot::{plot_grad_norms, plot_learning_curves, plot_lr};
+pub use plot::{plot_charts, plot_grad_norms, plot_learning_curves, plot_lr};
 pub use progress::{epoch_summary, Progress};

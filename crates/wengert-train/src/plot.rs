@@ -274,6 +274,97 @@ pub fn plot_lr_with(
     kind.render(path, options.size, &figure)
 }
 
+/// One named line of a [`Chart`]: its points `(x, y)` in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// The legend label.
+    pub label: String,
+    /// The points; a non-finite or huge value breaks the line.
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Series {
+    /// A line named `label` through `points`.
+    pub fn new(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Series {
+            label: label.into(),
+            points,
+        }
+    }
+}
+
+/// One chart of [`plot_charts`]: its lines, the y axis's label and scale.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    /// The caption above the chart (empty for none).
+    pub title: String,
+    /// The y axis's label.
+    pub y_label: String,
+    /// A log scale on y (values at or below zero break the lines).
+    pub log_y: bool,
+    /// The lines.
+    pub series: Vec<Series>,
+}
+
+/// Any measured curves, for what the history plots do not cover: a test
+/// loss against the penalty's lambda, a loss against the examples seen,
+/// one line per optimizer. Charts are stacked top to bottom and share the
+/// x axis's label; `options.title` is the figure's title (`title` when
+/// `None`).
+///
+/// ```
+/// use wengert_train::plot::{plot_charts, Chart, PlotOptions, Series};
+///
+/// let chart = Chart {
+///     title: String::new(),
+///     y_label: "test loss".into(),
+///     log_y: true,
+///     series: vec![Series::new("L2", vec![(0.0, 50.0), (1.0, 0.5), (3.0, 0.01)])],
+/// };
+/// let path = std::env::temp_dir().join(format!("charts-doc-{}.svg", std::process::id()));
+/// plot_charts("weight decay", "lambda", &[chart], &path, &PlotOptions::default()).unwrap();
+/// assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn plot_charts(
+    title: &str,
+    x_label: &str,
+    charts: &[Chart],
+    path: impl AsRef<Path>,
+    options: &PlotOptions,
+) -> Result<()> {
+    let path = path.as_ref();
+    let kind = FileKind::of(path, options)?;
+    if charts
+        .iter()
+        .all(|c| c.series.iter().all(|s| s.points.is_empty()))
+    {
+        return Err(nothing_to_plot("plot_charts", "no chart has a point"));
+    }
+    let figure = Figure {
+        title: options.title.clone().unwrap_or_else(|| title.to_string()),
+        x_label: x_label.to_string(),
+        integer_x: false,
+        panels: charts
+            .iter()
+            .map(|c| Panel {
+                title: c.title.clone(),
+                y_label: c.y_label.clone(),
+                log_y: c.log_y,
+                curves: c
+                    .series
+                    .iter()
+                    .map(|s| Curve {
+                        label: s.label.clone(),
+                        points: s.points.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    kind.render(path, options.size, &figure)
+}
+
 /// A [`TrainError::Config`] for a plot without data.
 fn nothing_to_plot(what: &'static str, why: &str) -> TrainError {
     TrainError::Config {

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use wengert_train::plot::{
-    plot_grad_norms, plot_learning_curves, plot_learning_curves_with, plot_lr, plot_lr_with,
-    register_font, PlotOptions, FONT,
+    plot_charts, plot_grad_norms, plot_learning_curves, plot_learning_curves_with, plot_lr,
+    plot_lr_with, register_font, Chart, PlotOptions, Series, FONT,
 };
 use wengert_train::{EpochRecord, History, StepRecord, TrainError};
 
@@ -279,6 +279,56 @@ fn learning_curves_can_draw_the_loss_on_a_log_scale() {
     }
     let linear = gaps(false);
     assert!(linear[0] > 50.0 * linear[2], "{linear:?}");
+}
+
+#[test]
+fn charts_draw_one_polyline_per_series_and_a_panel_per_chart() {
+    let dir = scratch("charts");
+    let path = dir.join("charts.svg");
+    let line = |label: &str, n: usize| {
+        Series::new(
+            label,
+            (0..n).map(|i| (i as f64 * 0.5, 1.0 + i as f64)).collect(),
+        )
+    };
+    let charts = [
+        Chart {
+            title: "top".into(),
+            y_label: "loss".into(),
+            log_y: true,
+            series: vec![line("sgd", 7), line("adam", 5)],
+        },
+        Chart {
+            title: "bottom".into(),
+            y_label: "norm".into(),
+            log_y: false,
+            series: vec![line("norm", 3)],
+        },
+    ];
+    plot_charts("sweep", "lambda", &charts, &path, &PlotOptions::default()).unwrap();
+    let (polylines, texts) = svg_polylines(&path, (900, 600));
+    // The curves (grid and legend lines have two points).
+    let mut lengths: Vec<usize> = polylines
+        .iter()
+        .map(|p| p.len())
+        .filter(|&n| n > 2)
+        .collect();
+    lengths.sort();
+    assert_eq!(lengths, [3, 5, 7]);
+    for label in [
+        "sweep", "lambda", "top", "bottom", "sgd", "adam", "norm", "loss",
+    ] {
+        assert!(texts.iter().any(|t| t == label), "{label} in {texts:?}");
+    }
+    let empty = [Chart {
+        series: vec![Series::new("none", vec![])],
+        ..charts[1].clone()
+    }];
+    let why = match plot_charts("e", "x", &empty, &path, &PlotOptions::default()) {
+        Err(TrainError::Config { why, .. }) => why,
+        other => panic!("expected a config error, got {other:?}"),
+    };
+    assert!(why.contains("no chart has a point"), "{why}");
 }
 
 #[test]
