@@ -98,6 +98,7 @@ mod adadelta;
 mod adagrad;
 mod adam;
 mod adamw;
+mod boxed;
 mod clip;
 mod config;
 mod delegate;
