@@ -1,79 +1,80 @@
 //! Runs wengert's benchmark workloads outside criterion and prints one JSON
 //! line per measurement, so runs can be compared with other libraries on the
-//! same machine (warm-up, then a fixed number of timed iterations; medians).
+//! same machine (warm-up, then timed iterations; medians).
+//!
+//! Comparing with PyTorch and JAX takes two commands, from the repository's
+//! root (bench.py, and how to make its virtual environment, are in
+//! `../shared/peers/`):
 //!
 //! ```text
-//! cargo run --release --example bench_report -- [--threads N] [WORKLOAD...]
+//! for t in 1 2; do for w in mlp lstm cnn; do for lib in torch jax; do
+//!   $HOME/peers-venv/bin/python ../shared/peers/bench.py --lib $lib --workload $w --threads $t
+//! done; done; done > peers.jsonl
+//! cargo run --release --example bench_report -- --compare peers.jsonl
 //! ```
 //!
-//! Workloads: `gemm`, `add`, `tape`, `mlp_sgd`, `mlp`, `lstm` (all by default), and
-//! `threshold` (serial vs parallel element-wise add around the threshold).
-//! `--threads N` sets both rayon's pool and matrixmultiply's threads.
+//! The second runs bench_report once per thread count of `peers.jsonl` on its
+//! workloads and prints a markdown table: per workload and thread count,
+//! wengert's median, the peer's and the ratio wengert / peer
+//! (`--ours FILE` compares lines of an earlier bench_report run instead).
+//! bench.py prints an `error` line for a combination it lacks (JAX has no
+//! `cnn`); those are skipped.
+//!
+//! ```text
+//! cargo run --release --example bench_report -- [--threads N] [--iters N] [WORKLOAD...]
+//! ```
+//!
+//! Workloads: `gemm`, `add`, `tape`, `mlp_sgd`, `mlp`, `lstm`, `cnn` (all by
+//! default), `lstm_fused` and `lstm_composed` (one cell of `lstm` alone),
+//! and `threshold` (serial vs parallel element-wise add around the
+//! threshold). `--threads N` sets both rayon's pool and matrixmultiply's
+//! threads. `--iters N` runs the step workloads (`mlp`, `lstm*`, `cnn`) for
+//! one warm-up step and N timed ones, which is what a profile needs
+//! (callgrind's instruction counts hold on a busy machine):
+//!
+//! ```text
+//! valgrind --tool=callgrind target/release/examples/bench_report --threads 1 --iters 3 cnn
+//! ```
+//!
+//! The step workloads print the whole step's median and, beside it, the
+//! medians of its forward (tape reset to loss), backward and optimizer phases,
+//! taken in the same steps, and the first and last losses:
 //!
 //! ```text
 //! {"lib":"wengert","workload":"gemm","n":512,"threads":2,"gflops":...}
 //! {"lib":"wengert","workload":"tape","threads":1,"ns_per_op":...}
 //! {"lib":"wengert","workload":"mlp_sgd","threads":2,"median_ms":...,"min_ms":...,"iters":...}
+//! {"lib":"wengert","workload":"cnn","threads":1,"median_ms":...,"min_ms":...,"iters":...,"forward_ms":...,"backward_ms":...,"optimizer_ms":...,"loss_first":...,"loss_last":...}
 //! ```
 
 use std::hint::black_box;
-use std::time::Instant;
 
-use wengert::optim::{AdamConfig, Optimizer};
 use wengert::prelude::*;
 
-#[path = "../crates/wengert-tensor/benches/workloads.rs"]
+mod compare;
+mod json_line;
+mod steps;
+mod timing;
+
+#[path = "../../crates/wengert-tensor/benches/workloads.rs"]
 mod workloads;
 
-/// Times `f`: `warmup` untimed calls, then `iters` timed ones; returns the
-/// sorted durations in seconds.
-fn time(warmup: usize, iters: usize, mut f: impl FnMut()) -> Vec<f64> {
-    for _ in 0..warmup {
-        f();
-    }
-    let mut times: Vec<f64> = (0..iters)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times
+use timing::{median, time, time_pair, Protocol};
+
+/// What every workload is run with.
+pub struct Settings {
+    /// Threads of rayon's pool and of matrixmultiply.
+    pub threads: usize,
+    /// `--iters N`: N timed steps after one warm-up, instead of each step
+    /// workload's own protocol.
+    pub iters: Option<usize>,
 }
 
-/// Times `f` and `g` in alternation, `iters` pairs after `warmup`: their
-/// sorted times and the sorted ratios time(f) / time(g) of each pair. On a
-/// shared machine whose speed drifts, two back-to-back timings compare
-/// better than two batches taken a second apart.
-fn time_pair(
-    warmup: usize,
-    iters: usize,
-    mut f: impl FnMut(),
-    mut g: impl FnMut(),
-) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    let (mut tf, mut tg, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..warmup + iters {
-        let start = Instant::now();
-        f();
-        let a = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        g();
-        let b = start.elapsed().as_secs_f64();
-        if i >= warmup {
-            tf.push(a);
-            tg.push(b);
-            ratios.push(a / b);
-        }
+impl Settings {
+    /// `default`, unless `--iters` asked for a fixed count.
+    pub fn protocol(&self, default: Protocol) -> Protocol {
+        self.iters.map_or(default, |n| Protocol::fixed(1, n))
     }
-    for v in [&mut tf, &mut tg, &mut ratios] {
-        v.sort_by(f64::total_cmp);
-    }
-    (tf, tg, ratios)
-}
-
-fn median(sorted: &[f64]) -> f64 {
-    sorted[sorted.len() / 2]
 }
 
 fn gemm(threads: usize) {
@@ -225,69 +226,68 @@ fn mlp_sgd(threads: usize) {
     report("mlp_sgd", threads, &step, &extra);
 }
 
-fn mlp_adam(threads: usize) {
-    let mut mlp = workloads::Mlp::new();
-    let mut adam = AdamConfig::new(1e-3)
-        .betas(0.9, 0.999)
-        .eps(1e-8)
-        .build::<f32>();
-    let mut t = Tape::training(0);
-    let step = time(5, 50, || {
-        let (loss, grads) = mlp.loss_and_grads(&mut t);
-        let mut params: Vec<&mut Param<f32>> = mlp.params.iter_mut().collect();
-        adam.step(&mut params, &grads);
-        black_box(loss);
-    });
-    report("mlp", threads, &step, "");
-}
-
-/// One training step of an LSTM (input 32, hidden 128, sequence 50, batch
-/// 32): last hidden state -> Linear(128, 10) -> cross-entropy, backward
-/// through all 50 steps, Adam (lr 1e-3). Fused cell, then the composed one.
-fn lstm(threads: usize) {
-    use wengert::nn::recurrent::{Lstm, RnnConfig};
-    use wengert::nn::{Linear, Module};
-    for fused in [true, false] {
-        let mut rng = seeded_rng(5);
-        let mut lstm = Lstm::<f32>::new(RnnConfig::new(32, 128).with_fused(fused), &mut rng);
-        let mut head = Linear::<f32>::new(128, 10, &mut rng);
-        let x = Tensor::<f32>::randn(&[50, 32, 32], &mut rng);
-        let labels: Vec<usize> = (0..32).map(|i| (i * 3) % 10).collect();
-        let mut adam = AdamConfig::new(1e-3).build::<f32>();
-        let mut tape = Tape::training(0);
-        let times = time(2, 20, || {
-            tape.reset();
-            let grads = {
-                let input = tape.constant(x.clone());
-                let (_, state) = lstm
-                    .forward_with_state(&tape, input, None)
-                    .expect("shapes fit");
-                let last_h = state.h.reshape(&[32, 128]);
-                let logits = head.forward(&tape, last_h).expect("shapes fit");
-                logits.cross_entropy_with_logits(&labels).backward()
-            };
-            adam.step(&mut (&mut lstm, &mut head), &grads);
-        });
-        let extra = format!(",\"cell\":\"{}\"", if fused { "fused" } else { "composed" });
-        report("lstm", threads, &times, &extra);
-    }
+/// Exits with `message` on stderr, for a command line it cannot run.
+fn usage_error(message: &str) -> ! {
+    eprintln!("bench_report: {message}");
+    std::process::exit(2)
 }
 
 fn main() {
+    const WORKLOADS: [&str; 10] = [
+        "gemm",
+        "add",
+        "tape",
+        "mlp_sgd",
+        "mlp",
+        "lstm",
+        "lstm_fused",
+        "lstm_composed",
+        "cnn",
+        "threshold",
+    ];
     let mut threads = None;
+    let mut iters = None;
+    let mut peers = None;
+    let mut ours = None;
     let mut workloads = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        let mut value = |what: &str| {
+            args.next()
+                .unwrap_or_else(|| usage_error(&format!("{arg} takes {what}")))
+        };
+        let mut count = |what: &str| {
+            let v = value(what);
+            v.parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .unwrap_or_else(|| usage_error(&format!("{arg} takes {what}, got {v:?}")))
+        };
         match arg.as_str() {
-            "--threads" => {
-                let n = args.next().and_then(|s| s.parse().ok());
-                threads = Some(n.expect("--threads takes a positive number"));
-            }
-            other => workloads.push(other.to_string()),
+            "--threads" => threads = Some(count("a positive number")),
+            "--iters" => iters = Some(count("a positive number")),
+            "--compare" => peers = Some(value("a file of bench.py's JSON lines")),
+            "--ours" => ours = Some(value("a file of bench_report's JSON lines")),
+            w if WORKLOADS.contains(&w) => workloads.push(w.to_string()),
+            other => usage_error(&format!(
+                "unknown argument {other:?}: expected --threads N, --iters N, --compare FILE, --ours FILE or one of {}",
+                WORKLOADS.join(", ")
+            )),
         }
     }
     let threads =
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let settings = Settings { threads, iters };
+    if let Some(peers) = peers {
+        if let Err(e) = compare::compare(&peers, ours.as_deref(), &settings) {
+            eprintln!("bench_report --compare: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if ours.is_some() {
+        usage_error("--ours goes with --compare");
+    }
     // matrixmultiply reads its thread count once, at the first product.
     std::env::set_var("MATMUL_NUM_THREADS", threads.to_string());
     rayon::ThreadPoolBuilder::new()
@@ -295,7 +295,7 @@ fn main() {
         .build_global()
         .expect("the global thread pool is set once");
     if workloads.is_empty() {
-        workloads = ["gemm", "add", "tape", "mlp_sgd", "mlp", "lstm"]
+        workloads = ["gemm", "add", "tape", "mlp_sgd", "mlp", "lstm", "cnn"]
             .map(String::from)
             .to_vec();
     }
@@ -305,12 +305,13 @@ fn main() {
             "add" => add(threads),
             "tape" => tape(threads),
             "mlp_sgd" => mlp_sgd(threads),
-            "mlp" => mlp_adam(threads),
+            "mlp" => steps::mlp(&settings),
+            "lstm" => steps::lstm(&settings, &[true, false]),
+            "lstm_fused" => steps::lstm(&settings, &[true]),
+            "lstm_composed" => steps::lstm(&settings, &[false]),
+            "cnn" => steps::cnn(&settings),
             "threshold" => threshold(threads),
-            "lstm" => lstm(threads),
-            other => {
-                eprintln!("unknown workload {other:?}: expected gemm, add, tape, mlp_sgd, mlp, lstm or threshold")
-            }
+            other => unreachable!("arguments were checked against WORKLOADS: {other}"),
         }
     }
 }
