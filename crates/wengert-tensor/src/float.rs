@@ -33,6 +33,14 @@ pub trait Float:
     fn to_f64(self) -> f64;
     /// The error function erf(x), needed by GELU (from `libm`).
     fn erf(self) -> Self;
+    /// The logistic function `1 / (1 + e^-a)` for fused kernels (the LSTM
+    /// cell): f32 through the branch-free [`exp_f32`](crate::kernels::fast_math::exp_f32)
+    /// (a few ulp of 1, and it vectorises); f64 through the C library's
+    /// `exp`, exact as gradient checks and golden tests need it.
+    fn fast_sigmoid(self) -> Self;
+    /// `tanh a = 1 - 2 / (e^(2a) + 1)` for fused kernels, dispatched as
+    /// [`Float::fast_sigmoid`]: f32 fast, f64 through the C library's `exp`.
+    fn fast_tanh(self) -> Self;
 
     /// The pool of recycled large buffers of this type (see `buffer.rs`).
     #[doc(hidden)]
@@ -66,7 +74,7 @@ pub trait Float:
 
 /// The two impls differ only in their name, their erf and their gemm kernel.
 macro_rules! impl_float {
-    ($t:ty, $name:literal, $erf:path, $gemm:path) => {
+    ($t:ty, $name:literal, $erf:path, $sigmoid:path, $tanh:path, $gemm:path) => {
         impl Float for $t {
             const DTYPE: &'static str = $name;
             fn from_f64(x: f64) -> Self {
@@ -77,6 +85,14 @@ macro_rules! impl_float {
             }
             fn erf(self) -> Self {
                 $erf(self)
+            }
+            #[inline(always)]
+            fn fast_sigmoid(self) -> Self {
+                $sigmoid(self)
+            }
+            #[inline(always)]
+            fn fast_tanh(self) -> Self {
+                $tanh(self)
             }
             fn buffer_pool() -> &'static crate::buffer::Pool<Self> {
                 static POOL: crate::buffer::Pool<$t> = std::sync::Mutex::new((Vec::new(), 0));
@@ -105,8 +121,35 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, "f32", libm::erff, matrixmultiply::sgemm);
-impl_float!(f64, "f64", libm::erf, matrixmultiply::dgemm);
+/// The f64 logistic function through the C library's `exp`.
+fn sigmoid_f64(a: f64) -> f64 {
+    1.0 / (1.0 + (-a).exp())
+}
+
+/// The f64 `tanh a = 1 - 2 / (e^(2a) + 1)` through the C library's `exp`
+/// (glibc's `tanh` costs several `exp`s; this is within a few ulp of 1).
+fn tanh_f64(a: f64) -> f64 {
+    1.0 - 2.0 / ((2.0 * a).exp() + 1.0)
+}
+
+use crate::kernels::fast_math::{sigmoid_f32, tanh_f32};
+
+impl_float!(
+    f32,
+    "f32",
+    libm::erff,
+    sigmoid_f32,
+    tanh_f32,
+    matrixmultiply::sgemm
+);
+impl_float!(
+    f64,
+    "f64",
+    libm::erf,
+    sigmoid_f64,
+    tanh_f64,
+    matrixmultiply::dgemm
+);
 
 #[cfg(test)]
 mod tests {

@@ -16,23 +16,8 @@
 
 use wengert_tensor::{Float, Tensor, Var};
 
+use super::lstm_gates::{cell_update, gate_activations, gate_gradient};
 use crate::error::{NnError, Result};
-
-/// The logistic function `1 / (1 + e^-a)`.
-fn sigmoid<T: Float>(a: T) -> T {
-    T::one() / (T::one() + (-a).exp())
-}
-
-/// `tanh a = 1 - 2 / (e^(2a) + 1)`, through `exp`: the C library's `tanhf`
-/// (glibc computes it with `expm1f`) costs about ten times an `expf`, and
-/// the step evaluates two tanh per hidden unit. The error is a few units in
-/// the last place of 1 (absolute), and the limits are exact: `e^(2a)`
-/// overflows to infinity for large `a` (giving 1) and underflows to 0 for
-/// very negative `a` (giving -1).
-fn tanh<T: Float>(a: T) -> T {
-    let two = T::one() + T::one();
-    T::one() - two / ((two * a).exp() + T::one())
-}
 
 /// One LSTM step as a single tape node.
 ///
@@ -119,43 +104,34 @@ pub fn lstm_cell_fused<'t, T: Float>(
     // Forward: the gate pre-activations in two matrix products (transposed
     // weights are strided views, read in place).
     let s = state.value();
-    let (h, c) = (s.narrow(1, 0, hs), s.narrow(1, hs, hs).contiguous());
     let from_x = x.value().matmul(&w_ih.value().transpose(0, 1));
-    let from_h = h.matmul(&w_hh.value().transpose(0, 1));
-    let (from_x, from_h) = (from_x.values(), from_h.values());
+    let from_h = s.narrow(1, 0, hs).matmul(&w_hh.value().transpose(0, 1));
+    let (from_x, from_h, s) = (from_x.values(), from_h.values(), s.values());
     let (bi, bh) = (b_ih.value(), b_hh.value());
     let (bi, bh) = (bi.values(), bh.values());
-    let c_prev = c.values();
 
-    // One pass: activations, cell update, output. `acts` keeps i, f, g, o
-    // in the stacked layout and `tanh_c` keeps tanh(c'): the backward pass
-    // needs exactly these (and the old c).
+    // One pass per batch row: activations, cell update, output. `acts`
+    // keeps i, f, g, o in the stacked layout and `tanh_c` keeps tanh(c'):
+    // the backward pass needs exactly these (and the old c, read from the
+    // saved state).
     let g4 = 4 * hs;
     let mut acts = vec![T::zero(); batch * g4];
     let mut tanh_c = vec![T::zero(); batch * hs];
     let mut out = vec![T::zero(); batch * 2 * hs];
     for b in 0..batch {
-        for j in 0..hs {
-            let pre = |k: usize| {
-                let at = b * g4 + k * hs + j;
-                from_x[at] + from_h[at] + bi[k * hs + j] + bh[k * hs + j]
-            };
-            let (i, f, g, o) = (
-                sigmoid(pre(0)),
-                sigmoid(pre(1)),
-                tanh(pre(2)),
-                sigmoid(pre(3)),
-            );
-            let c_next = f * c_prev[b * hs + j] + i * g;
-            let t = tanh(c_next);
-            let row = &mut acts[b * g4..(b + 1) * g4];
-            (row[j], row[hs + j], row[2 * hs + j], row[3 * hs + j]) = (i, f, g, o);
-            tanh_c[b * hs + j] = t;
-            out[b * 2 * hs + j] = o * t;
-            out[b * 2 * hs + hs + j] = c_next;
-        }
+        let row = b * g4..(b + 1) * g4;
+        let acts_b = &mut acts[row.clone()];
+        gate_activations(&from_x[row.clone()], &from_h[row], &bi, &bh, acts_b);
+        let (h_out, c_out) = out[b * 2 * hs..(b + 1) * 2 * hs].split_at_mut(hs);
+        let c_prev = &s[b * 2 * hs + hs..(b + 1) * 2 * hs];
+        cell_update(
+            acts_b,
+            c_prev,
+            c_out,
+            &mut tanh_c[b * hs..(b + 1) * hs],
+            h_out,
+        );
     }
-    let c_prev = c_prev.into_owned();
     let value = Tensor::from_vec(out, &[batch, 2 * hs]);
     let inputs = [x, state, w_ih, w_hh, b_ih, b_hh];
     Ok(x.tape()
@@ -163,29 +139,29 @@ pub fn lstm_cell_fused<'t, T: Float>(
             ctx.refuse_second_derivative("lstm_cell_composed (recurrent/lstm_cell.rs)");
             let dy = dy.value();
             let dy = dy.values();
-            // The gate gradient da [B, 4H] and dc [B, H], in one pass.
+            let s = ctx.input(1).value();
+            let s = s.values();
+            // The gate gradient da [B, 4H] and dc [B, H], a row at a time
+            // (lstm_gates.rs derives them).
             let mut da = vec![T::zero(); batch * g4];
             let mut dc = vec![T::zero(); batch * hs];
             // db = sum over the batch of da, accumulated row by row in a
             // fixed order (deterministic, and without the transposed copy a
             // reduction over axis 0 makes).
             let mut db = vec![T::zero(); g4];
-            let one = T::one();
             for b in 0..batch {
-                for j in 0..hs {
-                    let row = &acts[b * g4..(b + 1) * g4];
-                    let (i, f, g, o) = (row[j], row[hs + j], row[2 * hs + j], row[3 * hs + j]);
-                    let t = tanh_c[b * hs + j];
-                    let (dh_next, dc_next) = (dy[b * 2 * hs + j], dy[b * 2 * hs + hs + j]);
-                    let dc_total = dc_next + dh_next * o * (one - t * t);
-                    let d = &mut da[b * g4..(b + 1) * g4];
-                    d[j] = dc_total * g * i * (one - i);
-                    d[hs + j] = dc_total * c_prev[b * hs + j] * f * (one - f);
-                    d[2 * hs + j] = dc_total * i * (one - g * g);
-                    d[3 * hs + j] = dh_next * t * o * (one - o);
-                    dc[b * hs + j] = dc_total * f;
-                }
-                for (acc, &d) in db.iter_mut().zip(&da[b * g4..(b + 1) * g4]) {
+                let (dh_next, dc_next) = dy[b * 2 * hs..(b + 1) * 2 * hs].split_at(hs);
+                let da_b = &mut da[b * g4..(b + 1) * g4];
+                gate_gradient(
+                    &acts[b * g4..(b + 1) * g4],
+                    &tanh_c[b * hs..(b + 1) * hs],
+                    &s[b * 2 * hs + hs..(b + 1) * 2 * hs],
+                    dh_next,
+                    dc_next,
+                    da_b,
+                    &mut dc[b * hs..(b + 1) * hs],
+                );
+                for (acc, &d) in db.iter_mut().zip(da_b.iter()) {
                     *acc += d;
                 }
             }

@@ -107,6 +107,20 @@ impl<T: Float> LayerCell<T> for LstmCell<T> {
     const LAYER: &'static str = "LSTM";
     const PROJECTS: bool = true;
 
+    fn runs_whole(&self) -> bool {
+        self.runs_sequence()
+    }
+
+    fn sequence<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        x: Var<'t, T>,
+        state: Var<'t, T>,
+        reverse: bool,
+    ) -> Option<(Var<'t, T>, Var<'t, T>)> {
+        self.run_sequence(tape, x, state, reverse)
+    }
+
     fn configured(self, config: &RnnConfig) -> Self {
         let cell = self.with_fused(config.fused);
         match config.forget_bias {
@@ -218,7 +232,10 @@ impl<'t, T: Float> LstmState<'t, T> {
 /// Layout, stacking, directions and state indexing as [`Rnn`]; the state is
 /// `(h, c)`.
 ///
-/// Steps run fused by default ([`super::lstm_cell_fused`]); with
+/// By default each direction of each layer runs fused, the whole sequence
+/// as one node ([`super::lstm_sequence_fused`], the steps of
+/// [`super::lstm_cell_fused`] with the input and weight-gradient products
+/// done once for all steps); with
 /// `RnnConfig::with_fused(false)` they run composed, which gives the same
 /// values and gradients and can be differentiated twice. Bias-free cells
 /// keep the fused step; a projection runs composed steps (the fused node

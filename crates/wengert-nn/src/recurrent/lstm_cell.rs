@@ -7,6 +7,7 @@ use wengert_tensor::{Float, Param, Tape, Tensor, Var};
 
 use super::cell::{cell_common, Recurrence, Stepper};
 use super::fused_lstm::lstm_cell_fused;
+use super::lstm_sequence::lstm_sequence_fused;
 use super::weights::{plus_bias, CellWeights};
 use crate::error::Result;
 use crate::Module;
@@ -143,6 +144,43 @@ impl<T: Float> LstmCell<T> {
         let state = self.checked_step(tape, x, &[h, c])?;
         let parts = self.split_state(state);
         Ok((parts[0], parts[1]))
+    }
+}
+
+impl<T: Float> LstmCell<T> {
+    /// Whether a layer runs this cell over a whole sequence in one node:
+    /// fused and without a projection (the fused nodes have none).
+    pub(crate) fn runs_sequence(&self) -> bool {
+        self.fused && self.weights.weight_hr.is_none()
+    }
+
+    /// The whole sequence `x [T, B, I]` from `state [B, 2H]` as one node
+    /// ([`lstm_sequence_fused`]), when this cell runs fused and has no
+    /// projection; `None` otherwise (the layer then steps it). Returns the
+    /// hidden outputs `[T, B, H]` and the final state `[B, 2H]`.
+    pub(crate) fn run_sequence<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        x: Var<'t, T>,
+        state: Var<'t, T>,
+        reverse: bool,
+    ) -> Option<(Var<'t, T>, Var<'t, T>)> {
+        if !self.runs_sequence() {
+            return None;
+        }
+        let w = self.weights.bind(tape);
+        let (steps, batch, hs) = (x.shape()[0], x.shape()[1], self.hidden_size());
+        // Bias-free cells add constant zeros, as the fused step does.
+        let zeros = || tape.constant(Tensor::zeros(&[4 * hs]));
+        let (b_ih, b_hh) = (w.b_ih.unwrap_or_else(zeros), w.b_hh.unwrap_or_else(zeros));
+        let y = lstm_sequence_fused(x, state, w.w_ih, w.w_hh, b_ih, b_hh, reverse)
+            .expect("shapes checked by the caller");
+        // Rows 0..T are the hidden outputs, row T is c_n; h_n is the output
+        // of the step that ran last.
+        let last = if reverse { 0 } else { steps - 1 };
+        let h_n = y.narrow(0, last, 1).reshape(&[batch, hs]);
+        let c_n = y.narrow(0, steps, 1).reshape(&[batch, hs]);
+        Some((y.narrow(0, 0, steps), Var::concat(&[h_n, c_n], 1)))
     }
 }
 

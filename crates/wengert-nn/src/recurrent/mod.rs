@@ -20,7 +20,11 @@
 //!    as the textbook equations with `Var` ops.
 //! 4. `fused_lstm.rs`: the LSTM step as one tape node (two matrix products
 //!    and one element-wise pass forward and backward), checked against the
-//!    composed step of `lstm_cell.rs`.
+//!    composed step of `lstm_cell.rs`; `lstm_gates.rs`: that element-wise
+//!    pass and its gate gradients, per batch row; `lstm_sequence.rs`: the
+//!    whole sequence as one node (one input product for every step, the
+//!    recurrent product per step, the weight gradients as one product over
+//!    the sequence), which [`Lstm`] runs for fused cells.
 //! 5. `config.rs`: [`RnnConfig`] and PyTorch's checks of it; `stack.rs`:
 //!    the one constructor of the three layers and the loop over time,
 //!    layers and directions they share (with dropout between layers);
@@ -40,6 +44,8 @@ mod fused_lstm;
 mod gru_cell;
 mod layers;
 mod lstm_cell;
+mod lstm_gates;
+mod lstm_sequence;
 mod rnn_cell;
 mod stack;
 mod weights;
@@ -49,4 +55,5 @@ pub use fused_lstm::lstm_cell_fused;
 pub use gru_cell::GruCell;
 pub use layers::{Gru, Lstm, LstmState, Rnn};
 pub use lstm_cell::{lstm_cell_composed, LstmCell};
+pub use lstm_sequence::lstm_sequence_fused;
 pub use rnn_cell::{RnnCell, RnnNonlinearity};

@@ -44,6 +44,57 @@ pub(crate) trait LayerCell<T: Float>: Recurrence<T> {
         let _ = config;
         self
     }
+
+    /// Whether [`Self::sequence`] runs this cell (so the layer hands it the
+    /// whole input instead of its steps).
+    fn runs_whole(&self) -> bool {
+        false
+    }
+
+    /// The whole sequence in one node, for a cell that has such a path
+    /// (the fused LSTM): `x [T, B, I]` and the initial state `[B, S]` give
+    /// the hidden outputs `[T, B, P]` and the final state `[B, S]`; steps
+    /// run last to first when `reverse`. `None` (the default): the layer
+    /// steps the cell.
+    fn sequence<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        x: Var<'t, T>,
+        state: Var<'t, T>,
+        reverse: bool,
+    ) -> Option<(Var<'t, T>, Var<'t, T>)> {
+        let _ = (tape, x, state, reverse);
+        None
+    }
+}
+
+/// A layer's input or output sequence, as whichever kind of node made it:
+/// one `[T, B, F]` Var (a whole-sequence node) or one `[B, F]` Var per step
+/// (stepped cells). Each converts to the other once per layer at most.
+enum Sequence<'t, T: Float> {
+    Whole(Var<'t, T>),
+    Steps(Vec<Var<'t, T>>),
+}
+
+impl<'t, T: Float> Sequence<'t, T> {
+    fn whole(&self) -> Var<'t, T> {
+        match self {
+            Sequence::Whole(v) => *v,
+            Sequence::Steps(steps) => Var::stack(steps, 0),
+        }
+    }
+
+    fn steps(&self) -> Vec<Var<'t, T>> {
+        match self {
+            Sequence::Whole(v) => {
+                let shape = v.shape();
+                (0..shape[0])
+                    .map(|t| v.narrow(0, t, 1).reshape(&shape[1..]))
+                    .collect()
+            }
+            Sequence::Steps(steps) => steps.clone(),
+        }
+    }
 }
 
 /// Cells for every layer and direction, with the configuration they were
@@ -199,17 +250,18 @@ impl<T: Float, C: LayerCell<T>> Stack<T, C> {
             x
         };
 
-        let mut inputs: Vec<Var<'t, T>> = (0..steps)
-            .map(|t| x.narrow(0, t, 1).reshape(&[batch, i_size]))
-            .collect();
+        // Layer 0's input stays whole: a whole-sequence cell reads it as
+        // is, and a stepped one cuts it into steps once.
+        let mut inputs = Sequence::Whole(x);
         let mut finals = Vec::with_capacity(n_states);
         let between_layers = Dropout::try_new(c.dropout)?;
         for layer in 0..c.num_layers {
-            let mut per_direction: Vec<Vec<Var<'t, T>>> = Vec::with_capacity(dirs);
+            let mut per_direction: Vec<Sequence<'t, T>> = Vec::with_capacity(dirs);
+            let mut input_steps: Option<Vec<Var<'t, T>>> = None;
+            let mut input_whole: Option<Var<'t, T>> = None;
             for dir in 0..dirs {
                 let k = layer * dirs + dir;
                 let cell = &self.cells[k];
-                let step = cell.stepper(tape);
                 let mut state = match &init {
                     Some(parts) => {
                         let mine: Vec<Var<'t, T>> = parts
@@ -224,6 +276,16 @@ impl<T: Float, C: LayerCell<T>> Stack<T, C> {
                     }
                     None => zero_state(tape, batch, s_size),
                 };
+                if cell.runs_whole() {
+                    let whole = *input_whole.get_or_insert_with(|| inputs.whole());
+                    if let Some((hidden, last)) = cell.sequence(tape, whole, state, dir == 1) {
+                        finals.push(last);
+                        per_direction.push(Sequence::Whole(hidden));
+                        continue;
+                    }
+                }
+                let step_inputs = input_steps.get_or_insert_with(|| inputs.steps());
+                let step = cell.stepper(tape);
                 let mut hidden = vec![None; steps];
                 let order: Box<dyn Iterator<Item = usize>> = if dir == 0 {
                     Box::new(0..steps)
@@ -231,38 +293,54 @@ impl<T: Float, C: LayerCell<T>> Stack<T, C> {
                     Box::new((0..steps).rev())
                 };
                 for t in order {
-                    state = step(inputs[t], state);
+                    state = step(step_inputs[t], state);
                     hidden[t] = Some(cell.hidden(state));
                 }
                 finals.push(state);
-                per_direction.push(
+                per_direction.push(Sequence::Steps(
                     hidden
                         .into_iter()
                         .map(|h| h.expect("every step ran"))
                         .collect(),
-                );
+                ));
             }
             // The next layer reads (forward, reverse) side by side, through
-            // dropout in a training pass. The masks are drawn step by step
-            // in time order: the draws of one Dropout over the layer's
-            // output [T, B, D*P]. The last layer's output is not dropped.
+            // dropout in a training pass. The masks are drawn in time order
+            // (step by step, or at once over [T, B, D*P], which draws the
+            // same words in the same order): the draws of one Dropout over
+            // the layer's output. The last layer's output is not dropped.
             let last = layer + 1 == c.num_layers;
-            inputs = (0..steps)
-                .map(|t| {
-                    let both = if dirs == 1 {
-                        per_direction[0][t]
-                    } else {
-                        Var::concat(&[per_direction[0][t], per_direction[1][t]], 1)
-                    };
-                    if last {
-                        Ok(both)
-                    } else {
-                        between_layers.forward(tape, both)
-                    }
-                })
-                .collect::<Result<_>>()?;
+            let both = match &per_direction[..] {
+                [one] => match one {
+                    Sequence::Whole(v) => Sequence::Whole(*v),
+                    Sequence::Steps(s) => Sequence::Steps(s.clone()),
+                },
+                [Sequence::Whole(f), Sequence::Whole(r)] => {
+                    Sequence::Whole(Var::concat(&[*f, *r], 2))
+                }
+                [f, r] => Sequence::Steps(
+                    f.steps()
+                        .into_iter()
+                        .zip(r.steps())
+                        .map(|(f, r)| Var::concat(&[f, r], 1))
+                        .collect(),
+                ),
+                _ => unreachable!("one or two directions"),
+            };
+            inputs = if last {
+                both
+            } else {
+                match both {
+                    Sequence::Whole(v) => Sequence::Whole(between_layers.forward(tape, v)?),
+                    Sequence::Steps(s) => Sequence::Steps(
+                        s.into_iter()
+                            .map(|v| between_layers.forward(tape, v))
+                            .collect::<Result<_>>()?,
+                    ),
+                }
+            };
         }
-        let mut output = Var::stack(&inputs, 0);
+        let mut output = inputs.whole();
         let mut finals = Var::stack(&finals, 0);
         if unbatched {
             output = output.reshape(&[steps, dirs * widths[0]]);

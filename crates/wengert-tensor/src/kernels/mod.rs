@@ -6,6 +6,7 @@
 //! results are bitwise identical whatever the number of threads.
 
 pub mod elementwise;
+pub mod fast_math;
 pub mod matmul;
 pub mod reduce;
 pub mod softmax;
