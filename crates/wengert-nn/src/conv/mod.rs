@@ -11,11 +11,13 @@
 //!    product; its gradients come from those two ops.
 //! 3. `padding.rs`: the padding modes other than zeros (reflect, replicate,
 //!    circular) as an `index_select` per axis.
-//! 4. `max_pool.rs`: max pooling as a `gather` at the windows' maxima;
+//! 4. `max_pool.rs`: max pooling, its values and argmax positions in one
+//!    pass, the gradient routed to them by `argmax_route.rs`;
 //!    `avg_pool.rs`: average pooling as im2col, a sum and a divisor per
 //!    window; `pool.rs`: global pooling, flatten.
 //! 5. `batch_norm2d.rs` and `residual_block.rs`.
 
+mod argmax_route;
 mod avg_pool;
 mod batch_norm2d;
 mod conv2d;
