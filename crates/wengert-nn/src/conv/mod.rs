@@ -15,11 +15,13 @@
 //!    pass, the gradient routed to them by `argmax_route.rs`;
 //!    `avg_pool.rs`: average pooling as im2col, a sum and a divisor per
 //!    window; `pool.rs`: global pooling, flatten.
-//! 5. `batch_norm2d.rs` and `residual_block.rs`.
+//! 5. `batch_norm2d.rs` (its fused node, shared with `BatchNorm1d`, in
+//!    `batch_norm_fused.rs`) and `residual_block.rs`.
 
 mod argmax_route;
 mod avg_pool;
 mod batch_norm2d;
+pub(crate) mod batch_norm_fused;
 mod conv2d;
 mod max_pool;
 mod padding;
