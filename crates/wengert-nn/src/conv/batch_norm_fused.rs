@@ -77,13 +77,13 @@ pub(crate) fn batch_norm_fused<'t, T: Float>(
             for (ch, run) in runs(&xs, d) {
                 mean[ch] += run.iter().fold(T::zero(), |s, &v| s + v);
             }
-            mean.iter_mut().for_each(|m| *m = *m / count);
+            mean.iter_mut().for_each(|m| *m /= count);
             let mut var = vec![T::zero(); c];
             for (ch, run) in runs(&xs, d) {
                 let m = mean[ch];
                 var[ch] += run.iter().fold(T::zero(), |s, &v| s + (v - m) * (v - m));
             }
-            var.iter_mut().for_each(|v| *v = *v / count);
+            var.iter_mut().for_each(|v| *v /= count);
             let keep = (
                 Tensor::from_vec(mean.clone(), &[c]),
                 Tensor::from_vec(var.clone(), &[c]),

@@ -8,7 +8,8 @@
 //!    new primitive pair, [`im2col`] and its adjoint [`col2im`], each the
 //!    other's backward rule.
 //! 2. `conv2d.rs`: convolution as im2col followed by one (grouped) matrix
-//!    product; its gradients come from those two ops.
+//!    product; its gradients come from those two ops; the bias is added by
+//!    one per-channel node (`channel_bias.rs`).
 //! 3. `padding.rs`: the padding modes other than zeros (reflect, replicate,
 //!    circular) as an `index_select` per axis.
 //! 4. `max_pool.rs`: max pooling, its values and argmax positions in one
@@ -22,6 +23,7 @@ mod argmax_route;
 mod avg_pool;
 mod batch_norm2d;
 pub(crate) mod batch_norm_fused;
+mod channel_bias;
 mod conv2d;
 mod max_pool;
 mod padding;
