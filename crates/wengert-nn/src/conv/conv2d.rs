@@ -4,6 +4,7 @@
 use rand::Rng;
 use wengert_tensor::{Float, Param, Tape, Var};
 
+use super::channel_bias::add_channel_bias;
 use super::padding::{pad2d, PaddingMode};
 use super::window::{im2col_sized, Window2d};
 use crate::error::{NnError, Result};
@@ -321,7 +322,9 @@ impl<T: Float> Module<T> for Conv2d<T> {
         let w = tape.param(&self.weight).reshape(&[g, o / g, k]);
         let mut y = w.matmul(cols).reshape(&[n, o, oh, ow]);
         if let Some(b) = &self.bias {
-            y = y + tape.param(b).reshape(&[1, o, 1, 1]);
+            // One pass per channel run, forward and backward (no broadcast
+            // bias, no transposed copy to sum the gradient).
+            y = add_channel_bias(y, tape.param(b));
         }
         Ok(y)
     }

@@ -1,9 +1,13 @@
-//! [`MaxPool2d`]: each window's maximum, picked with `gather` at the
-//! window's first maximum, so the gradient needs no rule of its own
-//! (`gather`'s backward, `scatter_add`, routes `dy` to those positions).
+//! [`MaxPool2d`]: each window's maximum and the position of its first
+//! maximum, found in one pass (a specialised loop for kernel 2, stride 2);
+//! the gradient is routed to those positions by the adjoint pair in
+//! `argmax_route.rs`, one pass each way, twice differentiable.
+
+use std::rc::Rc;
 
 use wengert_tensor::{Float, Tape, Tensor, Var};
 
+use super::argmax_route::{route_back, Route};
 use super::window::Window2d;
 use crate::error::Result;
 use crate::Module;
@@ -97,60 +101,99 @@ impl MaxPool2d {
 }
 
 impl<T: Float> Module<T> for MaxPool2d {
-    fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
+    fn forward<'t>(&self, _tape: &'t Tape<T>, x: Var<'t, T>) -> Result<Var<'t, T>> {
         let shape = x.shape();
         let (oh, ow) = self
             .window
             .check_pool_input("MaxPool2d", &shape, self.ceil_mode)?;
-        let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3]);
-        let win = &self.window;
         let xv = x.value();
-        let xs = xv.values();
-        // Position `h * w`, one past the plane, stands for a window with no
-        // input position: a -infinity column appended below.
-        let nowhere = h * w;
-        let mut empty_window = false;
-        // For every output, the flat position (within its H*W plane) of the
-        // window's first maximum.
-        let mut index = Vec::with_capacity(planes * oh * ow);
+        let (values, index) = pool_with_argmax(
+            &xv.values(),
+            [shape[0] * shape[1], shape[2], shape[3]],
+            &self.window,
+            (oh, ow),
+        );
+        let output_shape = vec![shape[0], shape[1], oh, ow];
+        let value = Tensor::from_vec(values, &output_shape);
+        let route = Rc::new(Route {
+            index,
+            input_shape: shape,
+            output_shape,
+        });
+        Ok(x.tape().record("max_pool2d", &[x], value, move |_ctx, dy| {
+            [Some(route_back(dy, route.clone()))]
+        }))
+    }
+}
+
+/// Every window's maximum and the flat position (over the whole input) of
+/// its first maximum in row-major window order, as PyTorch on CPU; NaN
+/// wins. `dims` is `[planes, H, W]`. A window with no input position gives
+/// `-infinity` at [`Route::NOWHERE`].
+fn pool_with_argmax<T: Float>(
+    xs: &[T],
+    dims: [usize; 3],
+    win: &Window2d,
+    out: (usize, usize),
+) -> (Vec<T>, Vec<usize>) {
+    let [planes, h, w] = dims;
+    let (oh, ow) = out;
+    let mut values = Vec::with_capacity(planes * oh * ow);
+    let mut index = Vec::with_capacity(planes * oh * ow);
+    // The later tap wins when larger, or NaN (NaN propagates, as in PyTorch).
+    let wins = |val: T, best: T| val > best || val.is_nan();
+    let two_by_two = Window2d::square(2).with_stride(2);
+    if *win == two_by_two && 2 * oh <= h && 2 * ow <= w {
+        // The common case (kernel 2, stride 2, every window inside): two
+        // input rows per output row, no bounds to check per tap.
         for p in 0..planes {
-            let plane = &xs[p * h * w..(p + 1) * h * w];
             for i in 0..oh {
+                let top = p * h * w + 2 * i * w;
+                let (upper, lower) = (&xs[top..top + w], &xs[top + w..top + 2 * w]);
                 for j in 0..ow {
-                    let mut best: Option<(usize, T)> = None;
-                    for u in 0..win.kernel[0] {
-                        let Some(hi) = win.source(0, i, u, h) else {
-                            continue;
-                        };
-                        for v in 0..win.kernel[1] {
-                            let Some(wj) = win.source(1, j, v, w) else {
-                                continue;
-                            };
-                            let at = hi * w + wj;
-                            let val = plane[at];
-                            // NaN propagates, as in PyTorch.
-                            if best.is_none_or(|(_, b)| val > b || val.is_nan()) {
-                                best = Some((at, val));
-                            }
+                    let c = 2 * j;
+                    let (mut best, mut at) = (upper[c], top + c);
+                    for (val, pos) in [
+                        (upper[c + 1], top + c + 1),
+                        (lower[c], top + w + c),
+                        (lower[c + 1], top + w + c + 1),
+                    ] {
+                        if wins(val, best) {
+                            (best, at) = (val, pos);
                         }
                     }
-                    index.push(match best {
-                        Some((at, _)) => at,
-                        None => {
-                            empty_window = true;
-                            nowhere
-                        }
-                    });
+                    values.push(best);
+                    index.push(at);
                 }
             }
         }
-        let mut rows = x.reshape(&[planes, h * w]);
-        if empty_window {
-            // A constant: the gradient gathered into it is dropped.
-            let minus_inf = tape.constant(Tensor::full(&[planes, 1], T::neg_infinity()));
-            rows = Var::try_concat(&[rows, minus_inf], 1)?;
-        }
-        let y = rows.try_gather(1, &index)?;
-        Ok(y.reshape(&[shape[0], shape[1], oh, ow]))
+        return (values, index);
     }
+    for p in 0..planes {
+        let base = p * h * w;
+        for i in 0..oh {
+            for j in 0..ow {
+                let mut best: Option<(usize, T)> = None;
+                for u in 0..win.kernel[0] {
+                    let Some(hi) = win.source(0, i, u, h) else {
+                        continue;
+                    };
+                    for v in 0..win.kernel[1] {
+                        let Some(wj) = win.source(1, j, v, w) else {
+                            continue;
+                        };
+                        let at = base + hi * w + wj;
+                        let val = xs[at];
+                        if best.is_none_or(|(_, b)| wins(val, b)) {
+                            best = Some((at, val));
+                        }
+                    }
+                }
+                let (at, val) = best.unwrap_or((Route::NOWHERE, T::neg_infinity()));
+                values.push(val);
+                index.push(at);
+            }
+        }
+    }
+    (values, index)
 }

@@ -8,16 +8,22 @@
 //!    new primitive pair, [`im2col`] and its adjoint [`col2im`], each the
 //!    other's backward rule.
 //! 2. `conv2d.rs`: convolution as im2col followed by one (grouped) matrix
-//!    product; its gradients come from those two ops.
+//!    product; its gradients come from those two ops; the bias is added by
+//!    one per-channel node (`channel_bias.rs`).
 //! 3. `padding.rs`: the padding modes other than zeros (reflect, replicate,
 //!    circular) as an `index_select` per axis.
-//! 4. `max_pool.rs`: max pooling as a `gather` at the windows' maxima;
+//! 4. `max_pool.rs`: max pooling, its values and argmax positions in one
+//!    pass, the gradient routed to them by `argmax_route.rs`;
 //!    `avg_pool.rs`: average pooling as im2col, a sum and a divisor per
 //!    window; `pool.rs`: global pooling, flatten.
-//! 5. `batch_norm2d.rs` and `residual_block.rs`.
+//! 5. `batch_norm2d.rs` (its fused node, shared with `BatchNorm1d`, in
+//!    `batch_norm_fused.rs`) and `residual_block.rs`.
 
+mod argmax_route;
 mod avg_pool;
 mod batch_norm2d;
+pub(crate) mod batch_norm_fused;
+mod channel_bias;
 mod conv2d;
 mod max_pool;
 mod padding;

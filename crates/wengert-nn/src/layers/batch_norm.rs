@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use wengert_tensor::{Float, Param, Tape, Tensor, Var};
 
 use crate::buffers::{BufferMut, BufferRef, Buffers};
+use crate::conv::batch_norm_fused::{batch_norm_fused, Statistics};
 use crate::error::{NnError, Result};
 use crate::module::input_error;
 use crate::Module;
@@ -190,56 +191,43 @@ impl<T: Float> BatchNormCore<T> {
                 shape,
             ));
         }
-        // Statistics are per channel over every other axis; a [C] vector is
-        // reshaped to [1, C, 1, ...] to broadcast against x.
-        let axes: Vec<usize> = (0..shape.len()).filter(|&a| a != 1).collect();
-        let mut bshape = vec![1; shape.len()];
-        bshape[1] = c;
-        let n: usize = axes.iter().map(|&a| shape[a]).product();
+        // Statistics are per channel over every other axis.
+        let n: usize = shape.iter().product::<usize>() / c.max(1);
         let eps = T::from_f64(self.config.eps);
 
         let running = if tape.is_training() {
             None
         } else {
-            self.stats
-                .borrow()
-                .as_ref()
-                .map(|s| (s.mean.reshape(&bshape), s.var.reshape(&bshape)))
+            self.stats.borrow().as_ref().map(|s| Statistics::Running {
+                mean: s.mean.clone(),
+                var: s.var.clone(),
+            })
         };
-        let x_hat = if let Some((mean, var)) = running {
-            let std = tape.constant(var.add_scalar(eps).sqrt());
-            (x - tape.constant(mean)) / std
-        } else {
-            // Batch statistics: every training pass, and evaluation passes
-            // of a layer without running statistics (as PyTorch).
-            if n < 2 {
-                let pass = if tape.is_training() {
-                    "a training pass"
-                } else {
-                    "an evaluation pass without running statistics (track_running_stats = false)"
-                };
-                return Err(input_error(
-                    format!("{layer}({c})"),
-                    format!("more than one value per channel in {pass} (the variance of one value is undefined)"),
-                    shape,
-                ));
-            }
-            // Normalize with the biased batch variance (divide by n),
-            // computed from the centred input so the mean is taken once.
-            let mean = x.mean_axes(&axes, true);
-            let centered = x - mean;
-            let var = centered.square().mean_axes(&axes, true);
-            if tape.is_training() {
-                self.update_running_stats(&mean.value(), &var.value(), n);
-            }
-            centered / var.add_scalar(eps).sqrt()
+        // Batch statistics: every training pass, and evaluation passes of
+        // a layer without running statistics (as PyTorch).
+        if running.is_none() && n < 2 {
+            let pass = if tape.is_training() {
+                "a training pass"
+            } else {
+                "an evaluation pass without running statistics (track_running_stats = false)"
+            };
+            return Err(input_error(
+                format!("{layer}({c})"),
+                format!("more than one value per channel in {pass} (the variance of one value is undefined)"),
+                shape,
+            ));
+        }
+        let affine = match (&self.weight, &self.bias) {
+            (Some(w), Some(b)) => Some((tape.param(w), tape.param(b))),
+            _ => None,
         };
-        Ok(match (&self.weight, &self.bias) {
-            (Some(w), Some(b)) => {
-                x_hat * tape.param(w).reshape(&bshape) + tape.param(b).reshape(&bshape)
-            }
-            _ => x_hat,
-        })
+        // One fused node (conv/batch_norm_fused.rs): the batch variance is
+        // the biased one (divide by n), from the centred input.
+        let out = batch_norm_fused(x, affine, running.unwrap_or(Statistics::Batch), eps);
+        if let (true, Some((mean, var))) = (tape.is_training(), &out.batch_stats) {
+            self.update_running_stats(mean, var, n);
+        }
+        Ok(out.y)
     }
 
     /// running = (1 - m) running + m batch, with the unbiased variance
