@@ -9,6 +9,7 @@ pub mod elementwise;
 pub mod matmul;
 pub mod reduce;
 pub mod softmax;
+pub(crate) mod strided;
 
 /// Element count above which element-wise kernels go parallel.
 ///
