@@ -443,29 +443,18 @@ impl<T: Float> Tensor<T> {
         (&self.storage, self.offset, &self.shape, &self.strides)
     }
 
-    /// Copies a strided view into a row-major Vec.
+    /// Copies a strided view into a row-major Vec: merged axes walked one
+    /// innermost run at a time (a slice copy where the run is contiguous),
+    /// into a buffer sized up front (from the pool when large).
     fn gather_strided(&self) -> Vec<T> {
-        let n = self.numel();
-        let mut out = Vec::with_capacity(n);
-        if n == 0 {
-            return out;
-        }
-        let nd = self.ndim();
-        let mut index = vec![0usize; nd];
-        let mut off = self.offset;
-        for _ in 0..n {
-            out.push(self.storage[off]);
-            // Odometer increment over the multi-index, updating the offset.
-            for ax in (0..nd).rev() {
-                index[ax] += 1;
-                off += self.strides[ax];
-                if index[ax] < self.shape[ax] {
-                    break;
-                }
-                off -= self.strides[ax] * self.shape[ax];
-                index[ax] = 0;
-            }
-        }
+        let mut out = crate::buffer::take(self.numel());
+        crate::kernels::strided::gather_into(
+            &mut out,
+            &self.storage,
+            self.offset,
+            &self.shape,
+            &self.strides,
+        );
         out
     }
 }

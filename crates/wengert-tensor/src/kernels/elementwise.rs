@@ -68,7 +68,24 @@ pub fn zip_same<T: Float>(
         }
     }
     let (Some(sa), Some(sb)) = (a.as_slice(), b.as_slice()) else {
-        return zip_same(&a.contiguous(), &b.contiguous(), f);
+        let n = a.numel();
+        if n >= PARALLEL_THRESHOLD {
+            return zip_same(&a.contiguous(), &b.contiguous(), f);
+        }
+        // Views (gate chunks narrowed out of one matrix, transposes) are
+        // zipped where they lie, one contiguous run at a time, rather than
+        // copied first: same values, one pass instead of three.
+        let (a_src, a_offset, shape, a_strides) = a.raw();
+        let (b_src, b_offset, _, b_strides) = b.raw();
+        let mut out = crate::buffer::take(n);
+        super::strided::zip_into(
+            &mut out,
+            (a_src, a_offset, a_strides),
+            (b_src, b_offset, b_strides),
+            shape,
+            f,
+        );
+        return Tensor::from_storage(Storage::from_vec(out), shape);
     };
     let out = if sa.len() < PARALLEL_THRESHOLD {
         Storage::collect(sa.len(), sa.iter().zip(sb).map(|(&x, &y)| f(x, y)))
@@ -101,49 +118,29 @@ pub fn zip_broadcast<T: Float>(
 }
 
 /// Materializes `a` broadcast to `shape` (which the caller has checked).
+///
+/// The input is read through its own strides with 0 along broadcast axes,
+/// so a view needs no copy first. Merged axes are walked one innermost run
+/// at a time: a fill where the trailing axes are all broadcast (a `[1, C, 1,
+/// 1]` bias over `H * W`), a slice copy where the innermost axis is
+/// contiguous; an odometer over the outer axes gives each run's start.
 pub fn broadcast_to<T: Float>(a: &Tensor<T>, shape: &[usize]) -> Tensor<T> {
     if a.shape() == shape {
         return a.clone();
     }
-    let src = a.values();
+    let (src, offset, a_shape, a_strides) = a.raw();
     let lead = shape.len() - a.ndim();
-    // Strides of `a` seen through the output's axes: 0 where broadcast.
-    let a_strides = crate::shape::contiguous_strides(a.shape());
     let strides: Vec<usize> = (0..shape.len())
         .map(|i| {
-            if i < lead || a.shape()[i - lead] == 1 {
+            if i < lead || a_shape[i - lead] == 1 {
                 0
             } else {
                 a_strides[i - lead]
             }
         })
         .collect();
-    let n = numel(shape);
-    let mut out = crate::buffer::take(n);
-    if n == 0 {
-        return Tensor::from_vec(out, shape);
-    }
-    // Copy row by row along the last axis; the inner loop is a plain copy or
-    // a fill, both of which vectorize.
-    let last = shape.len() - 1;
-    let row = shape[last];
-    let rows = n / row.max(1);
-    let mut index = vec![0usize; shape.len()];
-    for _ in 0..rows {
-        let base: usize = (0..last).map(|ax| index[ax] * strides[ax]).sum();
-        if strides[last] == 0 {
-            out.extend(std::iter::repeat_n(src[base], row));
-        } else {
-            out.extend_from_slice(&src[base..base + row]);
-        }
-        for ax in (0..last).rev() {
-            index[ax] += 1;
-            if index[ax] < shape[ax] {
-                break;
-            }
-            index[ax] = 0;
-        }
-    }
+    let mut out = crate::buffer::take(numel(shape));
+    super::strided::gather_into(&mut out, src, offset, shape, &strides);
     Tensor::from_vec(out, shape)
 }
 

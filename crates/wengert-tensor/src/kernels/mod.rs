@@ -10,6 +10,7 @@ pub mod fast_math;
 pub mod matmul;
 pub mod reduce;
 pub mod softmax;
+pub(crate) mod strided;
 
 /// Element count above which element-wise kernels go parallel.
 ///

@@ -1,14 +1,21 @@
 //! Reductions over a set of axes.
 //!
-//! The reduced axes are moved last and made contiguous, so every output
-//! element reduces one contiguous row. A row is folded in fixed chunks of
-//! [`CHUNK`] elements whose partial results are combined left to right; the
-//! chunks may run on different threads, but the order of combination never
-//! changes, so the result is bitwise the same on 1 thread or many.
+//! Every output element reduces one row: its reduced elements in row-major
+//! order. A row is folded in fixed chunks of [`CHUNK`] elements whose partial
+//! results are combined left to right; the chunks may run on different
+//! threads, but the order of combination never changes, so the result is
+//! bitwise the same on 1 thread or many.
+//!
+//! Where the data lies decides how a row is reached. When the innermost
+//! (merged) axis is reduced and contiguous, each row is a sequence of
+//! contiguous runs folded where they lie (per-channel sums over `[0, 2, 3]`
+//! of `[N, C, H, W]`). When a run of consecutive axes with kept axes after it
+//! is reduced, the kept inner axis is the vectorized loop. Otherwise the
+//! reduced axes are moved last by a contiguous copy.
 
 use rayon::prelude::*;
 
-use super::{CHUNK, PARALLEL_THRESHOLD};
+use super::{strided, CHUNK, PARALLEL_THRESHOLD};
 use crate::float::Float;
 use crate::shape::reduced_shape;
 use crate::tensor::Tensor;
@@ -55,6 +62,9 @@ pub fn reduce_axes<T: Float>(
             let out = reduce_middle_axis(&a.values(), [outer, len, inner], init, &f);
             return Tensor::from_parts(out, &out_shape);
         }
+    }
+    if let Some(out) = reduce_trailing_run(a, axes, init, &f) {
+        return Tensor::from_parts(out, &out_shape);
     }
     let (rows, row, moved) = rows_over(a, axes);
     let src = moved.values();
@@ -109,6 +119,112 @@ fn reduce_middle_axis<T: Float>(
         }
     }
     out
+}
+
+/// Reduces `axes` in place when, after merging axes (see
+/// `strided::merge_axes`), the innermost one is reduced and contiguous:
+/// per-channel sums over `[0, 2, 3]` of `[N, C, H, W]` fold each contiguous
+/// `H * W` run where it lies instead of transposing the whole tensor first.
+/// `None` for any other layout (the caller permutes and copies).
+///
+/// Each output folds its reduced elements in exactly the order and chunking
+/// of the copying path (row-major over the reduced axes, in chunks of
+/// [`CHUNK`] folded from `init` and combined left to right), so the two paths
+/// agree bitwise, and the parallel split (the same conditions as the copying
+/// path) never changes the result.
+fn reduce_trailing_run<T: Float>(
+    a: &Tensor<T>,
+    axes: &[usize],
+    init: T,
+    f: &(impl Fn(T, T) -> T + Sync),
+) -> Option<Vec<T>> {
+    let (src, offset, shape, strides) = a.raw();
+    if shape.contains(&0) {
+        return None;
+    }
+    let reduced = |ax: usize| axes.contains(&ax);
+    let merged = strided::merge_axes(shape, strides, |p, q| reduced(p) == reduced(q));
+    let (&(last_ax, run), rest) = merged.split_last()?;
+    if !reduced(last_ax) || run.stride != 1 {
+        return None;
+    }
+    let (kept, outer_reduced): (Vec<_>, Vec<_>) = rest.iter().partition(|(ax, _)| !reduced(*ax));
+    let kept: Vec<strided::Dim> = kept.into_iter().map(|(_, d)| d).collect();
+    let outer: Vec<strided::Dim> = outer_reduced.into_iter().map(|(_, d)| d).collect();
+    let rows: usize = kept.iter().map(|d| d.size).product();
+    let row = run.size * outer.iter().map(|d| d.size).product::<usize>();
+    let rowset = ReducedRow {
+        src,
+        outer: &outer,
+        run: run.size,
+    };
+    let fold_at = |base: usize| {
+        let chunks = row.div_ceil(CHUNK);
+        let chunk = |c: usize| rowset.fold(base, c * CHUNK, ((c + 1) * CHUNK).min(row), init, f);
+        if row >= PARALLEL_THRESHOLD {
+            let partial: Vec<T> = (0..chunks).into_par_iter().map(chunk).collect();
+            partial.into_iter().fold(init, f)
+        } else {
+            (0..chunks).map(chunk).fold(init, f)
+        }
+    };
+    let mut out = vec![init; rows];
+    if rows >= 64 && rows * row >= PARALLEL_THRESHOLD {
+        let bases: Vec<usize> = strided::RowStarts::new(&kept, offset).collect();
+        out.par_iter_mut()
+            .zip(bases.par_iter())
+            .for_each(|(o, &base)| *o = fold_at(base));
+    } else {
+        for (o, base) in out.iter_mut().zip(strided::RowStarts::new(&kept, offset)) {
+            *o = fold_at(base);
+        }
+    }
+    Some(out)
+}
+
+/// The reduced elements of one output: contiguous runs of `run` elements,
+/// one per position of the `outer` reduced axes, in row-major order.
+struct ReducedRow<'a, T> {
+    src: &'a [T],
+    outer: &'a [strided::Dim],
+    run: usize,
+}
+
+impl<T: Float> ReducedRow<'_, T> {
+    /// Folds the elements `start..end` of the row whose first element is at
+    /// `base`, from `init`, in order.
+    fn fold(&self, base: usize, start: usize, end: usize, init: T, f: &impl Fn(T, T) -> T) -> T {
+        // The multi-index of the run holding `start`, found once per chunk;
+        // the runs after it follow by an odometer.
+        let mut index = vec![0usize; self.outer.len()];
+        let mut r = start / self.run;
+        let mut off = base;
+        for (i, d) in self.outer.iter().enumerate().rev() {
+            index[i] = r % d.size;
+            r /= d.size;
+            off += index[i] * d.stride;
+        }
+        let mut acc = init;
+        let mut pos = start;
+        let mut within = start % self.run;
+        while pos < end {
+            let take = (self.run - within).min(end - pos);
+            let piece = &self.src[off + within..off + within + take];
+            acc = piece.iter().fold(acc, |acc, &x| f(acc, x));
+            pos += take;
+            within = 0;
+            for (i, d) in self.outer.iter().enumerate().rev() {
+                index[i] += 1;
+                off += d.stride;
+                if index[i] < d.size {
+                    break;
+                }
+                off -= d.stride * d.size;
+                index[i] = 0;
+            }
+        }
+        acc
+    }
 }
 
 /// Sum over `axes`, keeping them as size 1.
