@@ -2,9 +2,9 @@
 //! in a fixed order, and element-wise work is position-independent.
 //!
 //! Sizes are above the parallel threshold so the rayon paths really run.
-//! Matrix products use matrixmultiply's own threads, which split the output
-//! (never the inner sum), so they are deterministic too; their thread count
-//! is fixed per process (`MATMUL_NUM_THREADS`) and is not varied here.
+//! Matrix products large enough are split over the output (never the inner
+//! sum) between the pool's threads, so they are deterministic too
+//! (`matmul_split.rs` checks each kind of split).
 
 use rayon::ThreadPoolBuilder;
 use wengert_tensor::{seeded_rng, Param, Tape, Tensor};

@@ -32,7 +32,7 @@ pub fn map<T: Float>(a: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<
     let Some(src) = a.as_slice() else {
         return map(&a.contiguous(), f);
     };
-    let out = if src.len() < PARALLEL_THRESHOLD {
+    let out = if src.len() < PARALLEL_THRESHOLD || super::parallel::threads() == 1 {
         Storage::collect(src.len(), src.iter().map(|&x| f(x)))
     } else {
         let mut out = crate::buffer::take(src.len());
@@ -87,7 +87,7 @@ pub fn zip_same<T: Float>(
         );
         return Tensor::from_storage(Storage::from_vec(out), shape);
     };
-    let out = if sa.len() < PARALLEL_THRESHOLD {
+    let out = if sa.len() < PARALLEL_THRESHOLD || super::parallel::threads() == 1 {
         Storage::collect(sa.len(), sa.iter().zip(sb).map(|(&x, &y)| f(x, y)))
     } else {
         let mut out = crate::buffer::take(sa.len());

@@ -33,7 +33,7 @@ fn rows_over<T: Float>(a: &Tensor<T>, axes: &[usize]) -> (usize, usize, Tensor<T
 /// Folds one row in fixed chunks, combining chunk results in order.
 fn fold_row<T: Float>(row: &[T], init: T, f: &(impl Fn(T, T) -> T + Sync)) -> T {
     let chunk = |c: &[T]| c.iter().fold(init, |acc, &x| f(acc, x));
-    if row.len() >= PARALLEL_THRESHOLD {
+    if row.len() >= PARALLEL_THRESHOLD && super::parallel::threads() > 1 {
         let partial: Vec<T> = row.par_chunks(CHUNK).map(chunk).collect();
         partial.into_iter().fold(init, f)
     } else {
@@ -70,7 +70,7 @@ pub fn reduce_axes<T: Float>(
     let src = moved.values();
     let mut out = vec![init; rows];
     if row > 0 {
-        if rows >= 64 && rows * row >= PARALLEL_THRESHOLD {
+        if rows >= 64 && rows * row >= PARALLEL_THRESHOLD && super::parallel::threads() > 1 {
             out.par_iter_mut()
                 .zip(src.par_chunks(row))
                 .for_each(|(o, r)| *o = fold_row(r, init, &f));
@@ -104,7 +104,7 @@ fn reduce_middle_axis<T: Float>(
             }
         }
     };
-    let parallel = outer * len * inner >= PARALLEL_THRESHOLD;
+    let parallel = outer * len * inner >= PARALLEL_THRESHOLD && super::parallel::threads() > 1;
     if parallel && outer >= 2 {
         out.par_chunks_mut(inner)
             .enumerate()

@@ -1,13 +1,17 @@
 //! Row-wise softmax and log-softmax over the last axis, one pass per row
 //! for the maximum, one for the exponentials' sum, one to write: each row is
 //! read from cache after its first touch. Rows run in parallel above a size
-//! threshold; each row is computed by one thread in a fixed order, so the
-//! result does not depend on the thread count.
+//! threshold, in parts of whole rows (see [`super::parallel`]); each row is
+//! computed by one thread in a fixed order, so the result does not depend on
+//! the thread count.
 
-use rayon::prelude::*;
-
+use super::parallel::{for_each_chunk_mut, threads};
 use super::PARALLEL_THRESHOLD;
 use crate::float::Float;
+
+/// Elements of one parallel part (whole rows, at least one): tens of
+/// microseconds of exponentials, several times a hand-off's cost.
+const PART_ELEMS: usize = 1 << 15;
 
 /// The shift that keeps exp from overflowing: the row maximum, or 0 for a
 /// row with no finite maximum (all -inf), so such a row gives NaN-free zeros.
@@ -45,10 +49,14 @@ fn by_rows<T: Float>(src: &[T], row: usize, f: fn(&[T], &mut [T])) -> Vec<T> {
     if row == 0 {
         return out;
     }
-    if src.len() >= PARALLEL_THRESHOLD {
-        out.par_chunks_mut(row)
-            .zip(src.par_chunks(row))
-            .for_each(|(o, r)| f(r, o));
+    if src.len() >= PARALLEL_THRESHOLD && threads() > 1 {
+        let part = PART_ELEMS.div_ceil(row) * row;
+        for_each_chunk_mut(&mut out, part, |p, o| {
+            let s = &src[p * part..][..o.len()];
+            o.chunks_mut(row)
+                .zip(s.chunks(row))
+                .for_each(|(o, r)| f(r, o));
+        });
     } else {
         out.chunks_mut(row)
             .zip(src.chunks(row))
