@@ -27,8 +27,8 @@
 //! Workloads: `gemm`, `add`, `tape`, `mlp_sgd`, `mlp`, `lstm`, `cnn` (all by
 //! default), `lstm_fused` and `lstm_composed` (one cell of `lstm` alone),
 //! and `threshold` (serial vs parallel element-wise add around the
-//! threshold). `--threads N` sets both rayon's pool and matrixmultiply's
-//! threads. `--iters N` runs the step workloads (`mlp`, `lstm*`, `cnn`) for
+//! threshold). `--threads N` sets rayon's pool, over which wengert splits
+//! its work (matrixmultiply itself runs single-threaded). `--iters N` runs the step workloads (`mlp`, `lstm*`, `cnn`) for
 //! one warm-up step and N timed ones, which is what a profile needs
 //! (callgrind's instruction counts hold on a busy machine):
 //!
@@ -63,7 +63,7 @@ use timing::{median, time, time_pair, Protocol};
 
 /// What every workload is run with.
 pub struct Settings {
-    /// Threads of rayon's pool and of matrixmultiply.
+    /// Threads of rayon's pool, which wengert's kernels split their work over (the caller counted as one).
     pub threads: usize,
     /// `--iters N`: N timed steps after one warm-up, instead of each step
     /// workload's own protocol.
@@ -288,8 +288,6 @@ fn main() {
     if ours.is_some() {
         usage_error("--ours goes with --compare");
     }
-    // matrixmultiply reads its thread count once, at the first product.
-    std::env::set_var("MATMUL_NUM_THREADS", threads.to_string());
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()

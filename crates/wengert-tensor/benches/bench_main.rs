@@ -2,8 +2,9 @@
 //!
 //! Run all: `cargo bench -p wengert-tensor`; one family:
 //! `cargo bench -p wengert-tensor -- gemm`. Inputs are deterministic (seeded).
-//! Thread count: rayon's and matrixmultiply's defaults (all cores); set
-//! `RAYON_NUM_THREADS=1 MATMUL_NUM_THREADS=1` for single-threaded numbers.
+//! Thread count: rayon's default (all cores), over which wengert's kernels
+//! split large products and element-wise work; set `RAYON_NUM_THREADS=1`
+//! for single-threaded numbers.
 
 use criterion::criterion_main;
 
