@@ -53,6 +53,11 @@ fn live_memory_stays_flat_over_1000_training_steps() {
     let x = Tensor::<f32>::randn(&[16, 20], &mut rng);
     let labels: Vec<usize> = (0..16).map(|i| i % 4).collect();
     let mut tape = Tape::training(0);
+    // Kernels ask rayon's global pool how many threads it has, which
+    // starts its workers; each allocates its own state when it first runs,
+    // which on a busy machine can be hundreds of steps later. Run something
+    // on every worker first, so what is counted below is the loop's alone.
+    rayon::broadcast(|_| ());
     // Allocated up front, so the record itself does not grow during the loop.
     let mut live_after = Vec::with_capacity(1000);
     for _ in 0..1000 {
