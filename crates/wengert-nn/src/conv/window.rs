@@ -8,6 +8,10 @@
 //! (overlapping windows sum). Each is the other's backward rule, written as
 //! a `Var` op, so both are differentiable any number of times.
 
+use std::ops::Range;
+
+use wengert_tensor::kernels::parallel::for_each_chunk_mut;
+use wengert_tensor::kernels::PARALLEL_THRESHOLD;
 use wengert_tensor::{Float, Tensor, Var};
 
 use crate::error::{NnError, Result};
@@ -189,9 +193,35 @@ impl Window2d {
     }
 }
 
+impl Window2d {
+    /// The outputs `o` whose tap `u` along axis `a` reads inside an input
+    /// of size `n` (not the padding), among the first `outs`: a range,
+    /// since the position read, `o * stride + u * dilation - padding`,
+    /// grows with `o`. What [`Window2d::source`] says one index at a time.
+    fn outputs_inside(&self, a: usize, u: usize, n: usize, outs: usize) -> Range<usize> {
+        let (s, p, offset) = (self.stride[a], self.padding[a], u * self.dilation[a]);
+        // First o with o*s + offset >= p; first o with o*s + offset >= n + p.
+        let lo = p.saturating_sub(offset).div_ceil(s).min(outs);
+        let hi = (n + p).saturating_sub(offset).div_ceil(s).clamp(lo, outs);
+        lo..hi
+    }
+}
+
+/// Images per parallel part of im2col and col2im: enough elements that a
+/// hand-off pays (see `wengert_tensor::kernels::PARALLEL_THRESHOLD`).
+fn images_per_part(per_image: usize) -> usize {
+    (PARALLEL_THRESHOLD / per_image.max(1)).max(1)
+}
+
 /// The column layout: `[N, C * kh * kw, oh * ow]`, row `(c, u, v)` and
 /// column `(i, j)` of image `n`, so a weight `[O, C * kh * kw]` times image
 /// `n`'s block gives its output `[O, oh * ow]` with no reordering.
+///
+/// For each tap `(u, v)` the output rows and columns that read inside the
+/// input form ranges ([`Window2d::outputs_inside`]); only those are
+/// copied (a contiguous run per output row at stride 1), the rest stays
+/// zero. Images are independent parts, so the result is the same on any
+/// number of threads.
 fn im2col_kernel<T: Float>(
     x: &[T],
     shape: [usize; 4],
@@ -202,30 +232,46 @@ fn im2col_kernel<T: Float>(
     let (oh, ow) = out;
     let [kh, kw] = win.kernel;
     let cols = oh * ow;
-    let mut dst = vec![T::zero(); n * c * kh * kw * cols];
-    for (block, plane) in dst.chunks_mut(kh * kw * cols).zip(x.chunks(h * w)) {
-        // `block` holds the rows (u, v) of one (image, channel) pair.
-        for u in 0..kh {
-            for v in 0..kw {
-                let row = &mut block[(u * kw + v) * cols..(u * kw + v + 1) * cols];
-                for i in 0..oh {
-                    let Some(hi) = win.source(0, i, u, h) else {
-                        continue; // a padding row: zeros
-                    };
-                    for j in 0..ow {
-                        if let Some(wj) = win.source(1, j, v, w) {
-                            row[i * ow + j] = plane[hi * w + wj];
+    let per_image = c * kh * kw * cols;
+    let mut dst = vec![T::zero(); n * per_image];
+    let images = images_per_part(per_image);
+    for_each_chunk_mut(&mut dst, images * per_image, |part, chunk| {
+        let planes = x[part * images * c * h * w..].chunks(h * w);
+        for (block, plane) in chunk.chunks_mut(kh * kw * cols).zip(planes) {
+            // `block` holds the rows (u, v) of one (image, channel) pair.
+            for u in 0..kh {
+                let rows = win.outputs_inside(0, u, h, oh);
+                for v in 0..kw {
+                    let columns = win.outputs_inside(1, v, w, ow);
+                    if columns.is_empty() {
+                        continue; // this tap reads only padding
+                    }
+                    let row = &mut block[(u * kw + v) * cols..(u * kw + v + 1) * cols];
+                    for i in rows.clone() {
+                        let hi = i * win.stride[0] + u * win.dilation[0] - win.padding[0];
+                        let first =
+                            columns.start * win.stride[1] + v * win.dilation[1] - win.padding[1];
+                        let src = &plane[hi * w + first..];
+                        let dst = &mut row[i * ow + columns.start..i * ow + columns.end];
+                        if win.stride[1] == 1 {
+                            dst.copy_from_slice(&src[..dst.len()]);
+                        } else {
+                            dst.iter_mut()
+                                .zip(src.iter().step_by(win.stride[1]))
+                                .for_each(|(d, &s)| *d = s);
                         }
                     }
                 }
             }
         }
-    }
+    });
     dst
 }
 
 /// The adjoint of [`im2col_kernel`]: each column entry is added back to the
-/// input position it was copied from.
+/// input position it was copied from, over the same ranges. Each
+/// (image, channel) plane receives its sums in one fixed order, taps
+/// `(u, v)` outermost, whatever the thread count.
 fn col2im_kernel<T: Float>(
     cols: &[T],
     shape: [usize; 4],
@@ -237,23 +283,41 @@ fn col2im_kernel<T: Float>(
     let [kh, kw] = win.kernel;
     let ncols = oh * ow;
     let mut dst = vec![T::zero(); n * c * h * w];
-    for (plane, block) in dst.chunks_mut(h * w).zip(cols.chunks(kh * kw * ncols)) {
-        for u in 0..kh {
-            for v in 0..kw {
-                let row = &block[(u * kw + v) * ncols..(u * kw + v + 1) * ncols];
-                for i in 0..oh {
-                    let Some(hi) = win.source(0, i, u, h) else {
-                        continue;
-                    };
-                    for j in 0..ow {
-                        if let Some(wj) = win.source(1, j, v, w) {
-                            plane[hi * w + wj] += row[i * ow + j];
+    let images = images_per_part(c * kh * kw * ncols);
+    for_each_chunk_mut(&mut dst, images * c * h * w, |part, chunk| {
+        let blocks = cols[part * images * c * kh * kw * ncols..].chunks(kh * kw * ncols);
+        for (plane, block) in chunk.chunks_mut(h * w).zip(blocks) {
+            for u in 0..kh {
+                let rows = win.outputs_inside(0, u, h, oh);
+                for v in 0..kw {
+                    let columns = win.outputs_inside(1, v, w, ow);
+                    if columns.is_empty() {
+                        continue; // this tap reads only padding
+                    }
+                    let row = &block[(u * kw + v) * ncols..(u * kw + v + 1) * ncols];
+                    for i in rows.clone() {
+                        let hi = i * win.stride[0] + u * win.dilation[0] - win.padding[0];
+                        let first =
+                            columns.start * win.stride[1] + v * win.dilation[1] - win.padding[1];
+                        let src = &row[i * ow + columns.start..i * ow + columns.end];
+                        let dst = &mut plane[hi * w + first..];
+                        if win.stride[1] == 1 {
+                            // A contiguous run: the loop the compiler vectorises.
+                            dst[..src.len()]
+                                .iter_mut()
+                                .zip(src)
+                                .for_each(|(d, &s)| *d += s);
+                        } else {
+                            dst.iter_mut()
+                                .step_by(win.stride[1])
+                                .zip(src)
+                                .for_each(|(d, &s)| *d += s);
                         }
                     }
                 }
             }
         }
-    }
+    });
     dst
 }
 
@@ -341,4 +405,103 @@ fn col2im_var<'t, T: Float>(
         .record("col2im", &[cols], value, move |_ctx, dx| {
             [Some(im2col_sized(dx, win, out))]
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// im2col one element at a time through [`Window2d::source`], the
+    /// definition the range-wise kernel must reproduce.
+    fn im2col_by_definition(
+        x: &[f64],
+        [n, c, h, w]: [usize; 4],
+        win: &Window2d,
+        (oh, ow): (usize, usize),
+    ) -> Vec<f64> {
+        let [kh, kw] = win.kernel;
+        let mut dst = vec![0.0; n * c * kh * kw * oh * ow];
+        for img in 0..n {
+            for ch in 0..c {
+                for u in 0..kh {
+                    for v in 0..kw {
+                        for i in 0..oh {
+                            for j in 0..ow {
+                                let (Some(hi), Some(wj)) =
+                                    (win.source(0, i, u, h), win.source(1, j, v, w))
+                                else {
+                                    continue;
+                                };
+                                let row = ((img * c + ch) * kh + u) * kw + v;
+                                dst[row * oh * ow + i * ow + j] =
+                                    x[((img * c + ch) * h + hi) * w + wj];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        dst
+    }
+
+    #[test]
+    fn range_wise_im2col_and_col2im_match_the_definition_and_each_other() {
+        let shape = [2, 3, 7, 6];
+        let x: Vec<f64> = (0..shape.iter().product::<usize>())
+            .map(|i| (i as f64 * 0.37).sin())
+            .collect();
+        for (k, s, p, d) in [
+            (3, 1, 1, 1),
+            (3, 2, 1, 1),
+            (2, 3, 0, 1),
+            (3, 1, 2, 2),
+            (1, 1, 0, 1),
+            (5, 2, 4, 1), // windows that lie wholly in the padding
+            (2, 2, 1, 3),
+        ] {
+            let win = Window2d::square(k)
+                .with_stride(s)
+                .with_padding(p)
+                .with_dilation(d);
+            let out = win.output_size(shape[2], shape[3]).unwrap();
+            let cols = im2col_kernel(&x, shape, &win, out);
+            assert_eq!(cols, im2col_by_definition(&x, shape, &win, out), "{win:?}");
+            // Adjointness: <im2col(x), y> = <x, col2im(y)>, for y = the columns' own values.
+            let back = col2im_kernel(&cols, shape, &win, out);
+            let lhs: f64 = cols.iter().map(|v| v * v).sum();
+            let rhs: f64 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+            assert!((lhs - rhs).abs() <= 1e-12 * lhs.abs().max(1.0), "{win:?}");
+        }
+    }
+
+    #[test]
+    fn im2col_and_col2im_are_bitwise_the_same_on_one_and_two_threads() {
+        // Enough images for several parallel parts.
+        let shape = [64, 8, 14, 14];
+        let x: Vec<f32> = (0..shape.iter().product::<usize>())
+            .map(|i| (i as f32 * 0.11).cos())
+            .collect();
+        let win = Window2d::square(3).with_padding(1);
+        let out = (14, 14);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    let cols = im2col_kernel(&x, shape, &win, out);
+                    let back = col2im_kernel(&cols, shape, &win, out);
+                    (cols, back)
+                })
+        };
+        let (one, two) = (run(1), run(2));
+        assert!(
+            one.0 == two.0
+                && one
+                    .1
+                    .iter()
+                    .zip(&two.1)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+    }
 }
