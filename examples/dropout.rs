@@ -270,11 +270,12 @@ impl RecipeOptimizer {
 
     fn describe(self) -> String {
         match self {
-            RecipeOptimizer::Adam { lr, weight_decay } if weight_decay == 0.0 => {
-                format!("Adam, peak lr {lr}")
-            }
             RecipeOptimizer::Adam { lr, weight_decay } => {
-                format!("AdamW, peak lr {lr}, decoupled weight decay {weight_decay}")
+                if weight_decay == 0.0 {
+                    format!("Adam, peak lr {lr}")
+                } else {
+                    format!("AdamW, peak lr {lr}, decoupled weight decay {weight_decay}")
+                }
             }
             RecipeOptimizer::Nesterov {
                 lr,
@@ -324,7 +325,8 @@ impl Recipe {
             // 0.894 with the running training accuracy at 0.897); adding
             // shifts of a pixel kept the validation accuracy about 0.01
             // lower over the first 8 epochs; an epoch of 1024-1024 takes
-            // about 2.7 times as long.
+            // about 2.7 times as long. This recipe: validation accuracy
+            // 0.906 at epoch 19, test accuracy 0.8966.
             hidden: vec![512, 512],
             batch_norm: false,
             dropout: 0.2,
@@ -374,10 +376,20 @@ impl Recipe {
             .chain(std::iter::once(CLASSES))
             .map(|w| w.to_string())
             .collect();
+        let mut augmentation = Vec::new();
+        if self.shift > 0 {
+            augmentation.push(format!("shifts of up to {} px", self.shift));
+        }
+        if self.flip > 0.0 {
+            augmentation.push(format!("horizontal flips with p {}", self.flip));
+        }
+        if augmentation.is_empty() {
+            augmentation.push("none".into());
+        }
         format!(
             "MLP {} (ReLU, default init), dropout {} on the input and {} after each hidden layer; \
              {}, cosine decay to 0 over {} epochs, stepped every batch; batch {}; \
-             augmentation: shifts of up to {} px, horizontal flips with p {}; \
+             augmentation: {}; \
              early stopping on val_accuracy (patience {}, best weights kept); \
              validation: {:.1}% of the training images, stratified; seed {}",
             widths.join("-"),
@@ -386,8 +398,7 @@ impl Recipe {
             self.optimizer.describe(),
             self.max_epochs,
             self.batch,
-            self.shift,
-            self.flip,
+            augmentation.join(", "),
             self.patience,
             100.0 * self.validation,
             self.seed
@@ -507,13 +518,13 @@ pub fn recipe_run<D: Dataset<f32> + Clone + 'static>(
     })
 }
 
+/// A part of the embedded digits: a view of them by index.
+pub type DigitsPart = Subset<InMemoryDataset<f32>>;
+
 /// The embedded digits as `[1, 8, 8]` images (the MLPs flatten them), their
 /// labels, and a stratified split of them: `(train, test)` with
 /// `train_fraction` of each class for training.
-pub fn digits_split(
-    train_fraction: f64,
-    seed: u64,
-) -> Outcome<(Subset<InMemoryDataset<f32>>, Subset<InMemoryDataset<f32>>)> {
+pub fn digits_split(train_fraction: f64, seed: u64) -> Outcome<(DigitsPart, DigitsPart)> {
     let digits = embedded::digits()?.with_feature_shape(&[1, 8, 8]);
     let labels = digits.labels().ok_or("digits have labels")?.to_vec();
     let split = stratified_split(
@@ -526,7 +537,7 @@ pub fn digits_split(
 }
 
 /// The labels of a subset of the digits, in the subset's order.
-pub fn subset_labels(subset: &Subset<InMemoryDataset<f32>>) -> Vec<usize> {
+pub fn subset_labels(subset: &DigitsPart) -> Vec<usize> {
     let all = subset.dataset().labels().expect("digits have labels");
     subset.indices().iter().map(|&i| all[i]).collect()
 }
