@@ -3,6 +3,7 @@
 //! One test binary with a module per theme, so the suite links once.
 
 mod checkpoint_and_reload;
+mod dropout_in_small;
 mod generalization_in_small;
 mod optimizers_in_small;
 mod quickstart_in_small;
