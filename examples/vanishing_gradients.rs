@@ -53,7 +53,7 @@ use wengert::nn::init::{FanMode, Init, Nonlinearity};
 use wengert::nn::{LeakyReLU, LinearConfig, Residual};
 use wengert::prelude::*;
 use wengert::train::plot::{plot_charts, Chart, PlotOptions, Series};
-use wengert::train::TrainError;
+use wengert::train::{StepRecord, TrainError};
 
 /// A result whose error is any error (the example's own and the crates').
 pub type Outcome<T> = Result<T, Box<dyn std::error::Error>>;
@@ -507,8 +507,6 @@ pub fn train<D: Dataset<f32> + 'static>(
     ))
 }
 
-use wengert::train::StepRecord;
-
 /// One configuration at one depth.
 #[derive(Clone, Debug)]
 pub struct GridRun {
@@ -899,9 +897,11 @@ fn print_glorot<D: Dataset<f32> + 'static>(
         default.top_saturated.iter().copied().fold(0.0, f64::max),
         if saturates { "yes" } else { "no" }
     );
-    let faster = xavier.final_loss() < default.final_loss();
+    // A lower loss by 1% at least: both runs may sit on the plateau at
+    // ln 10 = 2.303 (a uniform guess), where the digits differ by noise.
+    let faster = xavier.final_loss() < 0.99 * default.final_loss();
     println!(
-        "| normalized (Xavier) init converges faster | probe loss after {} steps: default {:.4}, Xavier {:.4} | {} |",
+        "| normalized (Xavier) init converges faster | probe loss after {} steps: default {:.4}, Xavier {:.4} (a uniform guess: ln 10 = 2.3026) | {} |",
         setting.glorot_steps,
         default.final_loss(),
         xavier.final_loss(),
@@ -932,7 +932,7 @@ fn print_glorot<D: Dataset<f32> + 'static>(
         "SGD step",
         &[
             chart("", "top hidden layer mean activation", false, &top),
-            chart("", "probe loss", true, &|r, k| r.probe_loss[k]),
+            chart("", "probe loss", false, &|r, k| r.probe_loss[k]),
         ],
         &path,
         &PlotOptions {

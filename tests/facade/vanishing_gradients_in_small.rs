@@ -94,7 +94,7 @@ fn sigmoid_gradients_vanish_towards_the_input_and_the_remedies_keep_them() {
 fn a_deep_sigmoid_net_does_not_train_where_relu_with_batch_norm_does() {
     let setting = Setting::quick();
     let data = digits(setting.batch).unwrap();
-    let depth = 20;
+    let depth = 10;
     let accuracy = |config: Config| {
         let model = config
             .build(depth, data.inputs, setting.width, 10, 0)
