@@ -8,6 +8,7 @@ mod generalization_in_small;
 mod optimizers_in_small;
 mod quickstart_in_small;
 mod trains_end_to_end;
+mod vanishing_gradients_in_small;
 mod weight_decay_in_small;
 
 use wengert::prelude::History;
