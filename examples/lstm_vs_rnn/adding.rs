@@ -13,8 +13,8 @@ use wengert::prelude::*;
 use wengert::rand::Rng;
 use wengert::tensor::WengertRng;
 
-use crate::recurrent::{CellKind, Recurrent, RecurrentWithHead};
-use crate::Outcome;
+use super::recurrent::{CellKind, Recurrent, RecurrentWithHead};
+use super::Outcome;
 
 /// What always predicting 1 scores: the variance of the sum of two U[0, 1].
 pub const BASELINE_MSE: f64 = 2.0 / 12.0;
@@ -39,7 +39,10 @@ pub fn adding_batch(rng: &mut WengertRng, t: usize, n: usize) -> (Tensor<f32>, T
             y[b] += x[(step * n + b) * 2];
         }
     }
-    (Tensor::from_vec(x, &[t, n, 2]), Tensor::from_vec(y, &[n, 1]))
+    (
+        Tensor::from_vec(x, &[t, n, 2]),
+        Tensor::from_vec(y, &[n, 1]),
+    )
 }
 
 /// The settings of one adding-problem run.
@@ -84,7 +87,11 @@ pub struct AddingRun {
 
 /// The model: the layer over the sequence, a linear head on its last
 /// hidden state.
-fn predict<'t>(model: &RecurrentWithHead, tape: &'t Tape<f32>, x: Var<'t, f32>) -> Outcome<Var<'t, f32>> {
+fn predict<'t>(
+    model: &RecurrentWithHead,
+    tape: &'t Tape<f32>,
+    x: Var<'t, f32>,
+) -> Outcome<Var<'t, f32>> {
     let (_, h_n, _) = model.rnn.run(tape, x, None)?;
     let batch = x.shape()[1];
     let hidden = h_n.shape()[2];
@@ -101,6 +108,13 @@ fn test_mse(model: &RecurrentWithHead, x: &Tensor<f32>, y: &Tensor<f32>) -> Outc
 /// Trains `kind` on the adding problem with Adam and global-norm clipping,
 /// measuring the test MSE on a fixed set every `eval_every` steps.
 pub fn train_adding(kind: CellKind, config: &AddingConfig) -> Outcome<AddingRun> {
+    if config.seq_len < 2 {
+        return Err(format!(
+            "the adding problem needs T >= 2 (a marker in each half), got {}",
+            config.seq_len
+        )
+        .into());
+    }
     let mut init_rng = seeded_rng(config.seed);
     // Forget-gate bias 1 (Gers et al., 2000; Jozefowicz et al., 2015): the
     // usual LSTM setting, which keeps the memory open from the first step.

@@ -11,8 +11,8 @@ use wengert::data::text::{CharVocab, SamplingStrategy, SequenceBatch, SequenceSa
 use wengert::optim::clip_grad_norm;
 use wengert::prelude::*;
 
-use crate::recurrent::{CarriedState, CellKind, Recurrent, RecurrentWithHead};
-use crate::Outcome;
+use super::recurrent::{CarriedState, CellKind, Recurrent, RecurrentWithHead};
+use super::Outcome;
 
 /// The text's settings of one language-model run.
 #[derive(Clone, Copy, Debug)]
@@ -83,7 +83,8 @@ impl CharModel {
         clip: f64,
     ) -> Outcome<(f64, CarriedState)> {
         let tape = Tape::new();
-        let (logits, carried) = self.forward(&tape, batch.inputs_one_hot(self.vocab_size), state)?;
+        let (logits, carried) =
+            self.forward(&tape, batch.inputs_one_hot(self.vocab_size), state)?;
         let loss = logits.cross_entropy_with_logits(&batch.targets_time_major());
         let value = loss.item() as f64;
         let mut grads = loss.backward();

@@ -5,7 +5,7 @@ use wengert::nn::recurrent::{Gru, Lstm, LstmState, Rnn, RnnConfig};
 use wengert::prelude::*;
 use wengert::rand::Rng;
 
-use crate::Outcome;
+use super::Outcome;
 
 /// The three layers the text compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +21,16 @@ pub enum CellKind {
 impl CellKind {
     /// All three, in the text's order.
     pub const ALL: [CellKind; 3] = [CellKind::Rnn, CellKind::Lstm, CellKind::Gru];
+
+    /// `rnn`, `lstm` or `gru`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "rnn" => Some(CellKind::Rnn),
+            "lstm" => Some(CellKind::Lstm),
+            "gru" => Some(CellKind::Gru),
+            _ => None,
+        }
+    }
 
     /// How the tables name it.
     pub fn name(self) -> &'static str {
@@ -148,7 +158,8 @@ pub struct RecurrentWithHead {
 
 impl Parameters<f32> for RecurrentWithHead {
     fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<f32>)) {
-        self.rnn.visit_params(&mut |name, p| f(&format!("rnn.{name}"), p));
+        self.rnn
+            .visit_params(&mut |name, p| f(&format!("rnn.{name}"), p));
         self.head
             .visit_params(&mut |name, p| f(&format!("head.{name}"), p));
     }
