@@ -53,8 +53,41 @@ fn squared_norm<T: Float>(t: &Tensor<T>) -> f64 {
         .sum::<f64>()
 }
 
-/// Per-layer gradient 2-norms, layers in the model's order.
-pub(crate) fn layer_grad_norms<T: Float>(
+/// Per-layer gradient 2-norms, layers in the model's order: for each
+/// layer (a parameter's name without its last part: `blocks.0` for
+/// `blocks.0.weight`, `0` for a [`Sequential`](wengert_nn::Sequential)'s `0.weight`), the 2-norm over all its parameters' gradients,
+/// summed in f64. Parameters without a gradient (frozen, or not on the
+/// tape) are left out.
+///
+/// This is what the trainer records per epoch in
+/// [`EpochRecord::layer_grad_norms`](crate::EpochRecord::layer_grad_norms);
+/// call it yourself to read the norms of any gradients, such as those of
+/// the very first minibatch, where vanishing gradients show before
+/// training moves anything.
+///
+/// ```
+/// use wengert_nn::{Linear, Module, Sequential, Sigmoid};
+/// use wengert_tensor::{seeded_rng, Tape, Tensor};
+/// use wengert_train::layer_grad_norms;
+///
+/// let mut rng = seeded_rng(0);
+/// let mut model = Sequential::new();
+/// for _ in 0..6 {
+///     model = model.with(Linear::new(16, 16, &mut rng)).with(Sigmoid);
+/// }
+/// let tape = Tape::new();
+/// let x = tape.constant(Tensor::<f64>::randn(&[8, 16], &mut rng));
+/// let grads = model.forward(&tape, x).unwrap().sum().backward();
+/// let norms = layer_grad_norms(&model, &grads);
+/// assert_eq!(norms.len(), 6);
+/// // The Linear layers are children 0, 2, ..., 10 of the Sequential.
+/// assert_eq!(norms[0].0, "0");
+/// assert_eq!(norms[5].0, "10");
+/// // Sigmoid's slope is at most 1/4: the first layer's gradient is far
+/// // smaller than the last's.
+/// assert!(norms[0].1 < norms[5].1 / 10.0);
+/// ```
+pub fn layer_grad_norms<T: Float>(
     model: &dyn Parameters<T>,
     grads: &Grads<T>,
 ) -> Vec<(String, f64)> {

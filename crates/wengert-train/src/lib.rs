@@ -42,7 +42,7 @@ pub use callbacks::{
     Callback, CallbackContext, Checkpoint, EarlyStopping, GradualUnfreeze, HistoryLogger, Mode,
     Plateau, Schedule,
 };
-pub use health::HealthConfig;
+pub use health::{layer_grad_norms, HealthConfig};
 pub use layerwise::{HiddenActivation, LayerPretraining, LayerwiseConfig, LayerwiseReport};
 pub use loss::{CrossEntropyLoss, L1Loss, Loss, MseLoss};
 pub use penalty::Penalty;
