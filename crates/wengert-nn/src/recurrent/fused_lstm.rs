@@ -16,8 +16,8 @@
 
 use wengert_tensor::{Float, Tensor, Var};
 
-use super::lstm_gates::{cell_update, gate_activations, gate_gradient};
-use crate::error::{NnError, Result};
+use super::lstm_gates::{cell_update, check_operands, gate_activations, gate_gradient};
+use crate::error::Result;
 
 /// One LSTM step as a single tape node.
 ///
@@ -78,28 +78,12 @@ pub fn lstm_cell_fused<'t, T: Float>(
         b_ih.shape(),
         b_hh.shape(),
     ];
-    let hs = shapes[3].get(1).copied().unwrap_or(0);
     let (batch, input) = match shapes[0][..] {
         [b, i] => (b, i),
         _ => (0, 0),
     };
-    let fits = shapes[0].len() == 2
-        && shapes[1] == [batch, 2 * hs]
-        && shapes[2] == [4 * hs, input]
-        && shapes[3] == [4 * hs, hs]
-        && shapes[4] == [4 * hs]
-        && shapes[5] == [4 * hs];
-    if !fits || hs == 0 {
-        return Err(NnError::InputShape {
-            layer: "lstm_cell_fused".into(),
-            expected: format!(
-                "x [B, I], state [B, 2H], w_ih [4H, I], w_hh [4H, H], b_ih [4H], b_hh [4H] \
-                 (got x {:?}, state {:?}, w_ih {:?}, w_hh {:?}, b_ih {:?}, b_hh {:?})",
-                shapes[0], shapes[1], shapes[2], shapes[3], shapes[4], shapes[5]
-            ),
-            got: shapes[0].clone(),
-        });
-    }
+    let x_fits = shapes[0].len() == 2;
+    let hs = check_operands("lstm_cell_fused", "[B, I]", x_fits, &shapes, batch, input)?;
 
     // Forward: the gate pre-activations in two matrix products (transposed
     // weights are strided views, read in place).

@@ -8,6 +8,42 @@
 
 use wengert_tensor::Float;
 
+use crate::error::{NnError, Result};
+
+/// Checks the operands of a fused LSTM node against the cell's shapes:
+/// `x_fits` says whether `x` (`shapes[0]`) has the layout `x_layout` with
+/// batch `batch` and input size `input`; the state must be `[B, 2H]`, the
+/// weights `[4H, I]` and `[4H, H]`, the biases `[4H]`. Returns `H`, or an
+/// error that names `layer` and every operand's shape.
+pub(crate) fn check_operands(
+    layer: &str,
+    x_layout: &str,
+    x_fits: bool,
+    shapes: &[Vec<usize>; 6],
+    batch: usize,
+    input: usize,
+) -> Result<usize> {
+    let hs = shapes[3].get(1).copied().unwrap_or(0);
+    let fits = x_fits
+        && shapes[1] == [batch, 2 * hs]
+        && shapes[2] == [4 * hs, input]
+        && shapes[3] == [4 * hs, hs]
+        && shapes[4] == [4 * hs]
+        && shapes[5] == [4 * hs];
+    if fits && hs > 0 {
+        return Ok(hs);
+    }
+    Err(NnError::InputShape {
+        layer: layer.into(),
+        expected: format!(
+            "x {x_layout}, state [B, 2H], w_ih [4H, I], w_hh [4H, H], b_ih [4H], b_hh [4H] \
+             (got x {:?}, state {:?}, w_ih {:?}, w_hh {:?}, b_ih {:?}, b_hh {:?})",
+            shapes[0], shapes[1], shapes[2], shapes[3], shapes[4], shapes[5]
+        ),
+        got: shapes[0].clone(),
+    })
+}
+
 /// Gate activations of one batch row, gate order i, f, g, o (each `H`
 /// wide): `acts = act(pre_x + pre_h + b_ih + b_hh)` with sigmoid for i, f,
 /// o and tanh for g. All slices `4H` long.

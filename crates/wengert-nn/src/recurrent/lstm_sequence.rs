@@ -20,8 +20,8 @@
 
 use wengert_tensor::{Float, Tensor, Var};
 
-use super::lstm_gates::{cell_update, gate_activations, gate_gradient};
-use crate::error::{NnError, Result};
+use super::lstm_gates::{cell_update, check_operands, gate_activations, gate_gradient};
+use crate::error::Result;
 
 /// A whole LSTM sequence as a single tape node.
 ///
@@ -102,28 +102,19 @@ pub fn lstm_sequence_fused<'t, T: Float>(
         b_ih.shape(),
         b_hh.shape(),
     ];
-    let hs = shapes[3].get(1).copied().unwrap_or(0);
     let (steps, batch, input) = match shapes[0][..] {
         [t, b, i] => (t, b, i),
         _ => (0, 0, 0),
     };
-    let fits = shapes[0].len() == 3
-        && shapes[1] == [batch, 2 * hs]
-        && shapes[2] == [4 * hs, input]
-        && shapes[3] == [4 * hs, hs]
-        && shapes[4] == [4 * hs]
-        && shapes[5] == [4 * hs];
-    if !fits || hs == 0 || steps == 0 {
-        return Err(NnError::InputShape {
-            layer: "lstm_sequence_fused".into(),
-            expected: format!(
-                "x [T >= 1, B, I], state [B, 2H], w_ih [4H, I], w_hh [4H, H], b_ih [4H], \
-                 b_hh [4H] (got x {:?}, state {:?}, w_ih {:?}, w_hh {:?}, b_ih {:?}, b_hh {:?})",
-                shapes[0], shapes[1], shapes[2], shapes[3], shapes[4], shapes[5]
-            ),
-            got: shapes[0].clone(),
-        });
-    }
+    let x_fits = shapes[0].len() == 3 && steps > 0;
+    let hs = check_operands(
+        "lstm_sequence_fused",
+        "[T >= 1, B, I]",
+        x_fits,
+        &shapes,
+        batch,
+        input,
+    )?;
     let (g4, bh, bg) = (4 * hs, batch * hs, batch * 4 * hs);
     // The step that runs before time t, whose state step t reads (None: the
     // initial state), and the order the steps run in.
