@@ -308,7 +308,16 @@ usage: cargo run --release --example generalization [-- OPTIONS]
   --help       this text"
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Runs the example; an error (a missing data set, a bad argument) is
+/// printed as its message, not as a debug dump of it.
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut options = Options::full();
     let mut out = PathBuf::from("target/generalization");
     let mut args = std::env::args().skip(1);

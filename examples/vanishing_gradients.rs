@@ -697,7 +697,16 @@ usage: cargo run --release --example vanishing_gradients [-- OPTIONS]
   --help               this text"
 }
 
-fn main() -> Outcome<()> {
+/// Runs the example; an error (a missing data set, a bad argument) is
+/// printed as its message, not as a debug dump of it.
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Outcome<()> {
     let mut quick = false;
     let mut out = PathBuf::from("target/vanishing_gradients");
     let mut fashion = PathBuf::from("/usr/share/datasets/fashion-mnist");

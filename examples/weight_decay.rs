@@ -325,7 +325,16 @@ usage: cargo run --release --example weight_decay [-- OPTIONS]
   --help       this text"
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Runs the example; an error (a missing data set, a bad argument) is
+/// printed as its message, not as a debug dump of it.
+fn main() {
+    if let Err(e) = try_main() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn try_main() -> Result<(), Box<dyn std::error::Error>> {
     let mut epochs = 100;
     let mut out = PathBuf::from("target/weight_decay");
     let mut args = std::env::args().skip(1);

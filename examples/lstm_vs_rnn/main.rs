@@ -397,7 +397,16 @@ usage: cargo run --release --example lstm_vs_rnn [-- OPTIONS]
   --help             this text"
 }
 
-fn main() -> Outcome<()> {
+/// Runs the example; an error (a missing data set, a bad argument) is
+/// printed as its message, not as a debug dump of it.
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Outcome<()> {
     let mut quick = false;
     let mut out = PathBuf::from("target/lstm_vs_rnn");
     let mut adding_steps = None;

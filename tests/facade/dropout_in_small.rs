@@ -10,9 +10,11 @@
 mod dropout;
 
 use dropout::{
-    book_mlp, book_run, digits_split, quick_book_settings, recipe_run, subset_labels, BookSettings,
-    Recipe, QUICK_TRAIN_FRACTION,
+    book_mlp, book_run, digits_split, flip_averaged_accuracy, quick_book_settings, recipe_mlp,
+    recipe_run, subset_labels, BookSettings, Recipe, QUICK_TRAIN_FRACTION,
 };
+use wengert::data::augment::hflip;
+use wengert::data::{embedded, InMemoryDataset};
 use wengert::prelude::*;
 
 use crate::assert_same_epochs;
@@ -138,4 +140,43 @@ fn the_recipe_keeps_its_best_epoch_and_tests_once() {
     let lr = run.history.series("lr").unwrap();
     assert!(lr[lr.len() - 1] < lr[0], "{lr:?}");
     assert!(run.test_accuracy > 0.9, "{}", run.test_accuracy);
+    // A recipe without flips never scores the test set flip-averaged.
+    assert!(!run.flip_averaged_at_test);
+    assert_eq!(run.test_accuracy, run.test_accuracy_plain);
+}
+
+/// Flip averaging mean-pools the class probabilities of an image and its
+/// mirror image: on mirror-symmetric images it is the plain accuracy, on
+/// the real digits it is not (the mirror of a 3 is not a 3).
+#[test]
+fn flip_averaging_is_the_plain_accuracy_exactly_on_symmetric_images() {
+    let digits = embedded::digits().unwrap().with_feature_shape(&[1, 8, 8]);
+    let labels = digits.labels().unwrap().to_vec();
+    let x = digits.features().clone();
+    let mirrored = hflip(&x);
+    let symmetric: Vec<f32> = x
+        .to_vec()
+        .iter()
+        .zip(mirrored.to_vec())
+        .map(|(a, b)| (a + b) / 2.0)
+        .collect();
+    let symmetric =
+        InMemoryDataset::classification(Tensor::from_vec(symmetric, x.shape()), labels.clone(), 10);
+    // A briefly trained recipe net, so its answers are not constant.
+    let (train, _) = digits_split(QUICK_TRAIN_FRACTION, 0).unwrap();
+    let model = recipe_mlp(64, &Recipe::digits()).unwrap();
+    let mut trainer = Trainer::new(model, AdamConfig::new(1e-3).build(), CrossEntropyLoss)
+        .epochs(3)
+        .metric(Accuracy::new())
+        .quiet();
+    let fit = DataLoader::new(train, LoaderConfig::new(32).seed(0));
+    trainer.fit_without_validation(&fit).unwrap();
+    let loader = DataLoader::new(symmetric, LoaderConfig::new(256).shuffle(false));
+    let plain = trainer.evaluate(&loader).unwrap().metrics["accuracy"];
+    let averaged = flip_averaged_accuracy(trainer.model(), &loader).unwrap();
+    assert_eq!(averaged, plain);
+    let real = DataLoader::new(digits, LoaderConfig::new(256).shuffle(false));
+    let plain = trainer.evaluate(&real).unwrap().metrics["accuracy"];
+    let averaged = flip_averaged_accuracy(trainer.model(), &real).unwrap();
+    assert_ne!(averaged, plain);
 }

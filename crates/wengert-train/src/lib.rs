@@ -44,7 +44,7 @@ pub use callbacks::{
 };
 pub use health::{layer_grad_norms, HealthConfig};
 pub use layerwise::{HiddenActivation, LayerPretraining, LayerwiseConfig, LayerwiseReport};
-pub use loss::{CrossEntropyLoss, L1Loss, Loss, MseLoss};
+pub use loss::{CrossEntropyLoss, CrossEntropyWith, L1Loss, Loss, MseLoss};
 pub use penalty::Penalty;
 pub use position::{EpochTotals, Position};
 pub use pseudo_label::{

@@ -5,8 +5,8 @@
 
 use wengert_data::Targets;
 use wengert_nn::loss::{
-    try_cross_entropy, try_cross_entropy_probs, try_l1_loss, try_mse_loss, CrossEntropyOptions,
-    Reduction,
+    try_cross_entropy, try_cross_entropy_probs, try_cross_entropy_with, try_l1_loss, try_mse_loss,
+    CrossEntropyOptions, Reduction,
 };
 use wengert_tensor::{Float, Var};
 
@@ -71,6 +71,92 @@ impl<T: Float> Loss<T> for CrossEntropyLoss {
             }
             Targets::Values(_) => Err(TrainError::Config {
                 what: "CrossEntropyLoss",
+                why: "regression targets (values) need a regression loss such as MseLoss".into(),
+            }),
+        }
+    }
+}
+
+impl CrossEntropyLoss {
+    /// Cross-entropy with PyTorch's options (per-class `weight`,
+    /// `ignore_index`, `label_smoothing`): what
+    /// `nn.CrossEntropyLoss(label_smoothing=0.1)` is in a PyTorch loop.
+    /// The trainer needs a mean, so the options' reduction must stay
+    /// [`Reduction::Mean`] (anything else is refused at the first batch);
+    /// with `weight` it is PyTorch's weighted mean.
+    ///
+    /// ```
+    /// use wengert_data::Targets;
+    /// use wengert_nn::loss::CrossEntropyOptions;
+    /// use wengert_tensor::{Tape, Tensor};
+    /// use wengert_train::{CrossEntropyLoss, Loss};
+    /// let smoothed = CrossEntropyLoss::with(CrossEntropyOptions::new().label_smoothing(0.1));
+    /// let tape = Tape::<f64>::new();
+    /// // Logits that put all the mass on the right class: the plain loss is
+    /// // near 0, the smoothed one is not (0.1 of the target is spread out).
+    /// let logits = tape.var(Tensor::from_vec(vec![20.0, 0.0, 0.0, 0.0], &[1, 4]));
+    /// let targets = Targets::Classes(vec![0]);
+    /// assert!(CrossEntropyLoss.loss(logits, &targets).unwrap().item() < 1e-8);
+    /// assert!(smoothed.loss(logits, &targets).unwrap().item() > 1.0);
+    /// ```
+    pub fn with<T: Float>(options: CrossEntropyOptions<T>) -> CrossEntropyWith<T> {
+        CrossEntropyWith { options }
+    }
+}
+
+/// Softmax cross-entropy with options, made by [`CrossEntropyLoss::with`].
+/// Class targets go through wengert-nn's `try_cross_entropy_with`, class
+/// probabilities through `try_cross_entropy_probs`, both with the options;
+/// with no option in effect it is [`CrossEntropyLoss`] itself, bit for bit
+/// (the same fused op), so a smoothing of 0 changes nothing.
+#[derive(Clone, Debug)]
+pub struct CrossEntropyWith<T: Float> {
+    options: CrossEntropyOptions<T>,
+}
+
+impl<T: Float> CrossEntropyWith<T> {
+    /// The options this loss applies.
+    pub fn options(&self) -> &CrossEntropyOptions<T> {
+        &self.options
+    }
+}
+
+impl<T: Float> Loss<T> for CrossEntropyWith<T> {
+    fn name(&self) -> &'static str {
+        "cross_entropy"
+    }
+
+    fn loss<'t>(&self, output: Var<'t, T>, targets: &Targets<T>) -> Result<Var<'t, T>> {
+        if self.options.reduction != Reduction::Mean {
+            return Err(TrainError::Config {
+                what: "CrossEntropyLoss::with",
+                why: format!(
+                    "the trainer minimises a batch's mean loss, so the reduction must be \
+                     Reduction::Mean, not {:?}",
+                    self.options.reduction
+                ),
+            });
+        }
+        let plain = self.options.weight.is_none()
+            && self.options.ignore_index.is_none()
+            && self.options.label_smoothing == 0.0;
+        if plain {
+            // No option in effect: the plain loss, with its fused op.
+            return CrossEntropyLoss.loss(output, targets);
+        }
+        match targets {
+            Targets::Classes(classes) => {
+                Ok(try_cross_entropy_with(output, classes, &self.options)?)
+            }
+            Targets::Probabilities(p) => {
+                if p.shape() != output.shape().as_slice() {
+                    return Err(mismatch("cross_entropy", &output.shape(), p.shape()));
+                }
+                let p = output.tape().constant(p.clone());
+                Ok(try_cross_entropy_probs(output, p, &self.options)?)
+            }
+            Targets::Values(_) => Err(TrainError::Config {
+                what: "CrossEntropyLoss::with",
                 why: "regression targets (values) need a regression loss such as MseLoss".into(),
             }),
         }
@@ -179,6 +265,44 @@ mod tests {
             .loss(z, &Targets::Probabilities(one_hot))
             .unwrap();
         assert!((hard.item() - soft.item()).abs() < 1e-14);
+    }
+
+    #[test]
+    fn cross_entropy_with_options_applies_them_and_refuses_a_sum() {
+        let tape = Tape::<f64>::new();
+        let z = tape.var(Tensor::from_vec(
+            vec![1.0, -2.0, 0.5, 0.0, 3.0, -1.0],
+            &[2, 3],
+        ));
+        let targets = Targets::Classes(vec![2, 1]);
+        let smoothed = CrossEntropyLoss::with(CrossEntropyOptions::new().label_smoothing(0.2));
+        let ours = smoothed.loss(z, &targets).unwrap().item();
+        let direct = wengert_nn::loss::try_cross_entropy_smoothed(z, &[2, 1], 0.2, Reduction::Mean)
+            .unwrap()
+            .item();
+        let plain = CrossEntropyLoss.loss(z, &targets).unwrap().item();
+        assert_eq!(ours, direct);
+        assert!((ours - plain).abs() > 1e-3, "{ours} {plain}");
+        // Soft one-hot targets smoothed the same way give the same loss.
+        let one_hot = Tensor::from_vec(vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.0], &[2, 3]);
+        let soft = smoothed
+            .loss(z, &Targets::Probabilities(one_hot))
+            .unwrap()
+            .item();
+        assert!((soft - ours).abs() < 1e-14, "{soft} {ours}");
+        // No option in effect: the plain loss and gradient, bit for bit.
+        let none = CrossEntropyLoss::with(CrossEntropyOptions::new());
+        let a = none.loss(z, &targets).unwrap();
+        let b = CrossEntropyLoss.loss(z, &targets).unwrap();
+        assert_eq!(a.item().to_bits(), b.item().to_bits());
+        let (ga, gb) = (a.backward(), b.backward());
+        assert_eq!(ga.wrt(z).unwrap().to_vec(), gb.wrt(z).unwrap().to_vec());
+        let summed = CrossEntropyLoss::with(CrossEntropyOptions::new().reduction(Reduction::Sum));
+        let err = summed.loss(z, &targets).unwrap_err().to_string();
+        assert!(
+            err.contains("Reduction::Mean") && err.contains("Sum"),
+            "{err}"
+        );
     }
 
     #[test]
