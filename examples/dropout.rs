@@ -298,10 +298,12 @@ pub struct RecipeChanges {
     pub input_dropout: Option<f64>,
     /// `--hidden-dropout P`.
     pub dropout: Option<f64>,
-    /// `--batch-norm`.
+    /// `--batch-norm` or `--no-batch-norm`.
     pub batch_norm: Option<bool>,
     /// `--recipe-epochs N`.
     pub max_epochs: Option<usize>,
+    /// `--refit`.
+    pub refit: Option<bool>,
 }
 
 /// Our best MLP recipe.
@@ -332,6 +334,10 @@ pub struct Recipe {
     pub label_smoothing: f64,
     /// Share of the training images held out for validation (stratified).
     pub validation: f64,
+    /// After the validation run, train again from scratch on every
+    /// training image for the kept number of epochs (the same schedule),
+    /// and test that model: the text's last step of model selection.
+    pub refit: bool,
     /// Seed of everything.
     pub seed: u64,
 }
@@ -341,13 +347,19 @@ impl Recipe {
     pub fn fashion_mnist() -> Self {
         Recipe {
             // Chosen by validation accuracy on the 5,000 held-out images
-            // (55,000 train), 20-30 epochs each: 512-512, dropout 0.2, flips:
-            // best val 0.906; 512-512, dropout 0.5, flips: underfits (val
-            // 0.894, running train accuracy 0.897); 1024-1024, dropout 0.2,
-            // flips and 1-pixel shifts: val 0.904; this recipe: val 0.912
-            // at epoch 27, test accuracy 0.8986.
+            // (55,000 train), 20-30 epochs each, the kept epoch's accuracy:
+            // 512-512, dropout 0.2, flips: 0.906; 512-512, dropout 0.5,
+            // flips: underfits (0.894, running train accuracy 0.897);
+            // 1024-1024, dropout 0.2, flips and 1-pixel shifts: 0.904;
+            // 1024-1024, dropout 0.3, flips: 0.9118 (epoch 27); the same
+            // over 40 epochs: 0.9102; with label smoothing 0.1: 0.9110;
+            // with input dropout 0.2: 0.9070; with batch norm (this
+            // recipe): 0.9118 (epoch 25). The
+            // tie with the plain net is broken on validation by the loss
+            // (0.2598 against 0.2689) and the flip-averaged accuracy (0.9134
+            // against 0.9126); the plain net's one test score was 0.9000.
             hidden: vec![1024, 1024],
-            batch_norm: false,
+            batch_norm: true,
             dropout: 0.3,
             input_dropout: 0.0,
             optimizer: RecipeOptimizer::Adam {
@@ -362,6 +374,7 @@ impl Recipe {
             label_smoothing: 0.0,
             // 5,000 of 60,000: 500 of each class.
             validation: 1.0 / 12.0,
+            refit: false,
             seed: 0,
         }
     }
@@ -386,6 +399,7 @@ impl Recipe {
             flip: 0.0,
             label_smoothing: 0.0,
             validation: 0.15,
+            refit: false,
             seed: 0,
         }
     }
@@ -398,6 +412,7 @@ impl Recipe {
             dropout: changes.dropout.unwrap_or(self.dropout),
             batch_norm: changes.batch_norm.unwrap_or(self.batch_norm),
             max_epochs: changes.max_epochs.unwrap_or(self.max_epochs),
+            refit: changes.refit.unwrap_or(self.refit),
             ..self
         }
     }
@@ -486,6 +501,9 @@ pub struct RecipeRun {
     pub test_loss: f64,
     /// Training images (after the validation split) and validation images.
     pub sizes: (usize, usize),
+    /// With `refit`: the images and epochs of the refit, whose model is
+    /// the one tested (otherwise the validation run's kept weights are).
+    pub refit: Option<(usize, usize)>,
     /// Wall time of the training and validation, per epoch.
     pub seconds_per_epoch: f64,
 }
@@ -511,39 +529,13 @@ pub fn recipe_run<D: Dataset<f32> + Clone + 'static>(
     );
     let sizes = (split.train.len(), split.validation.len());
     let fit_part = Subset::new(train.clone(), split.train);
-    let val_part = Subset::new(train, split.validation);
-    let mut augment = Compose::new();
-    if recipe.shift > 0 {
-        augment = augment.then(RandomShiftCrop::new(recipe.shift));
-    }
-    if recipe.flip > 0.0 {
-        augment = augment.then(RandomHorizontalFlip::new(recipe.flip));
-    }
+    let val_part = Subset::new(train.clone(), split.validation);
     let batches = DataLoader::new(fit_part, LoaderConfig::new(recipe.batch).seed(recipe.seed))
-        .with_transform(augment);
+        .with_transform(augmentation(recipe));
     let val = DataLoader::new(val_part, LoaderConfig::new(1024).shuffle(false));
     let test = DataLoader::new(test, LoaderConfig::new(1024).shuffle(false));
-    let total_steps = recipe.max_epochs * batches.len();
-    let mut trainer = Trainer::new(
-        recipe_mlp(inputs, recipe)?,
-        recipe.optimizer.build(),
-        CrossEntropyLoss::with(CrossEntropyOptions::new().label_smoothing(recipe.label_smoothing)),
-    )
-    .epochs(recipe.max_epochs)
-    .seed(recipe.seed)
-    .metric(Accuracy::new())
-    .callback(Schedule::per_step(CosineAnnealingLr::new(total_steps, 0.0)))
-    .callback(EarlyStopping::new("val_accuracy").patience(recipe.patience));
-    trainer = if progress {
-        let lines = Progress::plain(
-            Box::new(std::io::stderr()),
-            recipe.max_epochs,
-            batches.len(),
-        );
-        trainer.progress(lines)
-    } else {
-        trainer.quiet()
-    };
+    let mut trainer = recipe_trainer(inputs, recipe, recipe.max_epochs, batches.len(), progress)?
+        .callback(EarlyStopping::new("val_accuracy").patience(recipe.patience));
     let started = Instant::now();
     let history = trainer.fit(&batches, Some(&val))?;
     let seconds_per_epoch = started.elapsed().as_secs_f64() / history.epochs.len().max(1) as f64;
@@ -555,7 +547,18 @@ pub fn recipe_run<D: Dataset<f32> + Clone + 'static>(
     let val_plain = trainer.evaluate(&val)?.metrics["accuracy"];
     let val_accuracy_flip_averaged = flip_averaged_accuracy(trainer.model(), &val)?;
     let flip_averaged_at_test = recipe.flip > 0.0 && val_accuracy_flip_averaged > val_plain;
-    // The one look at the test set, with the kept weights.
+    // The text's last step: the chosen settings, trained again on every
+    // training image for the kept number of epochs.
+    let mut refit = None;
+    if recipe.refit {
+        let all = DataLoader::new(train, LoaderConfig::new(recipe.batch).seed(recipe.seed))
+            .with_transform(augmentation(recipe));
+        refit = Some((all.dataset().len(), best_epoch));
+        let mut again = recipe_trainer(inputs, recipe, best_epoch, all.len(), progress)?;
+        again.fit_without_validation(&all)?;
+        trainer = again;
+    }
+    // The one look at the test set.
     let on_test = trainer.evaluate(&test)?;
     let test_accuracy_plain = on_test.metrics["accuracy"];
     let test_accuracy = if flip_averaged_at_test {
@@ -572,8 +575,57 @@ pub fn recipe_run<D: Dataset<f32> + Clone + 'static>(
         test_accuracy_plain,
         test_loss: on_test.loss,
         sizes,
+        refit,
         seconds_per_epoch,
         history,
+    })
+}
+
+/// The recipe's training augmentation.
+fn augmentation(recipe: &Recipe) -> Compose<f32> {
+    let mut augment = Compose::new();
+    if recipe.shift > 0 {
+        augment = augment.then(RandomShiftCrop::new(recipe.shift));
+    }
+    if recipe.flip > 0.0 {
+        augment = augment.then(RandomHorizontalFlip::new(recipe.flip));
+    }
+    augment
+}
+
+/// The trainer of a recipe MLP.
+type RecipeTrainer = Trainer<f32, Sequential<f32>, Box<dyn Optimizer<f32>>>;
+
+/// A trainer of a fresh recipe MLP for `epochs` epochs of `batches`
+/// batches, the cosine schedule decaying over the recipe's `max_epochs`
+/// (so a refit stopped at the kept epoch has the kept epoch's rate).
+fn recipe_trainer(
+    inputs: usize,
+    recipe: &Recipe,
+    epochs: usize,
+    batches: usize,
+    progress: bool,
+) -> Outcome<RecipeTrainer> {
+    let trainer = Trainer::new(
+        recipe_mlp(inputs, recipe)?,
+        recipe.optimizer.build(),
+        CrossEntropyLoss::with(CrossEntropyOptions::new().label_smoothing(recipe.label_smoothing)),
+    )
+    .epochs(epochs)
+    .seed(recipe.seed)
+    .metric(Accuracy::new())
+    .callback(Schedule::per_step(CosineAnnealingLr::new(
+        recipe.max_epochs * batches,
+        0.0,
+    )));
+    Ok(if progress {
+        trainer.progress(Progress::plain(
+            Box::new(std::io::stderr()),
+            epochs,
+            batches,
+        ))
+    } else {
+        trainer.quiet()
     })
 }
 
@@ -692,8 +744,11 @@ usage: cargo run --release --example dropout [-- OPTIONS]
   --label-smoothing X  label smoothing of the cross-entropy
   --input-dropout P    dropout on the input pixels
   --hidden-dropout P   dropout after each hidden layer
-  --batch-norm         batch norm between each hidden linear layer and its ReLU
+  --batch-norm         batch norm between each hidden linear layer and its ReLU (--no-batch-norm:
+                       without)
   --recipe-epochs N    epochs (the cosine schedule decays over them)
+  --refit              after the validation run, train again on all training images for the
+                       kept epochs and test that model (default: test the kept weights)
   --out DIR            where the plots go (default target/dropout)
   --help               this text"
 }
@@ -743,6 +798,8 @@ fn run() -> Outcome<()> {
             }
             "--hidden-dropout" => changes.dropout = Some(number(args.next(), "--hidden-dropout")?),
             "--batch-norm" => changes.batch_norm = Some(true),
+            "--no-batch-norm" => changes.batch_norm = Some(false),
+            "--refit" => changes.refit = Some(true),
             "--recipe-epochs" => changes.max_epochs = Some(number(args.next(), "--recipe-epochs")?),
             "--fashion-mnist" => {
                 fashion = args.next().ok_or("--fashion-mnist needs a folder")?.into()
@@ -1036,8 +1093,16 @@ fn report_recipe<D: Dataset<f32> + Clone + 'static>(
     } else {
         "plain forward pass (flip averaging did not score higher on validation)"
     };
+    let tested = match run.refit {
+        Some((images, epochs)) => {
+            format!(
+                "refit from scratch on all {images} training images for the kept {epochs} epochs"
+            )
+        }
+        None => "the validation run's kept weights".to_string(),
+    };
     println!(
-        "\n| what | result |\n| --- | --- |\n| epochs run | {ran} of at most {} |\n| epoch kept | {} (val acc {:.4}) |\n| val acc, flip-averaged | {:.4} |\n| scoring chosen on validation | {scoring} |\n| test accuracy (once, kept weights, chosen scoring) | {:.4} |\n| test accuracy, plain forward pass | {:.4} |\n| test loss (plain) | {:.4} |\n| seconds per epoch | {:.2} |",
+        "\n| what | result |\n| --- | --- |\n| epochs run | {ran} of at most {} |\n| epoch kept | {} (val acc {:.4}) |\n| val acc, flip-averaged | {:.4} |\n| scoring chosen on validation | {scoring} |\n| model tested | {tested} |\n| test accuracy (once, chosen scoring) | {:.4} |\n| test accuracy, plain forward pass | {:.4} |\n| test loss (plain) | {:.4} |\n| seconds per epoch (validation run) | {:.2} |",
         recipe.max_epochs, run.best_epoch, run.best_val_accuracy, run.val_accuracy_flip_averaged, run.test_accuracy, run.test_accuracy_plain, run.test_loss, run.seconds_per_epoch
     );
     if inputs == 784 {

@@ -396,7 +396,7 @@ pub fn digits(batch: usize) -> Outcome<Data<impl Dataset<f32> + Clone + 'static>
 pub fn fashion_mnist(
     dir: &Path,
     batch: usize,
-) -> Outcome<Data<impl Dataset<f32> + Clone + 'static>> {
+) -> Outcome<Data<impl Dataset<f32> + Clone + 'static + use<>>> {
     let splits = mnist::load_fashion_mnist::<f32>(Some(dir)).map_err(|e| {
         format!(
             "{e}\nFashion-MNIST is in the Debian package `dataset-fashion-mnist`; \

@@ -140,6 +140,7 @@ fn the_recipe_keeps_its_best_epoch_and_tests_once() {
     let lr = run.history.series("lr").unwrap();
     assert!(lr[lr.len() - 1] < lr[0], "{lr:?}");
     assert!(run.test_accuracy > 0.9, "{}", run.test_accuracy);
+    assert_eq!(run.refit, None);
     // A recipe without flips never scores the test set flip-averaged.
     assert!(!run.flip_averaged_at_test);
     assert_eq!(run.test_accuracy, run.test_accuracy_plain);
@@ -179,4 +180,21 @@ fn flip_averaging_is_the_plain_accuracy_exactly_on_symmetric_images() {
     let plain = trainer.evaluate(&real).unwrap().metrics["accuracy"];
     let averaged = flip_averaged_accuracy(trainer.model(), &real).unwrap();
     assert_ne!(averaged, plain);
+}
+
+/// With `refit`, the tested model is trained again on every training
+/// image (validation part included) for the kept number of epochs.
+#[test]
+fn the_refit_trains_on_every_training_image_for_the_kept_epochs() {
+    let (train, test) = digits_split(QUICK_TRAIN_FRACTION, 0).unwrap();
+    let labels = subset_labels(&train);
+    let recipe = Recipe {
+        max_epochs: 8,
+        refit: true,
+        ..Recipe::digits()
+    };
+    let run = recipe_run(train.clone(), &labels, test, 64, &recipe, false).unwrap();
+    assert_eq!(run.refit, Some((train.len(), run.best_epoch)));
+    assert!(run.sizes.0 < train.len());
+    assert!(run.test_accuracy > 0.9, "{}", run.test_accuracy);
 }

@@ -58,7 +58,7 @@ impl<T: Float> ByteImageDataset<T> {
                 ),
             });
         }
-        if let Some((i, &bad)) = labels.iter().enumerate().find(|(_, &c)| c >= classes) {
+        if let Some((i, &bad)) = labels.iter().enumerate().find(|&(_, &c)| c >= classes) {
             return Err(DataError::InvalidArgument {
                 op: "ByteImageDataset::new",
                 why: format!("label {bad} of image {i} is not below the class count {classes}"),

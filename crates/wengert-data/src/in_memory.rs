@@ -72,7 +72,7 @@ impl<T: Float> InMemoryDataset<T> {
                 ),
             });
         }
-        if let Some((i, &bad)) = labels.iter().enumerate().find(|(_, &c)| c >= classes) {
+        if let Some((i, &bad)) = labels.iter().enumerate().find(|&(_, &c)| c >= classes) {
             return Err(DataError::InvalidArgument {
                 op: "InMemoryDataset::classification",
                 why: format!("label {bad} of example {i} is not below the class count {classes}"),

@@ -145,7 +145,7 @@ pub fn image_dataset_from_idx<T: Float>(
     if n != m {
         return Err(mismatch(format!("{n} images but {m} labels")));
     }
-    if let Some((i, &bad)) = label_bytes.iter().enumerate().find(|(_, &l)| l >= 10) {
+    if let Some((i, &bad)) = label_bytes.iter().enumerate().find(|&(_, &l)| l >= 10) {
         return Err(mismatch(format!(
             "label {bad} of image {i} is not a class 0..9"
         )));

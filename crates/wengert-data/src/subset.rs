@@ -39,7 +39,7 @@ impl<D> Subset<D> {
         D: Dataset<T>,
     {
         let n = dataset.len();
-        if let Some((i, &bad)) = indices.iter().enumerate().find(|(_, &j)| j >= n) {
+        if let Some((i, &bad)) = indices.iter().enumerate().find(|&(_, &j)| j >= n) {
             return Err(DataError::InvalidArgument {
                 op: "Subset::new",
                 why: format!(

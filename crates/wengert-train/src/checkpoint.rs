@@ -20,7 +20,10 @@ use crate::error::{Result, TrainError};
 pub(crate) const MANIFEST: &str = "trainer.json";
 
 /// `op` on `path` failed.
-pub(crate) fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> TrainError {
+pub(crate) fn io(
+    op: &'static str,
+    path: &Path,
+) -> impl FnOnce(std::io::Error) -> TrainError + use<> {
     let path = path.to_path_buf();
     move |source| TrainError::Io { op, path, source }
 }

@@ -119,7 +119,7 @@ impl ClassDistribution {
         if let Some((position, &label)) = labels
             .iter()
             .enumerate()
-            .find(|(_, &c)| c >= self.classes())
+            .find(|&(_, &c)| c >= self.classes())
         {
             return Err(DataError::Mismatch {
                 what: op.into(),

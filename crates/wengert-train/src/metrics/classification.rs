@@ -337,7 +337,7 @@ pub(super) fn true_classes<'a, T: Float>(
                     ),
                 ));
             }
-            if let Some((i, &class)) = classes.iter().enumerate().find(|(_, &class)| class >= c) {
+            if let Some((i, &class)) = classes.iter().enumerate().find(|&(_, &class)| class >= c) {
                 return Err(metric_error(
                     metric,
                     format!(

@@ -102,7 +102,7 @@ impl ConfusionMatrix {
             .iter()
             .zip(predicted)
             .enumerate()
-            .find(|(_, (&t, &p))| t >= c || p >= c)
+            .find(|&(_, (&t, &p))| t >= c || p >= c)
         {
             return Err(metric_error(
                 "confusion_matrix",
