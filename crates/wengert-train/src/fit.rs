@@ -200,7 +200,7 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
             let norms = health::layer_grad_norms(&self.model, &grads);
             let warnings = health::warnings(&self.settings.health, &norms, epoch, step);
             for w in &warnings {
-                eprintln!("warning: {w}");
+                self.announce(w);
             }
             self.warnings.extend(warnings);
             self.health_reading.norms = norms.into_iter().collect();
@@ -329,7 +329,7 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
         outcome?;
         // Into the warnings before any checkpoint, so a checkpoint has them.
         for w in requests.warnings {
-            eprintln!("warning: {w}");
+            self.announce(&w);
             self.warnings.push(w);
         }
         for dir in &requests.checkpoints {

@@ -247,7 +247,8 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
         self
     }
 
-    /// Shows no progress.
+    /// Shows no progress and prints no warnings: they are still kept, in
+    /// [`Trainer::warnings`], for the program to read or print.
     pub fn quiet(mut self) -> Self {
         self.progress = ProgressChoice::Hidden;
         self
@@ -304,9 +305,17 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
     /// Warnings so far: gradient health (vanishing or exploding gradients,
     /// naming the layer) and what callbacks reported
     /// ([`CallbackContext::warn`](crate::CallbackContext::warn)), also
-    /// printed as they happen.
+    /// printed to stderr as they happen unless the trainer is
+    /// [`quiet`](Trainer::quiet).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// Prints a warning as it happens, unless the trainer is quiet.
+    pub(crate) fn announce(&self, warning: &str) {
+        if !matches!(self.progress, ProgressChoice::Hidden) {
+            eprintln!("warning: {warning}");
+        }
     }
 
     /// Loss and metrics on `loader`, in inference mode (dropout off, batch
