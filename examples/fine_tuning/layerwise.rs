@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use wengert::data::InMemoryDataset;
 use wengert::prelude::*;
-use wengert::train::{HiddenActivation, LayerwiseConfig, LayerwiseReport};
+use wengert::train::{HealthConfig, HiddenActivation, LayerwiseConfig, LayerwiseReport};
 
 use super::data::Part;
 use super::Outcome;
@@ -45,6 +45,10 @@ pub struct DeepRun {
     pub history: History,
     /// Accuracy on the test set after the last epoch.
     pub test_accuracy: f64,
+    /// Per epoch, the first hidden layer's gradient norm over the head's,
+    /// at the epoch's last step: how much of the gradient reaches the
+    /// input side.
+    pub first_over_head: Vec<f64>,
     /// Wall time of the supervised training.
     pub seconds: f64,
 }
@@ -128,18 +132,35 @@ pub fn supervised(
     let sgd = SgdConfig::new(settings.lr)
         .momentum(settings.momentum)
         .build();
+    // The norms are recorded every epoch and reported as a ratio in the
+    // table; a ratio of 0 turns the per-epoch vanishing warning off.
+    let health = HealthConfig {
+        vanishing_ratio: 0.0,
+        ..HealthConfig::default()
+    };
     let mut trainer = Trainer::new(model, sgd, CrossEntropyLoss)
         .epochs(settings.epochs)
         .seed(settings.seed)
         .metric(Accuracy::new())
+        .health(health)
         .quiet();
     let started = Instant::now();
     let history = trainer.fit_without_validation(&batches)?;
     let seconds = started.elapsed().as_secs_f64();
     let test_accuracy = trainer.evaluate(&test)?.metrics["accuracy"];
+    let head = (2 * settings.widths.len()).to_string();
+    let first_over_head = history
+        .epochs
+        .iter()
+        .map(|e| {
+            let norm = |layer: &str| e.layer_grad_norms.get(layer).copied().unwrap_or(f64::NAN);
+            norm("0") / norm(&head)
+        })
+        .collect();
     Ok(DeepRun {
         history,
         test_accuracy,
+        first_over_head,
         seconds,
     })
 }

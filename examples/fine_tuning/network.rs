@@ -103,3 +103,29 @@ pub fn snapshot(model: &Sequential<f32>) -> Vec<(String, Vec<f32>)> {
         .map(|(name, p)| (name, p.value().to_vec()))
         .collect()
 }
+
+/// For each hidden layer of `model` (a network of `spec`'s shape), how many
+/// of its ReLU units are zero on every one of `images` `[n, inputs]`, and
+/// its width: units that are silent on a task give its head nothing to
+/// work with.
+pub fn silent_units(
+    spec: &NetSpec,
+    model: &Sequential<f32>,
+    images: &Tensor<f32>,
+) -> Outcome<Vec<(usize, usize)>> {
+    let tape = Tape::inference();
+    let mut x = tape.constant(images.clone());
+    let n = images.shape()[0];
+    let mut counts = Vec::new();
+    for (j, &width) in spec.hidden.iter().enumerate() {
+        for index in [NetSpec::hidden_index(j), NetSpec::hidden_index(j) + 1] {
+            x = model.get(index).ok_or("a hidden layer")?.forward(&tape, x)?;
+        }
+        let values = x.value().to_vec();
+        let silent = (0..width)
+            .filter(|&u| (0..n).all(|i| values[i * width + u] == 0.0))
+            .count();
+        counts.push((silent, width));
+    }
+    Ok(counts)
+}
