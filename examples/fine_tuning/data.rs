@@ -110,7 +110,10 @@ pub fn select_classes(
 
 /// Fashion-MNIST's images of `classes` (train and test), flat, pixels in
 /// `[0, 1]`, relabelled from 0, or an error saying how to get the data.
-pub fn fashion_classes(dir: &Path, classes: &[usize]) -> Outcome<(InMemoryDataset<f32>, InMemoryDataset<f32>)> {
+pub fn fashion_classes(
+    dir: &Path,
+    classes: &[usize],
+) -> Outcome<(InMemoryDataset<f32>, InMemoryDataset<f32>)> {
     let splits = mnist::load_fashion_mnist::<f32>(Some(dir)).map_err(|e| {
         format!("{e}\n(or pass --fashion-mnist DIR, or run with --quick: the embedded digits)")
     })?;
@@ -172,7 +175,10 @@ pub fn upscale(image: &[f32], side: usize, new_side: usize) -> Vec<f32> {
 
 /// The embedded digits, `(train, test)`, a stratified split with
 /// `train_fraction` of each class for training, flat `[n, 64]` in `[0, 1]`.
-pub fn digits_split(train_fraction: f64, seed: u64) -> Outcome<(InMemoryDataset<f32>, InMemoryDataset<f32>)> {
+pub fn digits_split(
+    train_fraction: f64,
+    seed: u64,
+) -> Outcome<(InMemoryDataset<f32>, InMemoryDataset<f32>)> {
     let digits = embedded::digits()?;
     let labels = digits.labels().ok_or("digits have labels")?.to_vec();
     let split = stratified_split(
@@ -197,12 +203,20 @@ pub fn digits_split(train_fraction: f64, seed: u64) -> Outcome<(InMemoryDataset<
 
 /// Every image of `dataset` (flat `side x side`) upscaled to
 /// `new_side x new_side`.
-pub fn upscale_all(dataset: &InMemoryDataset<f32>, side: usize, new_side: usize) -> Outcome<InMemoryDataset<f32>> {
+pub fn upscale_all(
+    dataset: &InMemoryDataset<f32>,
+    side: usize,
+    new_side: usize,
+) -> Outcome<InMemoryDataset<f32>> {
     let n = dataset.len();
     let values = dataset.features().values();
     let mut features = Vec::with_capacity(n * new_side * new_side);
     for i in 0..n {
-        features.extend(upscale(&values[i * side * side..(i + 1) * side * side], side, new_side));
+        features.extend(upscale(
+            &values[i * side * side..(i + 1) * side * side],
+            side,
+            new_side,
+        ));
     }
     Ok(dataset.try_with_features(Tensor::from_vec(features, &[n, new_side * new_side]))?)
 }

@@ -472,7 +472,7 @@ fn run() -> Outcome<()> {
         data::full_tasks(&fashion)?
     };
     if section != Section::Layerwise {
-        report_grid(&tasks, &settings, &out, !quick || std::env::var_os("FT_PROGRESS").is_some())?;
+        report_grid(&tasks, &settings, &out, !quick)?;
     }
     if section != Section::Grid {
         report_layerwise(&settings, &out, quick, &fashion)?;
@@ -588,7 +588,11 @@ fn report_grid(tasks: &Tasks, settings: &Settings, out: &Path, progress: bool) -
         t.batch,
         t.pretrained_lr_scale,
         if k == 1 { "" } else { "s" },
-        if k > 1 { format!("-{k}") } else { String::new() },
+        if k > 1 {
+            format!("-{k}")
+        } else {
+            String::new()
+        },
     );
     let four = Strategy::four(k);
     print!("| cell | train images | epochs | seeds |");
@@ -596,7 +600,10 @@ fn report_grid(tasks: &Tasks, settings: &Settings, out: &Path, progress: bool) -
         print!(" {} |", s.name());
     }
     println!(" the text's advice | best | advice wins? |");
-    println!("| --- | ---: | ---: | ---: |{} --- | --- | --- |", " ---: |".repeat(4));
+    println!(
+        "| --- | ---: | ---: | ---: |{} --- | --- | --- |",
+        " ---: |".repeat(4)
+    );
     for (i, result) in results.iter().enumerate() {
         let cell = result.cell;
         print!(
@@ -633,7 +640,10 @@ fn report_grid(tasks: &Tasks, settings: &Settings, out: &Path, progress: bool) -
     for kk in 0..=depth {
         print!(" k = {kk} |");
     }
-    println!(" fine-tune all (body at {} x) | from scratch | best k |", t.pretrained_lr_scale);
+    println!(
+        " fine-tune all (body at {} x) | from scratch | best k |",
+        t.pretrained_lr_scale
+    );
     println!("| --- |{}", " ---: |".repeat(depth + 4));
     let mut sweep_series = Vec::new();
     for result in &results {
@@ -760,12 +770,7 @@ pub fn layerwise_data(
 }
 
 /// Layer-wise pretraining against plain training: tables and plot.
-fn report_layerwise(
-    settings: &Settings,
-    out: &Path,
-    quick: bool,
-    fashion: &Path,
-) -> Outcome<()> {
+fn report_layerwise(settings: &Settings, out: &Path, quick: bool, fashion: &Path) -> Outcome<()> {
     let l = &settings.layerwise;
     let (unlabelled, labelled, test, classes) = layerwise_data(l, quick, fashion)?;
     let inputs = unlabelled.feature_shape()[0];
@@ -794,7 +799,10 @@ fn report_layerwise(
         l.epochs,
         test.len()
     );
-    println!("Reconstruction MSE per layer:\n\n```text\n{}```\n", comparison.report);
+    println!(
+        "Reconstruction MSE per layer:\n\n```text\n{}```\n",
+        comparison.report
+    );
     println!("| net | training loss, epoch 1 | training loss, last epoch | train accuracy, last epoch | test accuracy | first layer's gradient norm / head's, epoch 1 | last epoch | seconds |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (name, run) in [
@@ -851,7 +859,10 @@ fn report_layerwise(
     ];
     let path = out.join("layerwise.svg");
     plot_charts(
-        &format!("deep sigmoid MLP {}: layer-wise pretrained vs default init", widths.join("-")),
+        &format!(
+            "deep sigmoid MLP {}: layer-wise pretrained vs default init",
+            widths.join("-")
+        ),
         "epoch",
         &charts,
         &path,

@@ -92,7 +92,10 @@ impl NetSpec {
 /// The model's outputs on `inputs` in inference mode.
 pub fn outputs(model: &Sequential<f32>, inputs: &Tensor<f32>) -> Outcome<Vec<f32>> {
     let tape = Tape::inference();
-    Ok(model.forward(&tape, tape.constant(inputs.clone()))?.value().to_vec())
+    Ok(model
+        .forward(&tape, tape.constant(inputs.clone()))?
+        .value()
+        .to_vec())
 }
 
 /// Every parameter's values by name, to compare a model before and after.
@@ -119,7 +122,10 @@ pub fn silent_units(
     let mut counts = Vec::new();
     for (j, &width) in spec.hidden.iter().enumerate() {
         for index in [NetSpec::hidden_index(j), NetSpec::hidden_index(j) + 1] {
-            x = model.get(index).ok_or("a hidden layer")?.forward(&tape, x)?;
+            x = model
+                .get(index)
+                .ok_or("a hidden layer")?
+                .forward(&tape, x)?;
         }
         let values = x.value().to_vec();
         let silent = (0..width)

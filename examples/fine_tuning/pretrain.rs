@@ -59,11 +59,15 @@ pub fn pretrain(
         LoaderConfig::new(settings.batch).seed(settings.seed),
     );
     let test = DataLoader::new(source.test.clone(), LoaderConfig::new(1024).shuffle(false));
-    let mut trainer = Trainer::new(model, AdamConfig::new(settings.lr).build(), CrossEntropyLoss)
-        .epochs(settings.epochs)
-        .seed(settings.seed)
-        .metric(Accuracy::new())
-        .quiet();
+    let mut trainer = Trainer::new(
+        model,
+        AdamConfig::new(settings.lr).build(),
+        CrossEntropyLoss,
+    )
+    .epochs(settings.epochs)
+    .seed(settings.seed)
+    .metric(Accuracy::new())
+    .quiet();
     let started = Instant::now();
     let history = trainer.fit_without_validation(&batches)?;
     let seconds = started.elapsed().as_secs_f64();

@@ -121,7 +121,11 @@ pub fn starting_network(
 /// The optimizer of a strategy: Adam at `lr`, with the body (every layer
 /// below the head) at `lr * pretrained_lr_scale` for
 /// [`Strategy::FineTuneAll`].
-pub fn optimizer(strategy: Strategy, spec: &NetSpec, settings: &TrainSettings) -> Box<dyn Optimizer<f32>> {
+pub fn optimizer(
+    strategy: Strategy,
+    spec: &NetSpec,
+    settings: &TrainSettings,
+) -> Box<dyn Optimizer<f32>> {
     let mut config = AdamConfig::new(settings.lr);
     if strategy == Strategy::FineTuneAll {
         let head = format!("{}.", spec.head_index());
