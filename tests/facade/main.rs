@@ -6,6 +6,7 @@ mod checkpoint_and_reload;
 mod dropout_in_small;
 mod generalization_in_small;
 mod lstm_vs_rnn_in_small;
+mod model_selection_in_small;
 mod optimizers_in_small;
 mod quickstart_in_small;
 mod trains_end_to_end;
