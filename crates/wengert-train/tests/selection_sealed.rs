@@ -62,11 +62,11 @@ fn evaluate_once_each_gives_every_models_own_evaluation_then_spends_the_set() {
     };
     let mut test = SealedTestSet::new(digits(150), 64);
     // No model: nothing is looked at and the set stays sealed.
-    let none: &[&wengert_train::Trainer<_, _, _>] = &[];
-    assert!(test.evaluate_once_each(none).is_err());
+    let models = [&a, &b];
+    assert!(test.evaluate_once_each(&models[..0]).is_err());
     assert!(!test.is_spent());
 
-    let both = test.evaluate_once_each(&[&a, &b]).unwrap();
+    let both = test.evaluate_once_each(&models).unwrap();
     assert_eq!(both, [direct(&a), direct(&b)], "each model's own, in order");
     assert_ne!(both[0], both[1], "two seeds, two models");
     assert!(test.is_spent());
