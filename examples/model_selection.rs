@@ -593,6 +593,14 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Outcome<Option<Opti
     if options.command != SweepCommand::Local && options.select.is_none() {
         return Err("jobs run one method's sweep: add --select split, 5-fold or 10-fold".into());
     }
+    // A job file's identity covers the grid, the plan, the seeds, the
+    // batch size and the data size, not the epochs the trainer factory
+    // runs: results of jobs run with other epochs would merge unnoticed.
+    if options.command != SweepCommand::Local && options.epochs.is_some() {
+        return Err(
+            "--epochs is not recorded in a job file, so jobs run with the settings' epochs".into(),
+        );
+    }
     Ok(Some(options))
 }
 

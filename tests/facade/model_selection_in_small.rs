@@ -183,8 +183,20 @@ fn jobs_run_one_by_one_merge_into_the_single_runs_report() {
 #[test]
 fn job_commands_need_one_method_and_unknown_arguments_are_refused() {
     let need = parse_args(["--quick", "--write-jobs", "x.json"].map(String::from)).unwrap_err();
-    assert!(need.to_string().contains("--select"), "{need}");
+    assert!(need.to_string().contains("add --select"), "{need}");
     let unknown = parse_args(["--quick", "--jbos", "x"].map(String::from)).unwrap_err();
     assert!(unknown.to_string().contains("--jbos"), "{unknown}");
+    // Epochs are no part of a job file's identity: jobs refuse to change them.
+    let epochs = parse_args(
+        [
+            "--quick", "--select", "split", "--epochs", "3", "--jobs", "j.json", "--merge", "r",
+        ]
+        .map(String::from),
+    )
+    .unwrap_err();
+    assert!(
+        epochs.to_string().contains("not recorded in a job file"),
+        "{epochs}"
+    );
     assert!(parse_args(["--help".to_string()]).unwrap().is_none());
 }
