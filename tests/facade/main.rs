@@ -7,6 +7,7 @@ mod dropout_in_small;
 mod fine_tuning_in_small;
 mod generalization_in_small;
 mod lstm_vs_rnn_in_small;
+mod model_selection_in_small;
 mod optimizers_in_small;
 mod quickstart_in_small;
 mod trains_end_to_end;

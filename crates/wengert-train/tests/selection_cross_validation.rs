@@ -6,7 +6,7 @@ mod selection_common;
 
 use selection_common::{assert_same_bits, digits, trainer};
 use wengert_data::{embedded, Dataset};
-use wengert_train::selection::{Config, CrossValidation, Score, ValidationPlan};
+use wengert_train::selection::{Config, CrossValidation, RunInfo, Score, ValidationPlan};
 
 fn config() -> Config {
     Config::new().with("lr", 0.01).with("width", 16usize)
@@ -140,4 +140,52 @@ fn a_score_column_the_history_lacks_is_an_error_naming_it() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("val_f1") && err.contains("accuracy"), "{err}");
+}
+
+#[test]
+fn train_score_is_the_fitted_model_evaluated_on_the_folds_training_part() {
+    use wengert_data::{DataLoader, LoaderConfig};
+
+    let data = digits(300);
+    let plan = ValidationPlan::stratified_kfold(3, 2);
+    let cv = CrossValidation::new(plan.clone(), Score::last("val_accuracy", true)).seed(5);
+    let off = cv.run(&data, |run| trainer(&config(), run, 2)).unwrap();
+    assert!(off.folds.iter().all(|f| f.train_score.is_none()));
+    assert_eq!(off.train_mean(), None);
+    // Off, the plan's JSON (a job file's identity) has no trace of it.
+    assert!(!serde_json::to_string(&cv)
+        .unwrap()
+        .contains("score_training_part"));
+
+    let on = cv
+        .clone()
+        .score_training_part(true)
+        .run(&data, |run| trainer(&config(), run, 2))
+        .unwrap();
+    // Scoring the training part changes nothing else.
+    assert_eq!(on.scores(), off.scores());
+    // Fold 0 by hand: its seed, its training part, the same two epochs.
+    let folds = plan.folds(&data).unwrap();
+    let (train, validation) = folds[0].subsets(&data);
+    let info = RunInfo {
+        seed: 5,
+        fold: Some(0),
+        folds: 3,
+    };
+    let mut by_hand = trainer(&config(), &info, 2).unwrap();
+    let batches = DataLoader::new(train.clone(), LoaderConfig::new(cv.batch_size).seed(5));
+    let val = DataLoader::new(validation, LoaderConfig::new(512).shuffle(false));
+    let history = by_hand.fit(&batches, Some(&val)).unwrap();
+    let whole = DataLoader::new(train, LoaderConfig::new(512).shuffle(false));
+    let expected = by_hand.evaluate(&whole).unwrap().metrics["accuracy"];
+    assert_eq!(
+        on.folds[0].train_score.unwrap().to_bits(),
+        expected.to_bits()
+    );
+    // The history's running training accuracy (dropout on, weights moving)
+    // is another number.
+    let running = *history.series("train_accuracy").unwrap().last().unwrap();
+    assert_ne!(running.to_bits(), expected.to_bits());
+    let scores: Vec<f64> = on.folds.iter().map(|f| f.train_score.unwrap()).collect();
+    assert_eq!(on.train_mean(), Some(scores.iter().sum::<f64>() / 3.0));
 }

@@ -19,6 +19,7 @@ fn report() -> SweepReport {
                     epoch: fold + 1,
                     score,
                     history: History::default(),
+                    train_score: None,
                 })
                 .collect(),
         ),

@@ -42,3 +42,38 @@ fn sealed_test_set_evaluates_once_then_refuses_and_says_why() {
         "SealedTestSet { examples: 150, spent: true }"
     );
 }
+
+#[test]
+fn evaluate_once_each_gives_every_models_own_evaluation_then_spends_the_set() {
+    let config = Config::new().with("lr", 0.01).with("width", 8usize);
+    let run = |seed| RunInfo {
+        seed,
+        fold: None,
+        folds: 1,
+    };
+    let a = trainer(&config, &run(1), 1).unwrap();
+    let b = trainer(&config, &run(2), 1).unwrap();
+    let direct = |t: &wengert_train::Trainer<_, _, _>| {
+        t.evaluate(&DataLoader::new(
+            digits(150),
+            LoaderConfig::new(64).shuffle(false),
+        ))
+        .unwrap()
+    };
+    let mut test = SealedTestSet::new(digits(150), 64);
+    // No model: nothing is looked at and the set stays sealed.
+    let models = [&a, &b];
+    assert!(test.evaluate_once_each(&models[..0]).is_err());
+    assert!(!test.is_spent());
+
+    let both = test.evaluate_once_each(&models).unwrap();
+    assert_eq!(both, [direct(&a), direct(&b)], "each model's own, in order");
+    assert_ne!(both[0], both[1], "two seeds, two models");
+    assert!(test.is_spent());
+    for err in [
+        test.evaluate_once(&a).unwrap_err(),
+        test.evaluate_once_each(&[&a]).unwrap_err(),
+    ] {
+        assert!(matches!(err, TrainError::TestSetSpent { .. }), "{err:?}");
+    }
+}

@@ -159,6 +159,24 @@ pub struct FoldResult {
     /// bitwise, so two runs of a sweep (serial or parallel, in one process
     /// or many) give equal results.
     pub history: History,
+    /// The score's quantity measured again on the fold's *training* part,
+    /// with the fitted model in inference mode, when
+    /// [`CrossValidation::score_training_part`] is on (`None` otherwise).
+    ///
+    /// The history's `train_*` columns cannot stand in for it: they are
+    /// running means over the epoch's batches while the weights still
+    /// move, with dropout on, so a train/validation gap read from them
+    /// mixes two different measurements. This is the text's `train_ls`
+    /// of its K-fold loop. The model is the one `fit` returns (the last
+    /// epoch's weights, or the best ones if early stopping restored
+    /// them), so with [`ScoreAt::LastEpoch`](crate::selection::ScoreAt)
+    /// it is the model `score` was read from.
+    #[serde(
+        with = "crate::json::option_f64",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub train_score: Option<f64>,
 }
 
 /// The folds of one configuration, and their mean and spread.
@@ -192,6 +210,16 @@ impl CvResult {
     /// The fold scores, in fold order.
     pub fn scores(&self) -> Vec<f64> {
         self.folds.iter().map(|f| f.score).collect()
+    }
+
+    /// The mean over the folds of [`FoldResult::train_score`] (summed in
+    /// fold order), `None` unless every fold has one: beside
+    /// [`CvResult::mean`] it is the text's "average train / validation
+    /// error over k folds".
+    pub fn train_mean(&self) -> Option<f64> {
+        let scores: Option<Vec<f64>> = self.folds.iter().map(|f| f.train_score).collect();
+        let scores = scores.filter(|s| !s.is_empty())?;
+        Some(scores.iter().sum::<f64>() / scores.len() as f64)
     }
 
     /// The epochs the retrain on all training data runs: the mean of the
@@ -263,10 +291,22 @@ pub struct CrossValidation {
     /// other; the results are the same bitwise either way.
     #[serde(skip, default = "parallel_by_default")]
     pub parallel: bool,
+    /// After each fold's fit, evaluate the model on the fold's training
+    /// part too and keep the score's quantity as
+    /// [`FoldResult::train_score`] (false by default: it costs one
+    /// inference pass over the training part per fold). Left out of a
+    /// job file's JSON when off, so job files written before it existed
+    /// keep their identity.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub score_training_part: bool,
 }
 
 fn parallel_by_default() -> bool {
     true
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl CrossValidation {
@@ -279,6 +319,7 @@ impl CrossValidation {
             batch_size: 32,
             eval_batch_size: 512,
             parallel: true,
+            score_training_part: false,
         }
     }
 
@@ -303,6 +344,14 @@ impl CrossValidation {
     /// Runs folds in parallel (`true`) or serially (`false`).
     pub fn parallel(mut self, parallel: bool) -> Self {
         self.parallel = parallel;
+        self
+    }
+
+    /// Also scores each fold's fitted model on the fold's training part
+    /// ([`FoldResult::train_score`], [`CvResult::train_mean`]): the
+    /// train/validation gap of the text's K-fold report.
+    pub fn score_training_part(mut self, on: bool) -> Self {
+        self.score_training_part = on;
         self
     }
 
@@ -347,12 +396,18 @@ impl CrossValidation {
             fold: Some(fold),
             folds: folds.len(),
         };
-        let (train, validation) = folds[fold].subsets(data);
-        let train = DataLoader::try_new(train, self.train_loader(info.seed))?;
+        let (train_part, validation) = folds[fold].subsets(data);
+        let train = DataLoader::try_new(train_part.clone(), self.train_loader(info.seed))?;
         let validation = DataLoader::try_new(validation, self.eval_loader())?;
         let mut trainer = factory(&info)?;
         let mut history = trainer.fit(&train, Some(&validation))?;
         let (epoch, score) = self.score.read(&history)?;
+        let train_score = if self.score_training_part {
+            let whole = DataLoader::try_new(train_part, self.eval_loader())?;
+            Some(self.score.read_evaluation(&trainer.evaluate(&whole)?)?)
+        } else {
+            None
+        };
         for record in &mut history.epochs {
             record.seconds = 0.0;
             record.examples_per_second = 0.0;
@@ -362,6 +417,7 @@ impl CrossValidation {
             epoch,
             score,
             history,
+            train_score,
         })
     }
 

@@ -20,7 +20,7 @@ use crate::selection::report::SweepReport;
 /// use wengert_train::selection::{plot_sweep, Config, ConfigResult, CvResult, FoldResult, Score, SweepReport};
 /// use wengert_train::History;
 ///
-/// let fold = |fold, score| FoldResult { fold, epoch: 1, score, history: History::default() };
+/// let fold = |fold, score| FoldResult { fold, epoch: 1, score, history: History::default(), train_score: None };
 /// let result = |index, lr: f64, scores: [f64; 3]| ConfigResult {
 ///     index,
 ///     config: Config::new().with("lr", lr),

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 use crate::history::History;
+use crate::trainer::Evaluation;
 
 /// The epoch a fold's score is read at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +100,45 @@ impl Score {
                 None => Ok((last.epoch, f64::NAN)),
             },
         }
+    }
+
+    /// The score's quantity in a one-off `evaluation` (of any data): the
+    /// loss for `val_loss`, metric `m` for `val_m`. Used to measure the
+    /// same quantity on a fold's training part; a column that names no
+    /// validation quantity, or a metric the evaluation lacks, is an error
+    /// naming it.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use wengert_train::selection::Score;
+    /// use wengert_train::Evaluation;
+    ///
+    /// let evaluation = Evaluation {
+    ///     loss: 0.3,
+    ///     metrics: BTreeMap::from([("mse".to_string(), 0.5)]),
+    ///     examples: 10,
+    /// };
+    /// assert_eq!(Score::last("val_mse", false).read_evaluation(&evaluation)?, 0.5);
+    /// assert_eq!(Score::best("val_loss", false).read_evaluation(&evaluation)?, 0.3);
+    /// assert!(Score::last("val_accuracy", true).read_evaluation(&evaluation).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_evaluation(&self, evaluation: &Evaluation) -> Result<f64> {
+        let value = match self.column.as_str() {
+            "val_loss" => Some(evaluation.loss),
+            column => column
+                .strip_prefix("val_")
+                .and_then(|metric| evaluation.metrics.get(metric))
+                .copied(),
+        };
+        value.ok_or_else(|| TrainError::Selection {
+            what: "Score",
+            why: format!(
+                "`{}` names no quantity of an evaluation (its loss and metrics: {:?}); scoring a training part needs `val_loss` or `val_<metric>`",
+                self.column,
+                evaluation.metrics.keys().collect::<Vec<_>>()
+            ),
+        })
     }
 
     /// True when score `a` is strictly better than `b`; NaN is worse than

@@ -86,6 +86,59 @@ impl<T: Float, D: Dataset<T> + 'static> SealedTestSet<T, D> {
         self.spent = Some(evaluation.clone());
         Ok(evaluation)
     }
+
+    /// The test evaluation of several final models in one look, which
+    /// spends the set as [`SealedTestSet::evaluate_once`] does.
+    ///
+    /// For comparing selection procedures (a validation split against
+    /// K-fold, say): each procedure chose and retrained its model without
+    /// the test set, and each final model is evaluated once. Evaluating
+    /// them one by one would need the set unsealed between looks, which is
+    /// the opening a search could slip through; here nothing can be chosen
+    /// by one number before the others are taken. The evaluations come in
+    /// the order of `trainers`; no model at all is an error.
+    ///
+    /// ```
+    /// use wengert_data::{embedded, Subset};
+    /// use wengert_nn::{Linear, Sequential};
+    /// use wengert_optim::SgdConfig;
+    /// use wengert_tensor::seeded_rng;
+    /// use wengert_train::selection::SealedTestSet;
+    /// use wengert_train::{CrossEntropyLoss, Trainer};
+    ///
+    /// let digits = embedded::digits()?;
+    /// let mut test = SealedTestSet::new(Subset::new(digits, (0..100).collect()), 256);
+    /// let model = |seed| Sequential::new().with(Linear::new(64, 10, &mut seeded_rng(seed)));
+    /// let a = Trainer::new(model(0), SgdConfig::new(0.1).build(), CrossEntropyLoss);
+    /// let b = Trainer::new(model(1), SgdConfig::new(0.1).build(), CrossEntropyLoss);
+    /// let evaluations = test.evaluate_once_each(&[&a, &b])?;
+    /// assert_eq!(evaluations.len(), 2);
+    /// assert!(test.is_spent());
+    /// assert!(test.evaluate_once(&a).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evaluate_once_each<M: Module<T>, O: Optimizer<T>>(
+        &mut self,
+        trainers: &[&Trainer<T, M, O>],
+    ) -> Result<Vec<Evaluation>> {
+        if let Some(first) = &self.spent {
+            return Err(TrainError::TestSetSpent {
+                first: describe(first),
+            });
+        }
+        if trainers.is_empty() {
+            return Err(TrainError::Selection {
+                what: "SealedTestSet",
+                why: "evaluate_once_each was given no model; the test set stays sealed".into(),
+            });
+        }
+        let evaluations = trainers
+            .iter()
+            .map(|trainer| trainer.evaluate(&self.loader))
+            .collect::<Result<Vec<_>>>()?;
+        self.spent = Some(evaluations[0].clone());
+        Ok(evaluations)
+    }
 }
 
 impl<T: Float, D> SealedTestSet<T, D> {
