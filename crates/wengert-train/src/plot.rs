@@ -652,9 +652,7 @@ where
                 style,
             ))?
             .label(&mark.label)
-            .legend(move |(x, y)| {
-                DashedPathElement::new([(x, y), (x + 20, y)].into_iter(), dash, gap, style)
-            });
+            .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 20, y)], dash, gap, style));
     }
     if curves.len() + marks.len() > 1 {
         chart
