@@ -19,6 +19,7 @@ use std::sync::Once;
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use crate::error::{Result, TrainError};
@@ -166,6 +167,7 @@ pub fn plot_learning_curves_with(
         x_label: "epoch".into(),
         integer_x: true,
         panels,
+        marks: vec![],
     };
     kind.render(path, options.size, &figure)
 }
@@ -208,6 +210,7 @@ pub fn plot_grad_norms_with(
             .unwrap_or_else(|| "gradient norm by layer".into()),
         x_label: "epoch".into(),
         integer_x: true,
+        marks: vec![],
         panels: vec![Panel {
             title: String::new(),
             y_label: "gradient norm".into(),
@@ -264,6 +267,7 @@ pub fn plot_lr_with(
             .unwrap_or_else(|| "learning rate".into()),
         x_label: "step".into(),
         integer_x: true,
+        marks: vec![],
         panels: vec![Panel {
             title: String::new(),
             y_label: "learning rate".into(),
@@ -333,6 +337,60 @@ pub fn plot_charts(
     path: impl AsRef<Path>,
     options: &PlotOptions,
 ) -> Result<()> {
+    plot_charts_marked(title, x_label, charts, &[], path, options)
+}
+
+/// A vertical dashed line at `x` across every chart of a figure, named in
+/// the legend: a point of the run that the curves alone do not show, such
+/// as the epoch early stopping stopped at and the epoch whose weights it
+/// kept.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    /// The legend label.
+    pub label: String,
+    /// Where the line stands on the x axis (a non-finite `x` is not drawn).
+    pub x: f64,
+}
+
+impl Mark {
+    /// A line named `label` at `x`.
+    pub fn new(label: impl Into<String>, x: f64) -> Self {
+        Mark {
+            label: label.into(),
+            x,
+        }
+    }
+}
+
+/// [`plot_charts`] with [`Mark`]s: each mark is a vertical dashed line
+/// across every chart (the x axis widens to show it), in black with a dash
+/// pattern of its own, listed in the legend after the curves.
+///
+/// ```
+/// use wengert_train::plot::{plot_charts_marked, Chart, Mark, PlotOptions, Series};
+///
+/// let val: Vec<(f64, f64)> = (1..=8).map(|e| (e as f64, (e as f64 - 4.0).powi(2) + 1.0)).collect();
+/// let chart = Chart {
+///     title: String::new(),
+///     y_label: "validation loss".into(),
+///     log_y: false,
+///     series: vec![Series::new("validation", val)],
+/// };
+/// let marks = [Mark::new("kept", 4.0), Mark::new("stopped", 7.0)];
+/// let path = std::env::temp_dir().join(format!("marks-doc-{}.svg", std::process::id()));
+/// plot_charts_marked("early stopping", "epoch", &[chart], &marks, &path, &PlotOptions::default())
+///     .unwrap();
+/// assert!(std::fs::read_to_string(&path).unwrap().contains("stopped"));
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn plot_charts_marked(
+    title: &str,
+    x_label: &str,
+    charts: &[Chart],
+    marks: &[Mark],
+    path: impl AsRef<Path>,
+    options: &PlotOptions,
+) -> Result<()> {
     let path = path.as_ref();
     let kind = FileKind::of(path, options)?;
     if charts
@@ -345,6 +403,11 @@ pub fn plot_charts(
         title: options.title.clone().unwrap_or_else(|| title.to_string()),
         x_label: x_label.to_string(),
         integer_x: false,
+        marks: marks
+            .iter()
+            .filter(|m| m.x.abs() <= DRAWABLE_MAX)
+            .cloned()
+            .collect(),
         panels: charts
             .iter()
             .map(|c| Panel {
@@ -446,6 +509,8 @@ struct Figure {
     /// The x values are counts (epochs, steps): label whole numbers only.
     integer_x: bool,
     panels: Vec<Panel>,
+    /// Vertical lines across every panel.
+    marks: Vec<Mark>,
 }
 
 /// Curves with more points than this are drawn without a dot per point.
@@ -493,7 +558,13 @@ impl Figure {
         let runs: Vec<Vec<Vec<(f64, f64)>>> =
             panel.curves.iter().map(|c| c.runs(panel.log_y)).collect();
         let points = || runs.iter().flatten().flatten();
-        let x = padded_range(points().map(|p| p.0), false, self.integer_x);
+        // The x axis covers the marks too: a run that stopped at epoch 7
+        // with a budget of 20 still shows where it stopped.
+        let x = padded_range(
+            points().map(|p| p.0).chain(self.marks.iter().map(|m| m.x)),
+            false,
+            self.integer_x,
+        );
         let y = padded_range(points().map(|p| p.1), panel.log_y, false);
         let mut builder = ChartBuilder::on(area);
         builder
@@ -523,7 +594,7 @@ impl Figure {
                 .x_label_formatter(&x_format)
                 .y_label_formatter(&|y| format!("{y:.0e}"))
                 .draw()?;
-            draw_curves(&mut chart, &panel.curves, &runs)?;
+            draw_curves(&mut chart, &panel.curves, &runs, &self.marks, y)?;
         } else {
             let mut chart = builder.build_cartesian_2d(x.0..x.1, y.0..y.1)?;
             chart
@@ -532,7 +603,7 @@ impl Figure {
                 .y_desc(&panel.y_label)
                 .x_label_formatter(&x_format)
                 .draw()?;
-            draw_curves(&mut chart, &panel.curves, &runs)?;
+            draw_curves(&mut chart, &panel.curves, &runs, &self.marks, y)?;
         }
         Ok(())
     }
@@ -540,11 +611,15 @@ impl Figure {
 
 /// Draws each curve's runs as lines, with a dot at every point when there
 /// are few (a single epoch still shows; a thousand steps would smear into a
-/// thick line), and a legend when there is more than one curve.
+/// thick line), then each mark as a dashed vertical line from the bottom of
+/// the y range `y` to its top, and a legend when there is more than one
+/// line.
 fn draw_curves<'a, DB, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
     curves: &[Curve],
     runs: &[Vec<Vec<(f64, f64)>>],
+    marks: &[Mark],
+    y: (f64, f64),
 ) -> std::result::Result<(), Box<dyn Error>>
 where
     DB: DrawingBackend + 'a,
@@ -566,7 +641,20 @@ where
             }
         }
     }
-    if curves.len() > 1 {
+    for (i, mark) in marks.iter().enumerate() {
+        let (dash, gap) = MARK_DASHES[i % MARK_DASHES.len()];
+        let style = BLACK.stroke_width(2);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(mark.x, y.0), (mark.x, y.1)],
+                dash,
+                gap,
+                style,
+            ))?
+            .label(&mark.label)
+            .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 20, y)], dash, gap, style));
+    }
+    if curves.len() + marks.len() > 1 {
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
@@ -575,6 +663,11 @@ where
     }
     Ok(())
 }
+
+/// The dash and gap lengths (pixels) of the marks, in turn: long dashes,
+/// dots, then dashes in between, so two marks at nearby epochs stay apart
+/// in black and white too.
+const MARK_DASHES: [(u32, u32); 3] = [(10, 5), (2, 4), (6, 3)];
 
 /// The range of `values` with a margin: 5% each side on a linear scale, a
 /// quarter decade on a log scale; a usable range for one value or none.

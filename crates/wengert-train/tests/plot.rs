@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use wengert_train::plot::{
-    plot_charts, plot_grad_norms, plot_learning_curves, plot_learning_curves_with, plot_lr,
-    plot_lr_with, register_font, Chart, PlotOptions, Series, FONT,
+    plot_charts, plot_charts_marked, plot_grad_norms, plot_learning_curves,
+    plot_learning_curves_with, plot_lr, plot_lr_with, register_font, Chart, Mark, PlotOptions,
+    Series, FONT,
 };
 use wengert_train::{EpochRecord, History, StepRecord, TrainError};
 
@@ -329,6 +330,102 @@ fn charts_draw_one_polyline_per_series_and_a_panel_per_chart() {
         other => panic!("expected a config error, got {other:?}"),
     };
     assert!(why.contains("no chart has a point"), "{why}");
+}
+
+/// The SVG's two-point black polylines (dashes of a mark, legend swatches),
+/// as `((x1, y1), (x2, y2))` in pixels.
+fn black_segments(path: &Path) -> Vec<((f64, f64), (f64, f64))> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    doc.root_element()
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some("#000000"))
+        .filter_map(|n| {
+            let p: Vec<(f64, f64)> = n
+                .attribute("points")?
+                .split_whitespace()
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect();
+            (p.len() == 2).then(|| (p[0], p[1]))
+        })
+        .collect()
+}
+
+#[test]
+fn marks_draw_a_dashed_vertical_line_at_their_x_across_every_chart() {
+    let dir = scratch("marks");
+    let path = dir.join("marks.svg");
+    // Epochs 1 to 6; the mark at 9 lies beyond the data, so the x axis
+    // has to widen for it.
+    let line = |label: &str, f: fn(f64) -> f64| {
+        Series::new(label, (1..=6).map(|e| (e as f64, f(e as f64))).collect())
+    };
+    let charts = [
+        Chart {
+            title: "loss".into(),
+            y_label: "loss".into(),
+            log_y: true,
+            series: vec![line("validation", |e| (e - 3.0).powi(2) + 0.5)],
+        },
+        Chart {
+            title: "accuracy".into(),
+            y_label: "accuracy".into(),
+            log_y: false,
+            series: vec![line("validation", |e| 0.5 + 0.05 * e)],
+        },
+    ];
+    let marks = [Mark::new("kept", 3.0), Mark::new("stopped", 9.0)];
+    let options = PlotOptions::default();
+    plot_charts_marked("stop", "epoch", &charts, &marks, &path, &options).unwrap();
+    let (polylines, texts) = svg_polylines(&path, (900, 600));
+    for label in ["kept", "stopped", "validation", "loss", "accuracy"] {
+        assert!(texts.iter().any(|t| t == label), "{label} in {texts:?}");
+    }
+    let curves: Vec<&Vec<(f64, f64)>> = polylines.iter().filter(|p| p.len() == 6).collect();
+    assert_eq!(curves.len(), 2, "one curve per chart");
+    // How many pixels of black vertical line stand at `x` between `top`
+    // and `bottom`.
+    let black_at = |x: f64, top: f64, bottom: f64| -> f64 {
+        black_segments(&path)
+            .iter()
+            .filter(|(a, b)| (a.0 - x).abs() <= 1.0 && (b.0 - x).abs() <= 1.0)
+            .filter(|(a, b)| a.1.min(b.1) >= top && a.1.max(b.1) <= bottom)
+            .map(|(a, b)| (a.1 - b.1).abs())
+            .sum()
+    };
+    for curve in curves {
+        // Where epochs 3 and 9 fall on this chart's x axis, in pixels, and
+        // the vertical extent of its curve.
+        let per_epoch = (curve[5].0 - curve[0].0) / 5.0;
+        let (top, bottom) = curve
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(t, b), p| (t.min(p.1), b.max(p.1)));
+        for x in [curve[2].0, curve[0].0 + 8.0 * per_epoch] {
+            // The dashes of the mark cover much of the chart's height (an
+            // axis tick is a few pixels).
+            let covered = black_at(x, top - 40.0, bottom + 40.0);
+            assert!(
+                covered >= 0.3 * (bottom - top),
+                "the dashes at x = {x} cover {covered} of {} pixels",
+                bottom - top
+            );
+        }
+    }
+    // Without the marks, the same places hold at most the axis ticks.
+    plot_charts("stop", "epoch", &charts, &path, &options).unwrap();
+    let (polylines, texts) = svg_polylines(&path, (900, 600));
+    assert!(!texts.iter().any(|t| t == "kept" || t == "stopped"));
+    let unmarked: Vec<&Vec<(f64, f64)>> = polylines.iter().filter(|p| p.len() == 6).collect();
+    for curve in unmarked {
+        let (top, bottom) = curve
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(t, b), p| (t.min(p.1), b.max(p.1)));
+        let covered = black_at(curve[2].0, top - 40.0, bottom + 40.0);
+        assert!(covered <= 12.0, "{covered} pixels of black at epoch 3");
+    }
 }
 
 #[test]
