@@ -24,11 +24,13 @@
 //! cargo run --release --example bench_report -- [--threads N] [--iters N] [WORKLOAD...]
 //! ```
 //!
-//! Workloads: `gemm`, `add`, `tape`, `mlp_sgd`, `mlp`, `lstm`, `cnn` (all by
-//! default), `lstm_fused` and `lstm_composed` (one cell of `lstm` alone),
+//! Workloads: `gemm`, `add`, `tape`, `mlp_sgd`, `mlp`, `lstm`, `gru`, `cnn`
+//! (all by default), `lstm_fused` and `lstm_composed` (one cell of `lstm`
+//! alone), `gru_fused` and `gru_composed` (the same for `gru`, the LSTM's
+//! shapes with a GRU layer),
 //! and `threshold` (serial vs parallel element-wise add around the
 //! threshold). `--threads N` sets rayon's pool, over which wengert splits
-//! its work (matrixmultiply itself runs single-threaded). `--iters N` runs the step workloads (`mlp`, `lstm*`, `cnn`) for
+//! its work (matrixmultiply itself runs single-threaded). `--iters N` runs the step workloads (`mlp`, `lstm*`, `gru*`, `cnn`) for
 //! one warm-up step and N timed ones, which is what a profile needs
 //! (callgrind's instruction counts hold on a busy machine):
 //!
@@ -233,7 +235,7 @@ fn usage_error(message: &str) -> ! {
 }
 
 fn main() {
-    const WORKLOADS: [&str; 10] = [
+    const WORKLOADS: [&str; 13] = [
         "gemm",
         "add",
         "tape",
@@ -242,6 +244,9 @@ fn main() {
         "lstm",
         "lstm_fused",
         "lstm_composed",
+        "gru",
+        "gru_fused",
+        "gru_composed",
         "cnn",
         "threshold",
     ];
@@ -293,9 +298,11 @@ fn main() {
         .build_global()
         .expect("the global thread pool is set once");
     if workloads.is_empty() {
-        workloads = ["gemm", "add", "tape", "mlp_sgd", "mlp", "lstm", "cnn"]
-            .map(String::from)
-            .to_vec();
+        workloads = [
+            "gemm", "add", "tape", "mlp_sgd", "mlp", "lstm", "gru", "cnn",
+        ]
+        .map(String::from)
+        .to_vec();
     }
     for w in &workloads {
         match w.as_str() {
@@ -304,9 +311,12 @@ fn main() {
             "tape" => tape(threads),
             "mlp_sgd" => mlp_sgd(threads),
             "mlp" => steps::mlp(&settings),
-            "lstm" => steps::lstm(&settings, &[true, false]),
-            "lstm_fused" => steps::lstm(&settings, &[true]),
-            "lstm_composed" => steps::lstm(&settings, &[false]),
+            "lstm" => steps::recurrent(&settings, false, &[true, false]),
+            "lstm_fused" => steps::recurrent(&settings, false, &[true]),
+            "lstm_composed" => steps::recurrent(&settings, false, &[false]),
+            "gru" => steps::recurrent(&settings, true, &[true, false]),
+            "gru_fused" => steps::recurrent(&settings, true, &[true]),
+            "gru_composed" => steps::recurrent(&settings, true, &[false]),
             "cnn" => steps::cnn(&settings),
             "threshold" => threshold(threads),
             other => unreachable!("arguments were checked against WORKLOADS: {other}"),

@@ -1,4 +1,4 @@
-//! The training-step workloads (`mlp`, `lstm`, `cnn`): forward, backward and
+//! The training-step workloads (`mlp`, `lstm`, `gru`, `cnn`): forward, backward and
 //! Adam, each step timed whole and split into those three phases.
 //!
 //! Each step is a named function kept out of line, so it is one frame of
@@ -7,7 +7,7 @@
 //! miss that work.)
 
 use wengert::nn::conv::{BatchNorm2d, Conv2d, Conv2dConfig, Flatten, MaxPool2d};
-use wengert::nn::recurrent::{Lstm, RnnConfig};
+use wengert::nn::recurrent::{Gru, Lstm, RnnConfig};
 use wengert::optim::{Adam, AdamConfig, Optimizer};
 use wengert::prelude::*;
 use wengert::rand::Rng;
@@ -85,27 +85,71 @@ pub fn mlp(settings: &Settings) {
     report("mlp", settings, &times, &losses, "");
 }
 
-/// The LSTM workload's model, data and optimizer.
-struct LstmRun {
-    lstm: Lstm<f32>,
+/// The recurrent layer of the `lstm` and `gru` workloads.
+enum Recurrent {
+    Lstm(Lstm<f32>),
+    Gru(Gru<f32>),
+}
+
+impl Recurrent {
+    /// The workload's layer (input 32, hidden 128), fused or composed.
+    fn new(gru: bool, fused: bool, rng: &mut impl Rng) -> Self {
+        let config = RnnConfig::new(32, 128).with_fused(fused);
+        if gru {
+            Recurrent::Gru(Gru::new(config, rng))
+        } else {
+            Recurrent::Lstm(Lstm::new(config, rng))
+        }
+    }
+
+    /// The last hidden state `[32, 128]` after the whole sequence.
+    fn last_h<'t>(&self, tape: &'t Tape<f32>, x: Var<'t, f32>) -> Var<'t, f32> {
+        let h_n = match self {
+            Recurrent::Lstm(lstm) => {
+                lstm.forward_with_state(tape, x, None)
+                    .expect("shapes fit")
+                    .1
+                    .h
+            }
+            Recurrent::Gru(gru) => gru.forward_with_state(tape, x, None).expect("shapes fit").1,
+        };
+        h_n.reshape(&[32, 128])
+    }
+}
+
+impl Parameters<f32> for Recurrent {
+    fn visit_params<'s>(&'s self, f: &mut dyn FnMut(&str, &'s Param<f32>)) {
+        match self {
+            Recurrent::Lstm(l) => l.visit_params(f),
+            Recurrent::Gru(g) => g.visit_params(f),
+        }
+    }
+
+    fn visit_params_mut<'s>(&'s mut self, f: &mut dyn FnMut(&str, &'s mut Param<f32>)) {
+        match self {
+            Recurrent::Lstm(l) => l.visit_params_mut(f),
+            Recurrent::Gru(g) => g.visit_params_mut(f),
+        }
+    }
+}
+
+/// The recurrent workloads' model, data and optimizer.
+struct RecurrentRun {
+    layer: Recurrent,
     head: Linear<f32>,
     x: Tensor<f32>,
     labels: Vec<usize>,
     adam: Adam<f32>,
 }
 
-/// One LSTM step: last hidden state -> Linear(128, 10) -> cross-entropy,
-/// backward through all 50 steps, Adam; returns the loss.
+/// One recurrent step: last hidden state -> Linear(128, 10) ->
+/// cross-entropy, backward through all 50 steps, Adam; returns the loss.
 #[inline(never)]
-fn lstm_step(run: &mut LstmRun, tape: &mut Tape<f32>, laps: &mut Laps) -> f32 {
+fn recurrent_step(run: &mut RecurrentRun, tape: &mut Tape<f32>, laps: &mut Laps) -> f32 {
     tape.reset();
     let (loss, grads) = {
         let input = tape.constant(run.x.clone());
-        let (_, state) = run
-            .lstm
-            .forward_with_state(tape, input, None)
-            .expect("shapes fit");
-        let last_h = state.h.reshape(&[32, 128]);
+        let last_h = run.layer.last_h(tape, input);
         let logits = run.head.forward(tape, last_h).expect("shapes fit");
         let loss = logits.cross_entropy_with_logits(&run.labels);
         laps.mark();
@@ -113,22 +157,24 @@ fn lstm_step(run: &mut LstmRun, tape: &mut Tape<f32>, laps: &mut Laps) -> f32 {
         laps.mark();
         (loss.item(), grads)
     };
-    run.adam.step(&mut (&mut run.lstm, &mut run.head), &grads);
+    run.adam.step(&mut (&mut run.layer, &mut run.head), &grads);
     loss
 }
 
-/// `lstm`: one training step of an LSTM (input 32, hidden 128, sequence
-/// 50, batch 32), Adam (lr 1e-3), for each cell of `fused` (the fused
-/// kernel for `true`, the cell composed of tape ops for `false`).
-pub fn lstm(settings: &Settings, fused: &[bool]) {
+/// `lstm` (`gru` false) or `gru`: one training step of the layer (input
+/// 32, hidden 128, sequence 50, batch 32), Adam (lr 1e-3), for each cell
+/// of `fused` (the fused sequence node for `true`, the cell composed of
+/// tape ops for `false`). The GRU has the LSTM's shapes; `bench.py` has
+/// no GRU, so it is wengert's alone.
+pub fn recurrent(settings: &Settings, gru: bool, fused: &[bool]) {
     for &fused in fused {
         let mut rng = seeded_rng(5);
-        let lstm = Lstm::<f32>::new(RnnConfig::new(32, 128).with_fused(fused), &mut rng);
+        let layer = Recurrent::new(gru, fused, &mut rng);
         let head = Linear::<f32>::new(128, 10, &mut rng);
         let x = Tensor::<f32>::randn(&[50, 32, 32], &mut rng);
         let labels: Vec<usize> = (0..32).map(|i| (i * 3) % 10).collect();
-        let mut run = LstmRun {
-            lstm,
+        let mut run = RecurrentRun {
+            layer,
             head,
             x,
             labels,
@@ -137,10 +183,16 @@ pub fn lstm(settings: &Settings, fused: &[bool]) {
         let mut tape = Tape::training(0);
         let mut losses = Vec::new();
         let times = time_phases(settings.protocol(Protocol::fixed(2, 20)), |laps| {
-            losses.push(lstm_step(&mut run, &mut tape, laps));
+            losses.push(recurrent_step(&mut run, &mut tape, laps));
         });
         let extra = format!(",\"cell\":\"{}\"", if fused { "fused" } else { "composed" });
-        report("lstm", settings, &times, &losses, &extra);
+        report(
+            if gru { "gru" } else { "lstm" },
+            settings,
+            &times,
+            &losses,
+            &extra,
+        );
     }
 }
 

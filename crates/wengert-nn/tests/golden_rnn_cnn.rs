@@ -1,8 +1,9 @@
 //! Recurrent, convolutional, pooling, embedding and residual-block layers
 //! against PyTorch (float64): outputs, and the gradients of
 //! loss = sum_k sum(output_k * upstream_k) with respect to every float input
-//! and parameter, to 1e-10. LSTM cases run with the fused and the composed
-//! cell. Batch normalization cases also compare the running statistics.
+//! and parameter, to 1e-10. LSTM and GRU layer cases run with the fused
+//! sequence node and with the composed cell. Batch normalization cases also
+//! compare the running statistics.
 //!
 //! Reference: `layers.json` of the golden folder (`WENGERT_GOLDEN`, else
 //! `tests/golden/`). Every size and option is read from the case's fields.
@@ -252,17 +253,19 @@ fn rnn_layer_matches_pytorch() {
 }
 
 #[test]
-fn gru_layer_matches_pytorch() {
-    check_case(
-        "GRU",
-        |c| Gru::new(rnn_config(c), &mut seeded_rng(0)),
-        |m, tape, x, _| {
-            let (out, h_n) = m
-                .forward_with_state(tape, x["input"], Some(x["h0"]))
-                .unwrap();
-            vec![("output", out), ("h_n", h_n)]
-        },
-    );
+fn gru_layer_fused_and_composed_match_pytorch() {
+    for fused in [true, false] {
+        check_case(
+            "GRU",
+            |c| Gru::new(rnn_config(c).with_fused(fused), &mut seeded_rng(0)),
+            |m, tape, x, _| {
+                let (out, h_n) = m
+                    .forward_with_state(tape, x["input"], Some(x["h0"]))
+                    .unwrap();
+                vec![("output", out), ("h_n", h_n)]
+            },
+        );
+    }
 }
 
 fn check_lstm(case_name: &str) {

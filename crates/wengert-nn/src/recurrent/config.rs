@@ -8,8 +8,8 @@ use crate::error::{NnError, Result};
 /// Builds an [`Rnn`](super::Rnn), [`Lstm`](super::Lstm) or
 /// [`Gru`](super::Gru). Defaults as PyTorch: one layer, one direction,
 /// sequence first, tanh, biases, no dropout, no projection; plus two
-/// options PyTorch lacks: `forget_bias` (LSTM) and `fused` (LSTM, on by
-/// default).
+/// options PyTorch lacks: `forget_bias` (LSTM) and `fused` (LSTM and GRU,
+/// on by default).
 ///
 /// Building a layer checks the options as PyTorch's constructor does:
 /// `dropout` in `[0, 1]`, `proj_size < hidden_size` and for an LSTM only;
@@ -49,9 +49,11 @@ pub struct RnnConfig {
     /// [`LstmCell::with_forget_bias`](super::LstmCell::with_forget_bias));
     /// 1.0 is the usual choice. `None` keeps PyTorch's random init.
     pub forget_bias: Option<f64>,
-    /// For an [`Lstm`](super::Lstm): each step as one fused tape node (the
-    /// default) or composed of `Var` ops (twice differentiable). A
-    /// projection (`proj_size > 0`) always runs composed steps.
+    /// For an [`Lstm`](super::Lstm) or a [`Gru`](super::Gru): each
+    /// direction of each layer as one fused tape node over the sequence
+    /// (the default) or composed of `Var` ops (twice differentiable). An
+    /// LSTM with a projection (`proj_size > 0`) always runs composed steps.
+    /// A plain RNN ignores it.
     pub fused: bool,
     /// PyTorch's `bias`: whether every cell has `bias_ih` and `bias_hh`.
     pub bias: bool,
@@ -114,7 +116,7 @@ impl RnnConfig {
         self
     }
 
-    /// Fused or composed LSTM steps.
+    /// Fused or composed LSTM and GRU sequences.
     pub fn with_fused(mut self, fused: bool) -> Self {
         self.fused = fused;
         self

@@ -16,7 +16,9 @@
 
 use wengert_tensor::{Float, Tensor, Var};
 
-use super::lstm_gates::{cell_update, check_operands, gate_activations, gate_gradient};
+use super::gemm::{gemm_into, MatRef};
+use super::lstm_gates::{cell_update, gate_activations, gate_gradient};
+use super::operands::{check_operands, Cell};
 use crate::error::Result;
 
 /// One LSTM step as a single tape node.
@@ -83,38 +85,58 @@ pub fn lstm_cell_fused<'t, T: Float>(
         _ => (0, 0),
     };
     let x_fits = shapes[0].len() == 2;
-    let hs = check_operands("lstm_cell_fused", "[B, I]", x_fits, &shapes, batch, input)?;
+    let hs = check_operands(
+        Cell::Lstm,
+        "lstm_cell_fused",
+        "[B, I]",
+        x_fits,
+        &shapes,
+        batch,
+        input,
+    )?;
 
-    // Forward: the gate pre-activations in two matrix products (transposed
-    // weights are strided views, read in place).
+    // Forward: the gate pre-activations in two matrix products, the second
+    // added into the first's output (transposed weights and the `h` columns
+    // of the state are strided views, read in place).
     let s = state.value();
-    let from_x = x.value().matmul(&w_ih.value().transpose(0, 1));
-    let from_h = s.narrow(1, 0, hs).matmul(&w_hh.value().transpose(0, 1));
-    let (from_x, from_h, s) = (from_x.values(), from_h.values(), s.values());
+    let s = s.values();
+    let mut acts = x.value().matmul(&w_ih.value().transpose(0, 1));
+    let w_hh_value = w_hh.value();
+    let w_hh_values = w_hh_value.values();
+    let w_hh_rows = MatRef::row_major(&w_hh_values, 4 * hs, hs);
+    let h = MatRef {
+        data: &s,
+        rows: batch,
+        cols: hs,
+        row_stride: 2 * hs,
+        col_stride: 1,
+    };
+    gemm_into(h, w_hh_rows.t(), T::one(), acts.data_mut());
     let (bi, bh) = (b_ih.value(), b_hh.value());
     let (bi, bh) = (bi.values(), bh.values());
 
-    // One pass per batch row: activations, cell update, output. `acts`
-    // keeps i, f, g, o in the stacked layout and `tanh_c` keeps tanh(c'):
-    // the backward pass needs exactly these (and the old c, read from the
-    // saved state).
+    // One pass per batch row: activations (in place), cell update, output.
+    // `acts` keeps i, f, g, o in the stacked layout and `tanh_c` keeps
+    // tanh(c'): the backward pass needs exactly these (and the old c, read
+    // from the saved state).
     let g4 = 4 * hs;
-    let mut acts = vec![T::zero(); batch * g4];
     let mut tanh_c = vec![T::zero(); batch * hs];
     let mut out = vec![T::zero(); batch * 2 * hs];
-    for b in 0..batch {
-        let row = b * g4..(b + 1) * g4;
-        let acts_b = &mut acts[row.clone()];
-        gate_activations(&from_x[row.clone()], &from_h[row], &bi, &bh, acts_b);
-        let (h_out, c_out) = out[b * 2 * hs..(b + 1) * 2 * hs].split_at_mut(hs);
-        let c_prev = &s[b * 2 * hs + hs..(b + 1) * 2 * hs];
-        cell_update(
-            acts_b,
-            c_prev,
-            c_out,
-            &mut tanh_c[b * hs..(b + 1) * hs],
-            h_out,
-        );
+    {
+        let acts = acts.data_mut();
+        for b in 0..batch {
+            let acts_b = &mut acts[b * g4..(b + 1) * g4];
+            gate_activations(acts_b, &bi, &bh);
+            let (h_out, c_out) = out[b * 2 * hs..(b + 1) * 2 * hs].split_at_mut(hs);
+            let c_prev = &s[b * 2 * hs + hs..(b + 1) * 2 * hs];
+            cell_update(
+                acts_b,
+                c_prev,
+                c_out,
+                &mut tanh_c[b * hs..(b + 1) * hs],
+                h_out,
+            );
+        }
     }
     let value = Tensor::from_vec(out, &[batch, 2 * hs]);
     let inputs = [x, state, w_ih, w_hh, b_ih, b_hh];
@@ -123,6 +145,7 @@ pub fn lstm_cell_fused<'t, T: Float>(
             ctx.refuse_second_derivative("lstm_cell_composed (recurrent/lstm_cell.rs)");
             let dy = dy.value();
             let dy = dy.values();
+            let acts = acts.values();
             let s = ctx.input(1).value();
             let s = s.values();
             // The gate gradient da [B, 4H] and dc [B, H], a row at a time

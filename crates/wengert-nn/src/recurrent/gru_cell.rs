@@ -1,8 +1,9 @@
 //! `GruCell`: the gated recurrent unit (Cho et al., 2014), PyTorch's variant.
 
-use wengert_tensor::{Float, Tape, Var};
+use wengert_tensor::{Float, Tape, Tensor, Var};
 
 use super::cell::{cell_common, Recurrence, Stepper};
+use super::gru_sequence::gru_sequence_fused;
 use super::weights::{plus_bias, CellWeights};
 use crate::Module;
 
@@ -31,6 +32,11 @@ use crate::Module;
 ///
 /// As a [`Module`], `forward(x)` starts from a zero state.
 ///
+/// A step of the cell is always composed (twice differentiable); a
+/// [`Gru`](super::Gru) layer runs its cells over the whole sequence as one
+/// fused node ([`gru_sequence_fused`](super::gru_sequence_fused)) unless
+/// the cell is built [`with_fused(false)`](GruCell::with_fused).
+///
 /// # PyTorch options
 /// `nn.GRUCell(input_size, hidden_size, bias)`: all of them, `bias=False`
 /// through [`GruCell::without_bias`]. Not here: `device` and `dtype` (the
@@ -53,6 +59,8 @@ use crate::Module;
 pub struct GruCell<T: Float> {
     #[module(flatten)]
     pub(crate) weights: CellWeights<T>,
+    #[module(skip)]
+    fused: bool,
 }
 
 cell_common! {
@@ -60,11 +68,56 @@ cell_common! {
     GruCell: try_new, forward_step
 }
 
+impl<T: Float> GruCell<T> {
+    /// Whether a [`Gru`](super::Gru) layer runs this cell over a sequence
+    /// as one fused node (the default) or steps the composed cell (twice
+    /// differentiable). A single step is composed either way.
+    pub fn with_fused(mut self, fused: bool) -> Self {
+        self.fused = fused;
+        self
+    }
+
+    /// Whether a layer runs this cell fused over the sequence.
+    pub fn is_fused(&self) -> bool {
+        self.fused
+    }
+
+    /// The whole sequence `x [T, B, I]` from `h0 [B, H]` as one node
+    /// ([`gru_sequence_fused`]) when the cell runs fused, `None` otherwise
+    /// (the layer then steps it). Returns the hidden outputs `[T, B, H]`
+    /// and the final state `[B, H]`.
+    pub(crate) fn run_sequence<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        x: Var<'t, T>,
+        h0: Var<'t, T>,
+        reverse: bool,
+    ) -> Option<(Var<'t, T>, Var<'t, T>)> {
+        if !self.fused {
+            return None;
+        }
+        let w = self.weights.bind(tape);
+        let (steps, batch, hs) = (x.shape()[0], x.shape()[1], self.hidden_size());
+        // Bias-free cells add constant zeros (which need no gradient), so
+        // they keep the fused path.
+        let zeros = || tape.constant(Tensor::zeros(&[3 * hs]));
+        let (b_ih, b_hh) = (w.b_ih.unwrap_or_else(zeros), w.b_hh.unwrap_or_else(zeros));
+        let y = gru_sequence_fused(x, h0, w.w_ih, w.w_hh, b_ih, b_hh, reverse)
+            .expect("shapes checked by the caller");
+        // h_n is the output of the step that ran last.
+        let last = if reverse { 0 } else { steps - 1 };
+        Some((y, y.narrow(0, last, 1).reshape(&[batch, hs])))
+    }
+}
+
 impl<T: Float> Recurrence<T> for GruCell<T> {
     const GATES: usize = 3;
 
     fn from_weights(weights: CellWeights<T>) -> Self {
-        GruCell { weights }
+        GruCell {
+            weights,
+            fused: true,
+        }
     }
 
     fn weights(&self) -> &CellWeights<T> {

@@ -101,6 +101,24 @@ impl<T: Float> LayerCell<T> for RnnCell<T> {
 
 impl<T: Float> LayerCell<T> for GruCell<T> {
     const LAYER: &'static str = "GRU";
+
+    fn runs_whole(&self) -> bool {
+        self.is_fused()
+    }
+
+    fn sequence<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        x: Var<'t, T>,
+        state: Var<'t, T>,
+        reverse: bool,
+    ) -> Option<(Var<'t, T>, Var<'t, T>)> {
+        self.run_sequence(tape, x, state, reverse)
+    }
+
+    fn configured(self, config: &RnnConfig) -> Self {
+        self.with_fused(config.fused)
+    }
 }
 
 impl<T: Float> LayerCell<T> for LstmCell<T> {
@@ -182,6 +200,14 @@ stacked_layer!(Rnn, with_h0);
 /// stacking, directions, state indexing, dropout between layers, unbatched
 /// inputs and empty batches as [`Rnn`].
 ///
+/// By default each direction of each layer runs fused, the whole sequence
+/// as one node ([`super::gru_sequence_fused`]: one input product for all
+/// steps, one recurrent product and one element-wise pass per step, the
+/// weight gradients as one product over the sequence); with
+/// `RnnConfig::with_fused(false)` (or [`Gru::set_fused`]) the composed
+/// cell is stepped instead, which gives the same values and gradients and
+/// can be differentiated twice.
+///
 /// # PyTorch options
 /// `nn.GRU(input_size, hidden_size, num_layers, bias, batch_first,
 /// dropout, bidirectional)`: all of them, through [`RnnConfig`]. Not here:
@@ -205,6 +231,17 @@ pub struct Gru<T: Float> {
 }
 
 stacked_layer!(Gru, with_h0);
+
+impl<T: Float> Gru<T> {
+    /// Switches every cell between the fused sequence node and composed
+    /// steps.
+    pub fn set_fused(&mut self, fused: bool) {
+        self.stack.config.fused = fused;
+        for cell in &mut self.stack.cells {
+            *cell = cell.clone().with_fused(fused);
+        }
+    }
+}
 
 /// The state of an [`Lstm`]: hidden states `h [L*D, B, P]` and cell states
 /// `c [L*D, B, H]` (`P = H` without a projection; `[L*D, P]` and

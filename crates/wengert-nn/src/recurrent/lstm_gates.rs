@@ -8,82 +8,32 @@
 
 use wengert_tensor::Float;
 
-use crate::error::{NnError, Result};
-
-/// Checks the operands of a fused LSTM node against the cell's shapes:
-/// `x_fits` says whether `x` (`shapes[0]`) has the layout `x_layout` with
-/// batch `batch` and input size `input`; the state must be `[B, 2H]`, the
-/// weights `[4H, I]` and `[4H, H]`, the biases `[4H]`. Returns `H`, or an
-/// error that names `layer` and every operand's shape.
-pub(crate) fn check_operands(
-    layer: &str,
-    x_layout: &str,
-    x_fits: bool,
-    shapes: &[Vec<usize>; 6],
-    batch: usize,
-    input: usize,
-) -> Result<usize> {
-    let hs = shapes[3].get(1).copied().unwrap_or(0);
-    let fits = x_fits
-        && shapes[1] == [batch, 2 * hs]
-        && shapes[2] == [4 * hs, input]
-        && shapes[3] == [4 * hs, hs]
-        && shapes[4] == [4 * hs]
-        && shapes[5] == [4 * hs];
-    if fits && hs > 0 {
-        return Ok(hs);
-    }
-    Err(NnError::InputShape {
-        layer: layer.into(),
-        expected: format!(
-            "x {x_layout}, state [B, 2H], w_ih [4H, I], w_hh [4H, H], b_ih [4H], b_hh [4H] \
-             (got x {:?}, state {:?}, w_ih {:?}, w_hh {:?}, b_ih {:?}, b_hh {:?})",
-            shapes[0], shapes[1], shapes[2], shapes[3], shapes[4], shapes[5]
-        ),
-        got: shapes[0].clone(),
-    })
-}
-
-/// Gate activations of one batch row, gate order i, f, g, o (each `H`
-/// wide): `acts = act(pre_x + pre_h + b_ih + b_hh)` with sigmoid for i, f,
-/// o and tanh for g. All slices `4H` long.
-pub(crate) fn gate_activations<T: Float>(
-    pre_x: &[T],
-    pre_h: &[T],
-    b_ih: &[T],
-    b_hh: &[T],
-    acts: &mut [T],
-) {
-    let hs = acts.len() / 4;
+/// Gate activations of one batch row, in place, gate order i, f, g, o
+/// (each `H` wide): `pre` holds the two products `x W_ih^T + h W_hh^T` and
+/// becomes `act(pre + b_ih + b_hh)`, with sigmoid for i, f, o and tanh for
+/// g. All slices `4H` long. In place because the sequence node adds the
+/// recurrent product straight into the buffer of the input projection: no
+/// buffer of its own per step, no separate add pass.
+pub(crate) fn gate_activations<T: Float>(pre: &mut [T], b_ih: &[T], b_hh: &[T]) {
+    let hs = pre.len() / 4;
     // Three runs, each one activation, so each loop has no branch: i and f
     // (rows 0:2H) and o (3H:4H) are sigmoid gates, g (2H:3H) is tanh.
-    let parts = |r: std::ops::Range<usize>| {
-        (
-            &pre_x[r.clone()],
-            &pre_h[r.clone()],
-            &b_ih[r.clone()],
-            &b_hh[r],
-        )
-    };
-    let (if_, rest) = acts.split_at_mut(2 * hs);
+    let bias = |r: std::ops::Range<usize>| (&b_ih[r.clone()], &b_hh[r]);
+    let (if_, rest) = pre.split_at_mut(2 * hs);
     let (g, o) = rest.split_at_mut(hs);
-    activate(parts(0..2 * hs), if_, T::fast_sigmoid);
-    activate(parts(2 * hs..3 * hs), g, T::fast_tanh);
-    activate(parts(3 * hs..4 * hs), o, T::fast_sigmoid);
+    activate(if_, bias(0..2 * hs), T::fast_sigmoid);
+    activate(g, bias(2 * hs..3 * hs), T::fast_tanh);
+    activate(o, bias(3 * hs..4 * hs), T::fast_sigmoid);
 }
 
-/// `out = act(x + h + bi + bh)` element by element (one run of gates).
+/// `a = act(a + bi + bh)` element by element (one run of gates).
 #[inline(always)]
-fn activate<T: Float>(
-    (x, h, bi, bh): (&[T], &[T], &[T], &[T]),
-    out: &mut [T],
-    act: impl Fn(T) -> T,
-) {
-    let n = out.len();
+fn activate<T: Float>(pre: &mut [T], (bi, bh): (&[T], &[T]), act: impl Fn(T) -> T) {
+    let n = pre.len();
     // Equal lengths up front, so the loop below has no bounds checks.
-    let (x, h, bi, bh) = (&x[..n], &h[..n], &bi[..n], &bh[..n]);
-    for (k, a) in out.iter_mut().enumerate() {
-        *a = act(x[k] + h[k] + bi[k] + bh[k]);
+    let (bi, bh) = (&bi[..n], &bh[..n]);
+    for (k, a) in pre.iter_mut().enumerate() {
+        *a = act(*a + bi[k] + bh[k]);
     }
 }
 

@@ -20,7 +20,10 @@
 
 use wengert_tensor::{Float, Tensor, Var};
 
-use super::lstm_gates::{cell_update, check_operands, gate_activations, gate_gradient};
+use super::gemm::{gemm_into, MatRef};
+use super::lstm_gates::{cell_update, gate_activations, gate_gradient};
+use super::operands::{check_operands, Cell};
+use super::step_order::{read_and_write, StepOrder};
 use crate::error::Result;
 
 /// A whole LSTM sequence as a single tape node.
@@ -108,6 +111,7 @@ pub fn lstm_sequence_fused<'t, T: Float>(
     };
     let x_fits = shapes[0].len() == 3 && steps > 0;
     let hs = check_operands(
+        Cell::Lstm,
         "lstm_sequence_fused",
         "[T >= 1, B, I]",
         x_fits,
@@ -116,75 +120,69 @@ pub fn lstm_sequence_fused<'t, T: Float>(
         input,
     )?;
     let (g4, bh, bg) = (4 * hs, batch * hs, batch * 4 * hs);
-    // The step that runs before time t, whose state step t reads (None: the
-    // initial state), and the order the steps run in.
-    let prev = move |t: usize| -> Option<usize> {
-        if reverse {
-            (t + 1 < steps).then_some(t + 1)
-        } else {
-            t.checked_sub(1)
-        }
-    };
-    let order = move || -> Box<dyn DoubleEndedIterator<Item = usize>> {
-        if reverse {
-            Box::new((0..steps).rev())
-        } else {
-            Box::new(0..steps)
-        }
-    };
+    let order = StepOrder { steps, reverse };
 
-    // The input projection of every step in one product.
+    // The input projection of every step in one product, into the buffer
+    // that becomes the gate activations: each step adds its recurrent
+    // product into its rows and activates them in place.
     let x2 = x.value().reshape(&[steps * batch, input]);
-    let from_x = x2.matmul(&w_ih.value().transpose(0, 1));
-    let from_x = from_x.values();
-    let w_hh_t = w_hh.value().transpose(0, 1);
+    let mut acts = x2.matmul(&w_ih.value().transpose(0, 1));
+    // W_hh^T laid out once, contiguous, for the T products `h W_hh^T`: the
+    // product packs its right operand on every call, and packing copies
+    // rows of a contiguous matrix at once but a strided (transposed) view
+    // element by element.
+    let w_hh_t = w_hh.value().transpose(0, 1).contiguous();
+    let w_hh_t = w_hh_t.values();
+    let w_hh_t = MatRef::row_major(&w_hh_t, hs, g4);
     let (bi, bhh) = (b_ih.value(), b_hh.value());
     let (bi, bhh) = (bi.values(), bhh.values());
     let s0 = state.value();
-    let s0_values = s0.values();
-    let c0: Vec<T> = (0..batch)
-        .flat_map(|b| s0_values[b * 2 * hs + hs..(b + 1) * 2 * hs].iter().copied())
-        .collect();
+    let s0 = s0.values();
+    // h0 and c0 are the two halves of each state row, read in place.
+    let h0 = MatRef {
+        data: &s0[..],
+        rows: batch,
+        cols: hs,
+        row_stride: 2 * hs,
+        col_stride: 1,
+    };
+    let c0 = |b: usize| &s0[b * 2 * hs + hs..(b + 1) * 2 * hs];
 
     // Saved for the backward pass, by time index: the gate activations
-    // [T, B, 4H], tanh(c') [T, B, H] and c' [T, B, H]. `y` is the output.
-    let mut acts = vec![T::zero(); steps * bg];
+    // [T, B, 4H] (in `acts`), tanh(c') [T, B, H] and c' [T, B, H]. `y` is
+    // the output, whose rows 0..T are also the hidden states the steps read.
     let mut tanh_c = vec![T::zero(); steps * bh];
     let mut cells = vec![T::zero(); steps * bh];
     let mut y = vec![T::zero(); (steps + 1) * bh];
-    let mut h = s0.narrow(1, 0, hs);
-    // c' of the running step, copied into `cells` once the step is done
-    // (the step reads the previous c' from there meanwhile).
-    let mut c_next = vec![T::zero(); bh];
-    for t in order() {
-        // The one product per step that has to wait for the previous one.
-        let from_h = h.matmul(&w_hh_t);
-        let from_h = from_h.values();
-        let mut h_next = vec![T::zero(); bh];
-        for b in 0..batch {
-            let at = t * bg + b * g4;
-            let acts_b = &mut acts[at..at + g4];
-            let x_row = &from_x[at..at + g4];
-            gate_activations(x_row, &from_h[b * g4..(b + 1) * g4], &bi, &bhh, acts_b);
-            let c_prev = match prev(t) {
-                Some(p) => &cells[p * bh + b * hs..p * bh + (b + 1) * hs],
-                None => &c0[b * hs..(b + 1) * hs],
+    {
+        let acts = acts.data_mut();
+        for t in order.run() {
+            let acts_t = &mut acts[t * bg..(t + 1) * bg];
+            // The one product per step that has to wait for the previous one.
+            let h_prev = match order.prev(t) {
+                Some(p) => MatRef::row_major(&y[p * bh..(p + 1) * bh], batch, hs),
+                None => h0,
             };
-            let row = b * hs..(b + 1) * hs;
-            let tanh_b = &mut tanh_c[t * bh + b * hs..t * bh + (b + 1) * hs];
-            cell_update(
-                acts_b,
-                c_prev,
-                &mut c_next[row.clone()],
-                tanh_b,
-                &mut h_next[row],
-            );
+            gemm_into(h_prev, w_hh_t, T::one(), acts_t);
+            let (c_prev, c_next) = read_and_write(&mut cells, order.prev(t), t, bh);
+            let h_next = &mut y[t * bh..(t + 1) * bh];
+            let tanh_t = &mut tanh_c[t * bh..(t + 1) * bh];
+            for b in 0..batch {
+                let acts_b = &mut acts_t[b * g4..(b + 1) * g4];
+                gate_activations(acts_b, &bi, &bhh);
+                let row = b * hs..(b + 1) * hs;
+                let c_prev = c_prev.map_or_else(|| c0(b), |c| &c[row.clone()]);
+                cell_update(
+                    acts_b,
+                    c_prev,
+                    &mut c_next[row.clone()],
+                    &mut tanh_t[row.clone()],
+                    &mut h_next[row],
+                );
+            }
         }
-        cells[t * bh..(t + 1) * bh].copy_from_slice(&c_next);
-        y[t * bh..(t + 1) * bh].copy_from_slice(&h_next);
-        h = Tensor::from_vec(h_next, &[batch, hs]);
     }
-    let last = order().next_back().expect("steps >= 1");
+    let last = order.last();
     y[steps * bh..].copy_from_slice(&cells[last * bh..(last + 1) * bh]);
     let value = Tensor::from_vec(y, &[steps + 1, batch, hs]);
     let hidden = value.clone();
@@ -197,28 +195,32 @@ pub fn lstm_sequence_fused<'t, T: Float>(
             );
             let dy = dy.value();
             let dy = dy.values();
+            let acts = acts.values();
             let w_hh = ctx.input(3).value();
+            let w_hh = w_hh.values();
+            let w_hh = MatRef::row_major(&w_hh, g4, hs);
+            let s0 = ctx.input(1).value();
+            let s0 = s0.values();
+            let c0 = |b: usize| &s0[b * 2 * hs + hs..(b + 1) * 2 * hs];
             // Carried from step to step, last step first: dh and dc reaching
             // the state the step produced. dc starts as c_n's gradient.
-            let mut dh_carry = vec![T::zero(); bh];
-            let mut dc_carry = dy[steps * bh..].to_vec();
             let mut dh = vec![T::zero(); bh];
+            let mut dc_carry = dy[steps * bh..].to_vec();
             let mut dc_prev = vec![T::zero(); bh];
             let mut da = vec![T::zero(); steps * bg];
-            for t in order().rev() {
+            let first = order.first();
+            for t in order.run().rev() {
                 // The hidden output at time t is read by the loss (dy[t])
-                // and by the next step (the carried dh).
-                for ((d, &up), &carried) in
-                    dh.iter_mut().zip(&dy[t * bh..(t + 1) * bh]).zip(&dh_carry)
-                {
-                    *d = up + carried;
+                // and by the next step (the carried dh, already in `dh`).
+                for (d, &up) in dh.iter_mut().zip(&dy[t * bh..(t + 1) * bh]) {
+                    *d += up;
                 }
-                let mut da_t = vec![T::zero(); bg];
+                let da_t = &mut da[t * bg..(t + 1) * bg];
                 for b in 0..batch {
                     let row = b * hs..(b + 1) * hs;
-                    let c_prev = match prev(t) {
+                    let c_prev = match order.prev(t) {
                         Some(p) => &cells[p * bh + b * hs..p * bh + (b + 1) * hs],
-                        None => &c0[row.clone()],
+                        None => c0(b),
                     };
                     gate_gradient(
                         &acts[t * bg + b * g4..t * bg + (b + 1) * g4],
@@ -231,9 +233,12 @@ pub fn lstm_sequence_fused<'t, T: Float>(
                     );
                 }
                 std::mem::swap(&mut dc_carry, &mut dc_prev);
-                da[t * bg..(t + 1) * bg].copy_from_slice(&da_t);
-                let dh_prev = Tensor::from_vec(da_t, &[batch, g4]).matmul(&w_hh);
-                dh_carry.copy_from_slice(&dh_prev.values());
+                // dh = da_t W_hh, carried to the previous step (for the
+                // first step it is h0's gradient, wanted only if asked).
+                if t != first || ctx.needs_grad(1) {
+                    let da_t = MatRef::row_major(&da[t * bg..(t + 1) * bg], batch, g4);
+                    gemm_into(da_t, w_hh, T::zero(), &mut dh);
+                }
             }
             // db: the column sums of dA, row by row in a fixed order.
             let mut db = vec![T::zero(); g4];
@@ -250,7 +255,7 @@ pub fn lstm_sequence_fused<'t, T: Float>(
                 grads[0] = constant(dx.reshape(&[steps, batch, input]));
             }
             if ctx.needs_grad(1) {
-                let dh0 = Tensor::from_vec(dh_carry, &[batch, hs]);
+                let dh0 = Tensor::from_vec(dh, &[batch, hs]);
                 let dc0 = Tensor::from_vec(dc_carry, &[batch, hs]);
                 grads[1] = constant(Tensor::concat(&[dh0, dc0], 1));
             }

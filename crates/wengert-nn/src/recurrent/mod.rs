@@ -25,6 +25,12 @@
 //!    whole sequence as one node (one input product for every step, the
 //!    recurrent product per step, the weight gradients as one product over
 //!    the sequence), which [`Lstm`] runs for fused cells.
+//!    `gru_sequence.rs` and `gru_gates.rs`: the same plan for the GRU
+//!    ([`gru_sequence_fused`]), which [`Gru`] runs for fused cells.
+//!    What the fused nodes share: `operands.rs` (their shape check),
+//!    `step_order.rs` (forward or reverse steps over buffers laid out by
+//!    time), `gemm.rs` (a product added into a slice of a buffer the node
+//!    owns, with no allocation).
 //! 5. `config.rs`: [`RnnConfig`] and PyTorch's checks of it; `stack.rs`:
 //!    the one constructor of the three layers and the loop over time,
 //!    layers and directions they share (with dropout between layers);
@@ -41,18 +47,24 @@
 mod cell;
 mod config;
 mod fused_lstm;
+mod gemm;
 mod gru_cell;
+mod gru_gates;
+mod gru_sequence;
 mod layers;
 mod lstm_cell;
 mod lstm_gates;
 mod lstm_sequence;
+mod operands;
 mod rnn_cell;
 mod stack;
+mod step_order;
 mod weights;
 
 pub use config::RnnConfig;
 pub use fused_lstm::lstm_cell_fused;
 pub use gru_cell::GruCell;
+pub use gru_sequence::gru_sequence_fused;
 pub use layers::{Gru, Lstm, LstmState, Rnn};
 pub use lstm_cell::{lstm_cell_composed, LstmCell};
 pub use lstm_sequence::lstm_sequence_fused;
