@@ -4,8 +4,8 @@
 
 mod checkpoint_and_reload;
 mod dropout_in_small;
-mod fine_tuning_in_small;
 mod early_stopping_augmentation_in_small;
+mod fine_tuning_in_small;
 mod generalization_in_small;
 mod lstm_vs_rnn_in_small;
 mod model_selection_in_small;
