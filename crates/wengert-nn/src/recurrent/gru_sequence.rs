@@ -25,7 +25,7 @@ use wengert_tensor::{Float, Tensor, Var};
 
 use super::gemm::{gemm_into, MatRef};
 use super::gru_gates::{gru_gate_gradient, gru_gates};
-use super::operands::{check_operands, Cell};
+use super::operands::{check_sequence_operands, Cell, SequenceDims};
 use super::step_order::{read_and_write, StepOrder};
 use crate::error::Result;
 
@@ -102,27 +102,15 @@ pub fn gru_sequence_fused<'t, T: Float>(
     b_hh: Var<'t, T>,
     reverse: bool,
 ) -> Result<Var<'t, T>> {
-    let shapes = [
-        x.shape(),
-        h0.shape(),
-        w_ih.shape(),
-        w_hh.shape(),
-        b_ih.shape(),
-        b_hh.shape(),
-    ];
-    let (steps, batch, input) = match shapes[0][..] {
-        [t, b, i] => (t, b, i),
-        _ => (0, 0, 0),
-    };
-    let x_fits = shapes[0].len() == 3 && steps > 0;
-    let hs = check_operands(
-        Cell::Gru,
-        "gru_sequence_fused",
-        "[T >= 1, B, I]",
-        x_fits,
-        &shapes,
+    let SequenceDims {
+        steps,
         batch,
         input,
+        hidden: hs,
+    } = check_sequence_operands(
+        Cell::Gru,
+        "gru_sequence_fused",
+        [x, h0, w_ih, w_hh, b_ih, b_hh],
     )?;
     let (g3, bh, bg) = (3 * hs, batch * hs, batch * 3 * hs);
     let order = StepOrder { steps, reverse };

@@ -22,7 +22,7 @@ use wengert_tensor::{Float, Tensor, Var};
 
 use super::gemm::{gemm_into, MatRef};
 use super::lstm_gates::{cell_update, gate_activations, gate_gradient};
-use super::operands::{check_operands, Cell};
+use super::operands::{check_sequence_operands, Cell, SequenceDims};
 use super::step_order::{read_and_write, StepOrder};
 use crate::error::Result;
 
@@ -97,27 +97,15 @@ pub fn lstm_sequence_fused<'t, T: Float>(
     b_hh: Var<'t, T>,
     reverse: bool,
 ) -> Result<Var<'t, T>> {
-    let shapes = [
-        x.shape(),
-        state.shape(),
-        w_ih.shape(),
-        w_hh.shape(),
-        b_ih.shape(),
-        b_hh.shape(),
-    ];
-    let (steps, batch, input) = match shapes[0][..] {
-        [t, b, i] => (t, b, i),
-        _ => (0, 0, 0),
-    };
-    let x_fits = shapes[0].len() == 3 && steps > 0;
-    let hs = check_operands(
-        Cell::Lstm,
-        "lstm_sequence_fused",
-        "[T >= 1, B, I]",
-        x_fits,
-        &shapes,
+    let SequenceDims {
+        steps,
         batch,
         input,
+        hidden: hs,
+    } = check_sequence_operands(
+        Cell::Lstm,
+        "lstm_sequence_fused",
+        [x, state, w_ih, w_hh, b_ih, b_hh],
     )?;
     let (g4, bh, bg) = (4 * hs, batch * hs, batch * 4 * hs);
     let order = StepOrder { steps, reverse };

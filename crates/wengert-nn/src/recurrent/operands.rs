@@ -1,6 +1,8 @@
 //! The operand check every fused recurrent node makes before it computes
 //! anything, written once for the LSTM and the GRU.
 
+use wengert_tensor::{Float, Var};
+
 use crate::error::{NnError, Result};
 
 /// Which cell a fused node computes: it fixes the gate blocks stacked in
@@ -67,5 +69,37 @@ pub(crate) fn check_operands(
             shapes[0], shapes[1], shapes[2], shapes[3], shapes[4], shapes[5]
         ),
         got: shapes[0].clone(),
+    })
+}
+
+/// The sizes a fused sequence node runs over: `x [steps, batch, input]`
+/// and the hidden size.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SequenceDims {
+    pub(crate) steps: usize,
+    pub(crate) batch: usize,
+    pub(crate) input: usize,
+    pub(crate) hidden: usize,
+}
+
+/// [`check_operands`] for a whole-sequence node (`x [T >= 1, B, I]`), with
+/// the operands `x, state, w_ih, w_hh, b_ih, b_hh` in that order.
+pub(crate) fn check_sequence_operands<T: Float>(
+    cell: Cell,
+    layer: &str,
+    operands: [Var<'_, T>; 6],
+) -> Result<SequenceDims> {
+    let shapes = operands.map(|v| v.shape());
+    let (steps, batch, input) = match shapes[0][..] {
+        [t, b, i] => (t, b, i),
+        _ => (0, 0, 0),
+    };
+    let x_fits = shapes[0].len() == 3 && steps > 0;
+    let hidden = check_operands(cell, layer, "[T >= 1, B, I]", x_fits, &shapes, batch, input)?;
+    Ok(SequenceDims {
+        steps,
+        batch,
+        input,
+        hidden,
     })
 }
