@@ -58,6 +58,10 @@ impl<T: Float, M: Module<T>, O: Optimizer<T>> Trainer<T, M, O> {
     /// written as it was: a layer refusing its input, an optimizer step
     /// that does not fit, and (unless turned off) a non-finite loss or
     /// gradient, reported with the op and the layer that produced it.
+    ///
+    /// Without a validation set, call [`Trainer::fit_without_validation`]:
+    /// a bare `None` here leaves the validation set's type unknown, which
+    /// Rust reports as "type annotations needed".
     pub fn fit<D: Dataset<T> + 'static, V: Dataset<T> + 'static>(
         &mut self,
         train: &DataLoader<T, D>,
