@@ -42,7 +42,7 @@ fn bn_relu_pool(pool: MaxPool2d) -> Vec<Vec<u32>> {
         let u = tape.constant(Tensor::randn(&y.shape(), &mut seeded_rng(8)));
         let grads = (y * u).sum().backward();
         out.push(bits(&y.value()));
-        out.push(bits(&grads.wrt(xv).unwrap()));
+        out.push(bits(grads.wrt(xv).unwrap()));
         model.visit_params(&mut |_, p| {
             if let Some(g) = grads.get(p) {
                 out.push(bits(g));
@@ -75,7 +75,7 @@ fn batch_norm_1d_is_bitwise_the_same_on_one_and_two_threads() {
         let xv = tape.var(x);
         let y = bn.forward(&tape, xv).unwrap();
         let grads = y.square().sum().backward();
-        let mut out = vec![bits(&y.value()), bits(&grads.wrt(xv).unwrap())];
+        let mut out = vec![bits(&y.value()), bits(grads.wrt(xv).unwrap())];
         bn.visit_params(&mut |_, p| out.push(bits(grads.get(p).unwrap())));
         out.push(bits(&bn.running_mean()));
         out.push(bits(&bn.running_var()));

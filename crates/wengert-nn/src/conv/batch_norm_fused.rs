@@ -149,11 +149,7 @@ impl<T: Float> Saved<T> {
         let tape = ctx.tape();
         let mut grads = vec![None; if affine { 3 } else { 1 }];
         if ctx.needs_grad(0) {
-            let scale: Vec<T> = weight
-                .iter()
-                .zip(&self.std)
-                .map(|(&w, &s)| w / s)
-                .collect();
+            let scale: Vec<T> = weight.iter().zip(&self.std).map(|(&w, &s)| w / s).collect();
             // g = w dy; sum(g) = w sum(dy), sum(g x^) = w sum(dy x^), so
             // dx = w / std * (dy - mean(dy) - (x - mean) * mean(dy x^) / std).
             let centring: Option<(Vec<T>, Vec<T>)> =

@@ -206,6 +206,9 @@ pub(crate) fn gather_from_argmax<T: Float>(xs: &[T], index: &[usize], dims: Plan
     y
 }
 
+/// Matching chunks of two outputs, claimed together by one part.
+type ChunkPair<'a, A, B> = (&'a mut [A], &'a mut [B]);
+
 /// Splits `a` and `b` into matching chunks of `chunk` elements and runs
 /// `f(part, a_chunk, b_chunk)` for each through `run_parts` (the pair
 /// version of `for_each_chunk_mut`).
@@ -216,7 +219,7 @@ fn for_each_part_of_two<A: Send, B: Send>(
     f: impl Fn(usize, &mut [A], &mut [B]) + Sync,
 ) {
     let chunk = chunk.max(1);
-    let parts: Vec<Mutex<Option<(&mut [A], &mut [B])>>> = a
+    let parts: Vec<Mutex<Option<ChunkPair<A, B>>>> = a
         .chunks_mut(chunk)
         .zip(b.chunks_mut(chunk))
         .map(|pair| Mutex::new(Some(pair)))
@@ -257,6 +260,21 @@ mod tests {
             .collect()
     }
 
+    /// The generic scan ([`pool_plane`]) on every plane, serially.
+    fn scan_every_plane(xs: &[f32], dims: Planes, win: &Window2d) -> (Vec<f32>, Vec<usize>) {
+        let len = dims.planes * dims.output_len();
+        let (mut values, mut index) = (vec![0.0; len], vec![0; len]);
+        let outputs = values
+            .chunks_mut(dims.output_len())
+            .zip(index.chunks_mut(dims.output_len()));
+        for (p, (values, index)) in outputs.enumerate() {
+            let at = p * dims.input_len();
+            let plane = &xs[at..at + dims.input_len()];
+            pool_plane(plane, at, dims, win, values, index);
+        }
+        (values, index)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -268,11 +286,7 @@ mod tests {
             let win = Window2d::square(2).with_stride(2);
             let dims = Planes { planes, input: (h, w), output: (h / 2, w / 2) };
             let xs = tied_with_nans(planes * h * w, seed);
-            let (mut values, mut index) = (vec![0.0; planes * (h / 2) * (w / 2)], vec![0; planes * (h / 2) * (w / 2)]);
-            for p in 0..planes {
-                let (o, i) = (p * dims.output_len(), p * h * w);
-                pool_plane(&xs[i..i + h * w], i, dims, &win, &mut values[o..o + dims.output_len()], &mut index[o..o + dims.output_len()]);
-            }
+            let (values, index) = scan_every_plane(&xs, dims, &win);
             let (fast_values, fast_index) = pool_with_argmax(&xs, dims, &win);
             prop_assert_eq!(bits(&fast_values), bits(&values));
             prop_assert_eq!(fast_index, index);
