@@ -156,6 +156,20 @@ proptest! {
 }
 
 #[test]
+fn shapes_split_into_several_parts_match_the_composed_twin() {
+    // The kernels split per-channel sums into groups of whole channels and
+    // element-wise passes into ranges of whole runs, each part at least
+    // 2^17 values: these shapes have several parts of each, with runs of
+    // an odd length (so a part starts in the middle of the channel cycle),
+    // and runs of one value ([N, C]).
+    for shape in [&[6, 5, 61, 59][..], &[70_001, 3][..]] {
+        for (training, affine) in [(true, true), (true, false), (false, true)] {
+            check(shape, training, affine, 1e-5, 21);
+        }
+    }
+}
+
+#[test]
 fn running_statistics_follow_the_composed_update() {
     let x = rand(&[3, 2, 4, 5], 9, -2.0, 2.0);
     let bn = BatchNorm2d::<f64>::new(2);

@@ -115,6 +115,21 @@ proptest! {
 }
 
 #[test]
+fn planes_split_into_several_parts_match_the_gather_twin() {
+    // A part of the pooling kernels holds at least 2^17 input values in
+    // whole planes: 220 planes of 27 x 29 make three parts (odd sizes, so
+    // the 2x2 path drops a row and a column, and ceil mode keeps them).
+    let shape = [4, 55, 27, 29];
+    for (win, ceil) in [
+        (Window2d::square(2).with_stride(2), false),
+        (Window2d::square(2).with_stride(2), true),
+        (Window2d::square(3).with_stride(2).with_padding(1), false),
+    ] {
+        check_against_twin(win, ceil, shape, 17);
+    }
+}
+
+#[test]
 fn max_pool_is_twice_differentiable() {
     // Distinct values: no tie within a finite-difference step.
     let x = Tensor::rand_uniform(&[2, 2, 5, 4], -1.0, 1.0, &mut seeded_rng(3));

@@ -9,40 +9,31 @@
 //! every index on every call and needs the input reshaped and, for windows
 //! lying wholly in the padding, a `-infinity` column appended; here the
 //! indices come from the pooling kernel, are valid by construction, and
-//! are shared by every node that uses them.
+//! are shared by every node that uses them. The loops, split over planes
+//! between threads, are in `max_pool_kernel.rs`.
 
 use std::rc::Rc;
 
 use wengert_tensor::{Float, Tensor, Var};
 
+use super::max_pool_kernel::{gather_from_argmax, scatter_to_argmax, Planes};
+
 /// The flat input position (over the whole `[N, C, H, W]` input) of each
-/// output's window maximum, or [`Route::NOWHERE`] for a window with no input
-/// position, plus the two shapes.
+/// output's window maximum, or `max_pool_kernel::NOWHERE` for a window
+/// with no input position, the planes they lie in, and the two shapes.
 #[derive(Debug)]
 pub(crate) struct Route {
     pub(crate) index: Vec<usize>,
+    pub(crate) dims: Planes,
     pub(crate) input_shape: Vec<usize>,
     pub(crate) output_shape: Vec<usize>,
-}
-
-impl Route {
-    /// A window lying wholly in the padding: its output is a constant
-    /// (`-infinity`), so no gradient flows through it either way.
-    pub(crate) const NOWHERE: usize = usize::MAX;
 }
 
 /// `dx [input_shape]` with `dx[index[k]] += dy[k]`: the adjoint of
 /// [`route_forward`]. Overlapping windows (stride below the kernel) may
 /// share a maximum; their contributions add, in output order.
 pub(crate) fn route_back<'t, T: Float>(dy: Var<'t, T>, route: Rc<Route>) -> Var<'t, T> {
-    let dyv = dy.value();
-    let dys = dyv.values();
-    let mut dx = vec![T::zero(); route.input_shape.iter().product()];
-    for (&at, &d) in route.index.iter().zip(dys.iter()) {
-        if at != Route::NOWHERE {
-            dx[at] += d;
-        }
-    }
+    let dx = scatter_to_argmax(&dy.value().values(), &route.index, route.dims);
     let value = Tensor::from_vec(dx, &route.input_shape);
     dy.tape()
         .record("max_pool2d_backward", &[dy], value, move |_ctx, ddx| {
@@ -53,19 +44,7 @@ pub(crate) fn route_back<'t, T: Float>(dy: Var<'t, T>, route: Rc<Route>) -> Var<
 /// `y [output_shape]` with `y[k] = x[index[k]]` (zero for a window with no
 /// input position): the adjoint of [`route_back`].
 pub(crate) fn route_forward<'t, T: Float>(x: Var<'t, T>, route: Rc<Route>) -> Var<'t, T> {
-    let xv = x.value();
-    let xs = xv.values();
-    let y = route
-        .index
-        .iter()
-        .map(|&at| {
-            if at == Route::NOWHERE {
-                T::zero()
-            } else {
-                xs[at]
-            }
-        })
-        .collect();
+    let y = gather_from_argmax(&x.value().values(), &route.index, route.dims);
     let value = Tensor::from_vec(y, &route.output_shape);
     x.tape()
         .record("max_pool2d_route", &[x], value, move |_ctx, dy| {

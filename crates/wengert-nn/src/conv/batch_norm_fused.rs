@@ -1,5 +1,6 @@
 //! Batch normalization over `[N, C, *]` as one tape node, forward and
-//! backward each a few passes over contiguous per-channel runs.
+//! backward each a few passes over contiguous per-channel runs (the loops,
+//! split over channels between threads, are in `batch_norm_kernel.rs`).
 //!
 //! The composed form (two `mean_axes`, a centring, a square, a division,
 //! the affine multiply-add) records about ten nodes, each a full-size
@@ -11,7 +12,7 @@
 //! Forward: per channel `mean = sum(x) / n`, then
 //! `var = sum((x - mean)^2) / n` (two passes: the centred second pass is as
 //! accurate as the composed form, unlike `E[x^2] - mean^2`), then
-//! `y = (x - mean) / std * weight + bias` with `std = sqrt(var + eps)`.
+//! `y = (x - mean) * (weight / std) + bias` with `std = sqrt(var + eps)`.
 //!
 //! Backward, with `x^ = (x - mean) / std`, `g = dy * weight`, sums over the
 //! channel's `n` values (the standard formula; the two sums in one pass):
@@ -26,6 +27,10 @@
 //! from differentiable ops instead, so second derivatives still work.
 
 use wengert_tensor::{BackwardCtx, Float, Tensor, Var};
+
+use super::batch_norm_kernel::{
+    channel_grad_sums, channel_mean_var, input_grad, normalize, Layout,
+};
 
 /// The statistics a pass normalizes with, per channel.
 #[derive(Clone, Debug)]
@@ -44,19 +49,6 @@ pub(crate) struct Normalized<'t, T: Float> {
     pub(crate) batch_stats: Option<(Tensor<T>, Tensor<T>)>,
 }
 
-/// `[N, C, L]` read of a shape `[N, C, *]`.
-fn dims(shape: &[usize]) -> [usize; 3] {
-    [shape[0], shape[1], shape[2..].iter().product()]
-}
-
-/// Calls `f(c, run)` for each contiguous run of `L` values of channel `c`,
-/// in memory order (so sums are formed in one fixed order).
-fn runs<T>(xs: &[T], [_, c, l]: [usize; 3]) -> impl Iterator<Item = (usize, &[T])> {
-    xs.chunks(l.max(1))
-        .enumerate()
-        .map(move |(k, run)| (k % c, run))
-}
-
 /// `y = (x - mean) / sqrt(var + eps) * weight + bias` per channel. `affine`
 /// is `(weight [C], bias [C])`. The caller has checked the shapes and, for
 /// batch statistics, that each channel has more than one value.
@@ -67,23 +59,13 @@ pub(crate) fn batch_norm_fused<'t, T: Float>(
     eps: T,
 ) -> Normalized<'t, T> {
     let shape = x.shape();
-    let d = dims(&shape);
-    let (c, count) = (d[1], T::from_f64((d[0] * d[2]) as f64));
+    let d = Layout::of(&shape);
+    let c = d.c;
     let xv = x.value();
     let xs = xv.values();
     let (mean, var, batch_stats) = match &stats {
         Statistics::Batch => {
-            let mut mean = vec![T::zero(); c];
-            for (ch, run) in runs(&xs, d) {
-                mean[ch] += run.iter().fold(T::zero(), |s, &v| s + v);
-            }
-            mean.iter_mut().for_each(|m| *m /= count);
-            let mut var = vec![T::zero(); c];
-            for (ch, run) in runs(&xs, d) {
-                let m = mean[ch];
-                var[ch] += run.iter().fold(T::zero(), |s, &v| s + (v - m) * (v - m));
-            }
-            var.iter_mut().for_each(|v| *v /= count);
+            let (mean, var) = channel_mean_var(&xs, d);
             let keep = (
                 Tensor::from_vec(mean.clone(), &[c]),
                 Tensor::from_vec(var.clone(), &[c]),
@@ -97,12 +79,8 @@ pub(crate) fn batch_norm_fused<'t, T: Float>(
         Some((w, b)) => (w.value().to_vec(), b.value().to_vec()),
         None => (vec![T::one(); c], vec![T::zero(); c]),
     };
-    let mut y = Vec::with_capacity(xs.len());
-    for (ch, run) in runs(&xs, d) {
-        let (m, s, w, b) = (mean[ch], std[ch], weight[ch], bias[ch]);
-        y.extend(run.iter().map(|&v| (v - m) / s * w + b));
-    }
-    let value = Tensor::from_vec(y, &shape);
+    let scale: Vec<T> = weight.iter().zip(&std).map(|(&w, &s)| w / s).collect();
+    let value = Tensor::from_vec(normalize(&xs, d, &mean, &scale, &bias), &shape);
     let mut inputs = vec![x];
     if let Some((w, b)) = affine {
         inputs.extend([w, b]);
@@ -128,10 +106,10 @@ pub(crate) fn batch_norm_fused<'t, T: Float>(
 }
 
 /// What the backward needs: the statistics, not `x^` (recomputed from the
-/// input, one subtraction and one division per value, so the node keeps
-/// `2C` numbers instead of a second activation-sized buffer).
+/// input, one subtraction and one multiplication per value, so the node
+/// keeps `2C` numbers instead of a second activation-sized buffer).
 struct Saved<T: Float> {
-    dims: [usize; 3],
+    dims: Layout,
     /// Whether the inputs are `[x, weight, bias]` (else `[x]`).
     affine: bool,
     mean: Vec<T>,
@@ -149,8 +127,8 @@ impl<T: Float> Saved<T> {
         dy: Var<'a, T>,
     ) -> Vec<Option<Var<'a, T>>> {
         let d = self.dims;
-        let c = d[1];
-        let count = T::from_f64((d[0] * d[2]) as f64);
+        let c = d.c;
+        let count = T::from_f64(d.per_channel() as f64);
         let xv = ctx.input(0).value();
         let xs = xv.values();
         let dyv = dy.value();
@@ -161,36 +139,31 @@ impl<T: Float> Saved<T> {
         } else {
             vec![T::one(); c]
         };
-        let (mut sum_dy, mut sum_dy_xhat) = (vec![T::zero(); c], vec![T::zero(); c]);
-        for ((ch, run), (_, drun)) in runs(&xs, d).zip(runs(&dys, d)) {
-            let (m, s) = (self.mean[ch], self.std[ch]);
-            let (mut a, mut b) = (T::zero(), T::zero());
-            for (&v, &g) in run.iter().zip(drun) {
-                a += g;
-                b += g * ((v - m) / s);
-            }
-            sum_dy[ch] += a;
-            sum_dy_xhat[ch] += b;
-        }
+        // sum(dy x^) = sum(dy (x - mean)) / std.
+        let (sum_dy, sum_dy_xc) = channel_grad_sums(&xs, &dys, d, &self.mean);
+        let sum_dy_xhat: Vec<T> = sum_dy_xc
+            .iter()
+            .zip(&self.std)
+            .map(|(&s, &sd)| s / sd)
+            .collect();
         let tape = ctx.tape();
         let mut grads = vec![None; if affine { 3 } else { 1 }];
         if ctx.needs_grad(0) {
-            let batch = matches!(self.stats, Statistics::Batch);
-            let mut dx = Vec::with_capacity(xs.len());
-            for ((ch, run), (_, drun)) in runs(&xs, d).zip(runs(&dys, d)) {
-                let (m, s, w) = (self.mean[ch], self.std[ch], weight[ch]);
-                if batch {
-                    // g = w dy; sum(g) = w sum(dy), sum(g x^) = w sum(dy x^).
-                    let (mean_dy, mean_dy_xhat) = (sum_dy[ch] / count, sum_dy_xhat[ch] / count);
-                    dx.extend(
-                        run.iter()
-                            .zip(drun)
-                            .map(|(&v, &g)| w * (g - mean_dy - (v - m) / s * mean_dy_xhat) / s),
-                    );
-                } else {
-                    dx.extend(drun.iter().map(|&g| w * g / s));
-                }
-            }
+            let scale: Vec<T> = weight.iter().zip(&self.std).map(|(&w, &s)| w / s).collect();
+            // g = w dy; sum(g) = w sum(dy), sum(g x^) = w sum(dy x^), so
+            // dx = w / std * (dy - mean(dy) - (x - mean) * mean(dy x^) / std).
+            let centring: Option<(Vec<T>, Vec<T>)> =
+                matches!(self.stats, Statistics::Batch).then(|| {
+                    let mean_dy = sum_dy.iter().map(|&s| s / count).collect();
+                    let mean_dy_xhat = sum_dy_xhat
+                        .iter()
+                        .zip(&self.std)
+                        .map(|(&s, &sd)| s / count / sd)
+                        .collect();
+                    (mean_dy, mean_dy_xhat)
+                });
+            let centring = centring.as_ref().map(|(a, b)| (&a[..], &b[..]));
+            let dx = input_grad(&xs, &dys, d, &self.mean, &scale, centring);
             grads[0] = Some(tape.constant(Tensor::from_vec(dx, &ctx.input(0).shape())));
         }
         if affine {
@@ -209,7 +182,7 @@ impl<T: Float> Saved<T> {
         let tape = ctx.tape();
         let x = ctx.input(0);
         let shape = x.shape();
-        let c = self.dims[1];
+        let c = self.dims.c;
         let axes: Vec<usize> = (0..shape.len()).filter(|&a| a != 1).collect();
         let mut bshape = vec![1; shape.len()];
         bshape[1] = c;

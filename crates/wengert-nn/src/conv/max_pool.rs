@@ -1,6 +1,7 @@
 //! [`MaxPool2d`]: each window's maximum and the position of its first
-//! maximum, found in one pass (a specialised loop for kernel 2, stride 2);
-//! the gradient is routed to those positions by the adjoint pair in
+//! maximum, found in one pass (`max_pool_kernel.rs`, with a branch-free
+//! loop for kernel 2, stride 2, and planes split between threads); the
+//! gradient is routed to those positions by the adjoint pair in
 //! `argmax_route.rs`, one pass each way, twice differentiable.
 
 use std::rc::Rc;
@@ -8,6 +9,7 @@ use std::rc::Rc;
 use wengert_tensor::{Float, Tape, Tensor, Var};
 
 use super::argmax_route::{route_back, Route};
+use super::max_pool_kernel::{pool_with_argmax, Planes};
 use super::window::Window2d;
 use crate::error::Result;
 use crate::Module;
@@ -107,16 +109,17 @@ impl<T: Float> Module<T> for MaxPool2d {
             .window
             .check_pool_input("MaxPool2d", &shape, self.ceil_mode)?;
         let xv = x.value();
-        let (values, index) = pool_with_argmax(
-            &xv.values(),
-            [shape[0] * shape[1], shape[2], shape[3]],
-            &self.window,
-            (oh, ow),
-        );
+        let dims = Planes {
+            planes: shape[0] * shape[1],
+            input: (shape[2], shape[3]),
+            output: (oh, ow),
+        };
+        let (values, index) = pool_with_argmax(&xv.values(), dims, &self.window);
         let output_shape = vec![shape[0], shape[1], oh, ow];
         let value = Tensor::from_vec(values, &output_shape);
         let route = Rc::new(Route {
             index,
+            dims,
             input_shape: shape,
             output_shape,
         });
@@ -124,76 +127,4 @@ impl<T: Float> Module<T> for MaxPool2d {
             [Some(route_back(dy, route.clone()))]
         }))
     }
-}
-
-/// Every window's maximum and the flat position (over the whole input) of
-/// its first maximum in row-major window order, as PyTorch on CPU; NaN
-/// wins. `dims` is `[planes, H, W]`. A window with no input position gives
-/// `-infinity` at [`Route::NOWHERE`].
-fn pool_with_argmax<T: Float>(
-    xs: &[T],
-    dims: [usize; 3],
-    win: &Window2d,
-    out: (usize, usize),
-) -> (Vec<T>, Vec<usize>) {
-    let [planes, h, w] = dims;
-    let (oh, ow) = out;
-    let mut values = Vec::with_capacity(planes * oh * ow);
-    let mut index = Vec::with_capacity(planes * oh * ow);
-    // The later tap wins when larger, or NaN (NaN propagates, as in PyTorch).
-    let wins = |val: T, best: T| val > best || val.is_nan();
-    let two_by_two = Window2d::square(2).with_stride(2);
-    if *win == two_by_two && 2 * oh <= h && 2 * ow <= w {
-        // The common case (kernel 2, stride 2, every window inside): two
-        // input rows per output row, no bounds to check per tap.
-        for p in 0..planes {
-            for i in 0..oh {
-                let top = p * h * w + 2 * i * w;
-                let (upper, lower) = (&xs[top..top + w], &xs[top + w..top + 2 * w]);
-                for j in 0..ow {
-                    let c = 2 * j;
-                    let (mut best, mut at) = (upper[c], top + c);
-                    for (val, pos) in [
-                        (upper[c + 1], top + c + 1),
-                        (lower[c], top + w + c),
-                        (lower[c + 1], top + w + c + 1),
-                    ] {
-                        if wins(val, best) {
-                            (best, at) = (val, pos);
-                        }
-                    }
-                    values.push(best);
-                    index.push(at);
-                }
-            }
-        }
-        return (values, index);
-    }
-    for p in 0..planes {
-        let base = p * h * w;
-        for i in 0..oh {
-            for j in 0..ow {
-                let mut best: Option<(usize, T)> = None;
-                for u in 0..win.kernel[0] {
-                    let Some(hi) = win.source(0, i, u, h) else {
-                        continue;
-                    };
-                    for v in 0..win.kernel[1] {
-                        let Some(wj) = win.source(1, j, v, w) else {
-                            continue;
-                        };
-                        let at = base + hi * w + wj;
-                        let val = xs[at];
-                        if best.is_none_or(|(_, b)| wins(val, b)) {
-                            best = Some((at, val));
-                        }
-                    }
-                }
-                let (at, val) = best.unwrap_or((Route::NOWHERE, T::neg_infinity()));
-                values.push(val);
-                index.push(at);
-            }
-        }
-    }
-    (values, index)
 }

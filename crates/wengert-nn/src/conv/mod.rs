@@ -13,19 +13,23 @@
 //! 3. `padding.rs`: the padding modes other than zeros (reflect, replicate,
 //!    circular) as an `index_select` per axis.
 //! 4. `max_pool.rs`: max pooling, its values and argmax positions in one
-//!    pass, the gradient routed to them by `argmax_route.rs`;
+//!    pass, the gradient routed to them by `argmax_route.rs` (the loops of
+//!    both in `max_pool_kernel.rs`);
 //!    `avg_pool.rs`: average pooling as im2col, a sum and a divisor per
 //!    window; `pool.rs`: global pooling, flatten.
 //! 5. `batch_norm2d.rs` (its fused node, shared with `BatchNorm1d`, in
-//!    `batch_norm_fused.rs`) and `residual_block.rs`.
+//!    `batch_norm_fused.rs`, its loops in `batch_norm_kernel.rs`) and
+//!    `residual_block.rs`.
 
 mod argmax_route;
 mod avg_pool;
 mod batch_norm2d;
 pub(crate) mod batch_norm_fused;
+mod batch_norm_kernel;
 mod channel_bias;
 mod conv2d;
 mod max_pool;
+mod max_pool_kernel;
 mod padding;
 mod pool;
 mod residual_block;
