@@ -12,8 +12,8 @@
 //!    accuracy over a few seeds (the book's single run has no fixed seed:
 //!    compare within about +-0.01). Learning curves go to
 //!    `target/dropout/book_curves.svg`.
-//! 2. Our best MLP recipe (no convolutions): a wider net with batch norm
-//!    and dropout, Adam with a cosine schedule stepped every batch, light
+//! 2. Our best MLP recipe (no convolutions): a wider net with dropout,
+//!    Adam with a cosine schedule stepped every batch, light
 //!    augmentation (horizontal flips), early stopping on a validation
 //!    split of 5,000 images (stratified) carved from the 60,000 training
 //!    images, and the test set evaluated once, at the end. Whether the
@@ -355,15 +355,14 @@ impl Recipe {
             // 512-512, dropout 0.2, flips: 0.906; 512-512, dropout 0.5,
             // flips: underfits (0.894, running train accuracy 0.897);
             // 1024-1024, dropout 0.2, flips and 1-pixel shifts: 0.904;
-            // 1024-1024, dropout 0.3, flips: 0.9118 (epoch 27); the same
-            // over 40 epochs: 0.9102; with label smoothing 0.1: 0.9110;
-            // with input dropout 0.2: 0.9070; with batch norm (this
-            // recipe): 0.9118 (epoch 25). The
-            // tie with the plain net is broken on validation by the loss
-            // (0.2598 against 0.2689) and the flip-averaged accuracy (0.9134
-            // against 0.9126); the plain net's one test score was 0.9000.
+            // this recipe, 1024-1024, dropout 0.3, flips: 0.9118 (epoch
+            // 27); the same over 40 epochs: 0.9102; with label smoothing
+            // 0.1: 0.9110; with input dropout 0.2: 0.9070; with batch norm
+            // (`--batch-norm`): 0.9114 (epoch 22). Two images of the 5,000
+            // separate the last from this recipe: the choice is within the
+            // validation set's noise, and the rule decides it.
             hidden: vec![1024, 1024],
-            batch_norm: true,
+            batch_norm: false,
             dropout: 0.3,
             input_dropout: 0.0,
             optimizer: RecipeOptimizer::Adam {
