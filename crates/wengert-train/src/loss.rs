@@ -8,7 +8,7 @@ use wengert_nn::loss::{
     try_cross_entropy, try_cross_entropy_probs, try_cross_entropy_with, try_l1_loss, try_mse_loss,
     CrossEntropyOptions, Reduction,
 };
-use wengert_tensor::{Float, Var};
+use wengert_tensor::{Float, Tensor, Var};
 
 use crate::error::{Result, TrainError};
 
@@ -58,23 +58,27 @@ impl<T: Float> Loss<T> for CrossEntropyLoss {
                     Ok(try_cross_entropy(output, classes, Reduction::Mean)?)
                 }
             }
-            Targets::Probabilities(p) => {
-                if p.shape() != output.shape().as_slice() {
-                    return Err(mismatch("cross_entropy", &output.shape(), p.shape()));
-                }
-                let p = output.tape().constant(p.clone());
-                Ok(try_cross_entropy_probs(
-                    output,
-                    p,
-                    &CrossEntropyOptions::new(),
-                )?)
-            }
+            Targets::Probabilities(p) => probabilities_loss(output, p, &CrossEntropyOptions::new()),
             Targets::Values(_) => Err(TrainError::Config {
                 what: "CrossEntropyLoss",
                 why: "regression targets (values) need a regression loss such as MseLoss".into(),
             }),
         }
     }
+}
+
+/// Cross-entropy of logits against class probabilities of their shape
+/// (soft labels), with `options`: the one path both cross-entropies take.
+fn probabilities_loss<'t, T: Float>(
+    output: Var<'t, T>,
+    p: &Tensor<T>,
+    options: &CrossEntropyOptions<T>,
+) -> Result<Var<'t, T>> {
+    if p.shape() != output.shape().as_slice() {
+        return Err(mismatch("cross_entropy", &output.shape(), p.shape()));
+    }
+    let p = output.tape().constant(p.clone());
+    Ok(try_cross_entropy_probs(output, p, options)?)
 }
 
 impl CrossEntropyLoss {
@@ -148,13 +152,7 @@ impl<T: Float> Loss<T> for CrossEntropyWith<T> {
             Targets::Classes(classes) => {
                 Ok(try_cross_entropy_with(output, classes, &self.options)?)
             }
-            Targets::Probabilities(p) => {
-                if p.shape() != output.shape().as_slice() {
-                    return Err(mismatch("cross_entropy", &output.shape(), p.shape()));
-                }
-                let p = output.tape().constant(p.clone());
-                Ok(try_cross_entropy_probs(output, p, &self.options)?)
-            }
+            Targets::Probabilities(p) => probabilities_loss(output, p, &self.options),
             Targets::Values(_) => Err(TrainError::Config {
                 what: "CrossEntropyLoss::with",
                 why: "regression targets (values) need a regression loss such as MseLoss".into(),
