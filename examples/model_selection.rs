@@ -329,18 +329,8 @@ where
         );
         let started = Instant::now();
         let Some(report) = command.execute(&sweep, cv_data, factory)? else {
-            match command {
-                SweepCommand::WriteJobs { jobs } => println!(
-                    "wrote {} jobs ({} configurations x {} folds) to {}",
-                    sweep.jobs().len(),
-                    sweep.configs.len(),
-                    sweep.folds(),
-                    jobs.display()
-                ),
-                SweepCommand::RunJob { index, results, .. } => {
-                    println!("job {index} done, result in {}", results.display())
-                }
-                _ => {}
+            if let Some(done) = command.done_message(&sweep) {
+                println!("{done}");
             }
             return Ok(None);
         };

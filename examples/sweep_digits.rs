@@ -93,18 +93,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let command = SweepCommand::from_process()?;
     let Some(report) = command.execute(&sweep, &train, trainer)? else {
-        match command {
-            SweepCommand::WriteJobs { jobs } => println!(
-                "wrote {} jobs ({} configurations x {} folds) to {}",
-                sweep.jobs().len(),
-                sweep.configs.len(),
-                sweep.folds(),
-                jobs.display()
-            ),
-            SweepCommand::RunJob { index, results, .. } => {
-                println!("job {index} done, result in {}", results.display())
-            }
-            _ => {}
+        if let Some(done) = command.done_message(&sweep) {
+            println!("{done}");
         }
         return Ok(());
     };

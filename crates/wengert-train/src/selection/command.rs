@@ -144,6 +144,42 @@ impl SweepCommand {
         }
     }
 
+    /// What a command that writes files instead of reporting has done to
+    /// `sweep`, as one line for the user: the job file written (with its
+    /// job count) or the job run and where its result went; `None` for
+    /// [`SweepCommand::Local`] and [`SweepCommand::Merge`], which report.
+    ///
+    /// ```
+    /// use wengert_train::selection::{
+    ///     Config, CrossValidation, Score, Sweep, SweepCommand, ValidationPlan,
+    /// };
+    /// let configs = vec![Config::new().with("lr", 0.1), Config::new().with("lr", 0.01)];
+    /// let cv = CrossValidation::new(ValidationPlan::kfold(5, 0), Score::last("val_loss", false));
+    /// let sweep = Sweep::new(configs, cv)?;
+    /// let write = SweepCommand::WriteJobs { jobs: "jobs.json".into() };
+    /// assert_eq!(
+    ///     write.done_message(&sweep).unwrap(),
+    ///     "wrote 10 jobs (2 configurations x 5 folds) to jobs.json"
+    /// );
+    /// assert_eq!(SweepCommand::Local.done_message(&sweep), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn done_message(&self, sweep: &Sweep) -> Option<String> {
+        match self {
+            SweepCommand::WriteJobs { jobs } => Some(format!(
+                "wrote {} jobs ({} configurations x {} folds) to {}",
+                sweep.jobs().len(),
+                sweep.configs.len(),
+                sweep.folds(),
+                jobs.display()
+            )),
+            SweepCommand::RunJob { index, results, .. } => {
+                Some(format!("job {index} done, result in {}", results.display()))
+            }
+            SweepCommand::Local | SweepCommand::Merge { .. } => None,
+        }
+    }
+
     /// Does the command for `sweep` on `data`, building trainers with
     /// `factory`: gives the report for [`SweepCommand::Local`] and
     /// [`SweepCommand::Merge`], `None` for the others (which write files).
