@@ -10,6 +10,22 @@
 //!
 //! The pool only changes where output memory comes from; kernels write every
 //! element, so results do not depend on it.
+//!
+//! Kernels outside this crate (convolution, pooling and normalisation in
+//! `wengert-nn`) take their large outputs from the same pool through
+//! [`take`] and [`zeroed`]: a `vec![0.0; n]` of a few megabytes is a fresh
+//! mapping on every training step, and its page faults cost more than the
+//! kernel that fills it (a third of a small CNN's backward pass, and more
+//! on two threads, where the faults of both threads queue on one lock).
+//!
+//! ```
+//! use wengert_tensor::buffer;
+//! use wengert_tensor::Tensor;
+//! let mut out: Vec<f32> = buffer::zeroed(1 << 20);
+//! out[7] = 1.0;
+//! let t = Tensor::from_vec(out, &[1 << 20]); // goes back to the pool when dropped
+//! assert_eq!(t.sum().item(), 1.0);
+//! ```
 
 use std::ops::Deref;
 use std::sync::Mutex;
@@ -54,8 +70,10 @@ fn bytes<T>(elements: usize) -> usize {
 }
 
 /// An empty `Vec` with room for `n` elements, from the pool when a large
-/// one of fitting size (between `n` and `2n`) is waiting.
-pub(crate) fn take<T: Float>(n: usize) -> Vec<T> {
+/// one of fitting size (between `n` and `2n`) is waiting. Hand it to
+/// [`Tensor::from_vec`](crate::Tensor::from_vec) when filled, so that it
+/// returns to the pool with its tensor.
+pub fn take<T: Float>(n: usize) -> Vec<T> {
     if bytes::<T>(n) >= MIN_POOLED_BYTES {
         let mut pool = T::buffer_pool().lock().unwrap_or_else(|e| e.into_inner());
         let (idle, held) = &mut *pool;
@@ -70,6 +88,14 @@ pub(crate) fn take<T: Float>(n: usize) -> Vec<T> {
         }
     }
     Vec::with_capacity(n)
+}
+
+/// `n` zeros in a `Vec` from the pool (see [`take`]): for kernels that
+/// add into their output or write only part of it.
+pub fn zeroed<T: Float>(n: usize) -> Vec<T> {
+    let mut v = take(n);
+    v.resize(n, T::zero());
+    v
 }
 
 /// Keeps a large buffer for reuse while the pool has room; frees it otherwise.
@@ -102,6 +128,19 @@ mod tests {
         assert!(again.is_empty() && again.capacity() >= n);
         let small = take::<f64>(10);
         assert!(small.capacity() >= 10);
+    }
+
+    #[test]
+    fn zeroed_hands_out_zeros_even_from_a_recycled_buffer_of_nans() {
+        // f64 pool, a size far from every other test's: 2,100,013 elements.
+        let n = 2_100_013;
+        let junk = Buffer::<f64>(vec![f64::NAN; n]);
+        let ptr = junk.0.as_ptr();
+        drop(junk);
+        let zeros = zeroed::<f64>(n);
+        assert_eq!(zeros.as_ptr(), ptr, "the recycled buffer comes back");
+        assert_eq!(zeros.len(), n);
+        assert!(zeros.iter().all(|&x| x == 0.0));
     }
 
     #[test]

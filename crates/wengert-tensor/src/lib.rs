@@ -77,7 +77,7 @@
 //! ```
 #![warn(missing_docs)]
 
-mod buffer;
+pub mod buffer;
 pub mod error;
 pub mod float;
 pub mod gradcheck;

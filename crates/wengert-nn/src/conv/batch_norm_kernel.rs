@@ -21,6 +21,7 @@
 
 use std::ops::Range;
 
+use wengert_tensor::buffer;
 use wengert_tensor::kernels::parallel::for_each_chunk_mut;
 use wengert_tensor::kernels::PARALLEL_THRESHOLD;
 use wengert_tensor::Float;
@@ -142,7 +143,7 @@ fn per_channel<R: Copy + Default + Send>(d: Layout, f: impl Fn(usize) -> R + Syn
 /// (`range` its place in the buffer, `out` its values to write), parts
 /// of whole runs in parallel.
 fn map_runs<T: Float>(d: Layout, f: impl Fn(usize, Range<usize>, &mut [T]) + Sync) -> Vec<T> {
-    let mut out = vec![T::zero(); d.len()];
+    let mut out = buffer::zeroed(d.len());
     let (l, per_part) = (d.l.max(1), d.values_per_part());
     for_each_chunk_mut(&mut out, per_part, |p, part| {
         let first = p * per_part / l;

@@ -9,6 +9,7 @@
 //! recorded backward (`backward_with_graph`) forms `db` with `sum_to`, so
 //! the node stays differentiable any number of times.
 
+use wengert_tensor::buffer;
 use wengert_tensor::{Float, Tensor, Var};
 
 /// `x [N, C, *] + b [C]` broadcast over every axis but 1. The caller has
@@ -19,7 +20,7 @@ pub(crate) fn add_channel_bias<'t, T: Float>(x: Var<'t, T>, b: Var<'t, T>) -> Va
     let run = shape[2..].iter().product::<usize>().max(1);
     let (xv, bv) = (x.value(), b.value());
     let bs = bv.values();
-    let mut y = Vec::with_capacity(xv.numel());
+    let mut y = buffer::take(xv.numel());
     for (k, chunk) in xv.values().chunks(run).enumerate() {
         let bias = bs[k % c];
         y.extend(chunk.iter().map(|&v| v + bias));

@@ -16,6 +16,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
+use wengert_tensor::buffer;
 use wengert_tensor::kernels::parallel::{for_each_chunk_mut, run_parts};
 use wengert_tensor::kernels::PARALLEL_THRESHOLD;
 use wengert_tensor::Float;
@@ -66,7 +67,7 @@ pub(crate) fn pool_with_argmax<T: Float>(
     win: &Window2d,
 ) -> (Vec<T>, Vec<usize>) {
     let len = dims.planes * dims.output_len();
-    let (mut values, mut index) = (vec![T::zero(); len], vec![0; len]);
+    let (mut values, mut index) = (buffer::zeroed(len), vec![0; len]);
     let (h, w) = dims.input;
     let (oh, ow) = dims.output;
     let fast = *win == Window2d::square(2).with_stride(2) && 2 * oh <= h && 2 * ow <= w;
@@ -175,7 +176,7 @@ fn pool_plane<T: Float>(
 /// If a position lies outside its output's plane (never, for positions
 /// from [`pool_with_argmax`]).
 pub(crate) fn scatter_to_argmax<T: Float>(dys: &[T], index: &[usize], dims: Planes) -> Vec<T> {
-    let mut dx = vec![T::zero(); dims.planes * dims.input_len()];
+    let mut dx = buffer::zeroed(dims.planes * dims.input_len());
     let per_part = dims.per_part();
     for_each_chunk_mut(&mut dx, per_part * dims.input_len(), |part, dx| {
         let (first, planes) = (part * per_part, dx.len() / dims.input_len());
@@ -193,7 +194,7 @@ pub(crate) fn scatter_to_argmax<T: Float>(dys: &[T], index: &[usize], dims: Plan
 /// `y [planes, oh, ow]` with `y[k] = x[index[k]]` (zero at [`NOWHERE`]):
 /// the adjoint of [`scatter_to_argmax`].
 pub(crate) fn gather_from_argmax<T: Float>(xs: &[T], index: &[usize], dims: Planes) -> Vec<T> {
-    let mut y = vec![T::zero(); index.len()];
+    let mut y = buffer::zeroed(index.len());
     let per_part = dims.per_part() * dims.output_len();
     for_each_chunk_mut(&mut y, per_part, |part, y| {
         let index = &index[part * per_part..][..y.len()];

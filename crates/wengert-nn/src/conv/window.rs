@@ -10,6 +10,7 @@
 
 use std::ops::Range;
 
+use wengert_tensor::buffer;
 use wengert_tensor::kernels::parallel::for_each_chunk_mut;
 use wengert_tensor::kernels::PARALLEL_THRESHOLD;
 use wengert_tensor::{Float, Tensor, Var};
@@ -233,7 +234,7 @@ fn im2col_kernel<T: Float>(
     let [kh, kw] = win.kernel;
     let cols = oh * ow;
     let per_image = c * kh * kw * cols;
-    let mut dst = vec![T::zero(); n * per_image];
+    let mut dst = buffer::zeroed(n * per_image);
     let images = images_per_part(per_image);
     for_each_chunk_mut(&mut dst, images * per_image, |part, chunk| {
         let planes = x[part * images * c * h * w..].chunks(h * w);
@@ -282,7 +283,7 @@ fn col2im_kernel<T: Float>(
     let (oh, ow) = out;
     let [kh, kw] = win.kernel;
     let ncols = oh * ow;
-    let mut dst = vec![T::zero(); n * c * h * w];
+    let mut dst = buffer::zeroed(n * c * h * w);
     let images = images_per_part(c * kh * kw * ncols);
     for_each_chunk_mut(&mut dst, images * c * h * w, |part, chunk| {
         let blocks = cols[part * images * c * kh * kw * ncols..].chunks(kh * kw * ncols);
