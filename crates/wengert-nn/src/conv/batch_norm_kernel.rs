@@ -21,8 +21,7 @@
 
 use std::ops::Range;
 
-use wengert_tensor::buffer;
-use wengert_tensor::kernels::parallel::for_each_chunk_mut;
+use wengert_tensor::kernels::parallel::{for_each_chunk_mut, zeroed_in_chunks};
 use wengert_tensor::kernels::PARALLEL_THRESHOLD;
 use wengert_tensor::Float;
 
@@ -143,9 +142,8 @@ fn per_channel<R: Copy + Default + Send>(d: Layout, f: impl Fn(usize) -> R + Syn
 /// (`range` its place in the buffer, `out` its values to write), parts
 /// of whole runs in parallel.
 fn map_runs<T: Float>(d: Layout, f: impl Fn(usize, Range<usize>, &mut [T]) + Sync) -> Vec<T> {
-    let mut out = buffer::zeroed(d.len());
     let (l, per_part) = (d.l.max(1), d.values_per_part());
-    for_each_chunk_mut(&mut out, per_part, |p, part| {
+    zeroed_in_chunks(d.len(), per_part, |p, part| {
         let first = p * per_part / l;
         let mut ch = first % d.c;
         for (r, run) in part.chunks_mut(l).enumerate() {
@@ -153,8 +151,7 @@ fn map_runs<T: Float>(d: Layout, f: impl Fn(usize, Range<usize>, &mut [T]) + Syn
             f(ch, at..at + run.len(), run);
             ch = if ch + 1 == d.c { 0 } else { ch + 1 };
         }
-    });
-    out
+    })
 }
 
 /// Per channel, the mean and the biased variance `sum((x - mean)^2) / n`,

@@ -17,7 +17,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use wengert_tensor::buffer;
-use wengert_tensor::kernels::parallel::{for_each_chunk_mut, run_parts};
+use wengert_tensor::kernels::parallel::{run_parts, zeroed_in_chunks};
 use wengert_tensor::kernels::PARALLEL_THRESHOLD;
 use wengert_tensor::Float;
 
@@ -176,9 +176,9 @@ fn pool_plane<T: Float>(
 /// If a position lies outside its output's plane (never, for positions
 /// from [`pool_with_argmax`]).
 pub(crate) fn scatter_to_argmax<T: Float>(dys: &[T], index: &[usize], dims: Planes) -> Vec<T> {
-    let mut dx = buffer::zeroed(dims.planes * dims.input_len());
     let per_part = dims.per_part();
-    for_each_chunk_mut(&mut dx, per_part * dims.input_len(), |part, dx| {
+    let len = dims.planes * dims.input_len();
+    zeroed_in_chunks(len, per_part * dims.input_len(), |part, dx| {
         let (first, planes) = (part * per_part, dx.len() / dims.input_len());
         let base = first * dims.input_len();
         let outputs = first * dims.output_len()..(first + planes) * dims.output_len();
@@ -187,24 +187,21 @@ pub(crate) fn scatter_to_argmax<T: Float>(dys: &[T], index: &[usize], dims: Plan
                 dx[at - base] += d;
             }
         }
-    });
-    dx
+    })
 }
 
 /// `y [planes, oh, ow]` with `y[k] = x[index[k]]` (zero at [`NOWHERE`]):
 /// the adjoint of [`scatter_to_argmax`].
 pub(crate) fn gather_from_argmax<T: Float>(xs: &[T], index: &[usize], dims: Planes) -> Vec<T> {
-    let mut y = buffer::zeroed(index.len());
     let per_part = dims.per_part() * dims.output_len();
-    for_each_chunk_mut(&mut y, per_part, |part, y| {
+    zeroed_in_chunks(index.len(), per_part, |part, y| {
         let index = &index[part * per_part..][..y.len()];
         for (o, &at) in y.iter_mut().zip(index) {
             if at != NOWHERE {
                 *o = xs[at];
             }
         }
-    });
-    y
+    })
 }
 
 /// Matching chunks of two outputs, claimed together by one part.

@@ -10,8 +10,7 @@
 
 use std::ops::Range;
 
-use wengert_tensor::buffer;
-use wengert_tensor::kernels::parallel::for_each_chunk_mut;
+use wengert_tensor::kernels::parallel::zeroed_in_chunks;
 use wengert_tensor::kernels::PARALLEL_THRESHOLD;
 use wengert_tensor::{Float, Tensor, Var};
 
@@ -234,9 +233,8 @@ fn im2col_kernel<T: Float>(
     let [kh, kw] = win.kernel;
     let cols = oh * ow;
     let per_image = c * kh * kw * cols;
-    let mut dst = buffer::zeroed(n * per_image);
     let images = images_per_part(per_image);
-    for_each_chunk_mut(&mut dst, images * per_image, |part, chunk| {
+    zeroed_in_chunks(n * per_image, images * per_image, |part, chunk| {
         let planes = x[part * images * c * h * w..].chunks(h * w);
         for (block, plane) in chunk.chunks_mut(kh * kw * cols).zip(planes) {
             // `block` holds the rows (u, v) of one (image, channel) pair.
@@ -265,8 +263,7 @@ fn im2col_kernel<T: Float>(
                 }
             }
         }
-    });
-    dst
+    })
 }
 
 /// The adjoint of [`im2col_kernel`]: each column entry is added back to the
@@ -283,9 +280,8 @@ fn col2im_kernel<T: Float>(
     let (oh, ow) = out;
     let [kh, kw] = win.kernel;
     let ncols = oh * ow;
-    let mut dst = buffer::zeroed(n * c * h * w);
     let images = images_per_part(c * kh * kw * ncols);
-    for_each_chunk_mut(&mut dst, images * c * h * w, |part, chunk| {
+    zeroed_in_chunks(n * c * h * w, images * c * h * w, |part, chunk| {
         let blocks = cols[part * images * c * kh * kw * ncols..].chunks(kh * kw * ncols);
         for (plane, block) in chunk.chunks_mut(h * w).zip(blocks) {
             for u in 0..kh {
@@ -318,8 +314,7 @@ fn col2im_kernel<T: Float>(
                 }
             }
         }
-    });
-    dst
+    })
 }
 
 /// Every window of `x [N, C, H, W]` as a column: `[N, C * kh * kw, oh * ow]`,

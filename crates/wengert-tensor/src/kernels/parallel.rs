@@ -22,9 +22,12 @@
 //! the same result on any number of threads.
 
 use std::any::Any;
+use std::mem::MaybeUninit;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+use crate::float::Float;
 
 /// A part to run, with its lifetime erased so that it can be shared with
 /// rayon workers (see the safety argument in [`run_parts`]).
@@ -202,6 +205,48 @@ pub fn for_each_chunk_mut<T: Send>(
     });
 }
 
+/// A new `n`-element buffer (from the pool, see [`crate::buffer`]) that
+/// starts as zeros and is written by `f(index, chunk)` for each chunk of
+/// `chunk` elements (the last may be shorter), through [`run_parts`]: the
+/// parallel form of `let mut v = buffer::zeroed(n); for_each_chunk_mut(&mut
+/// v, chunk, f)`.
+///
+/// Each chunk is zeroed by the thread that runs its part, just before the
+/// part writes it, so the zeros are written into cache and split between
+/// the threads: a serial zero-fill of a small CNN's outputs before their
+/// parallel kernels wrote them was a tenth of its training step's
+/// instructions, and a second pass over memory.
+///
+/// ```
+/// use wengert_tensor::kernels::parallel::zeroed_in_chunks;
+///
+/// let v: Vec<f32> = zeroed_in_chunks(10, 4, |c, chunk| chunk[0] = c as f32 + 1.0);
+/// assert_eq!(v, [1.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 3.0, 0.0]);
+/// ```
+pub fn zeroed_in_chunks<T: Float>(
+    n: usize,
+    chunk: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) -> Vec<T> {
+    let mut out = crate::buffer::take::<T>(n);
+    for_each_chunk_mut(&mut out.spare_capacity_mut()[..n], chunk, |i, slots| {
+        slots.fill(MaybeUninit::new(T::zero()));
+        // SAFETY: every slot of `slots` was just written (the fill above),
+        // and `MaybeUninit<T>` has the size, alignment and layout of `T`,
+        // so the same memory read as `[T]` is an initialized slice; it is
+        // borrowed exclusively here, as `slots` was.
+        let chunk = unsafe { &mut *(slots as *mut [MaybeUninit<T>] as *mut [T]) };
+        f(i, chunk);
+    });
+    // SAFETY: `for_each_chunk_mut` returned, so every chunk's part ran (a
+    // panicking part is re-raised before this line, leaving `out` empty),
+    // and the chunks cover the first `n` slots, each of which its part
+    // initialized (zeros, then `f`'s writes); `n` is within the capacity
+    // `take` reserved.
+    unsafe { out.set_len(n) };
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +275,43 @@ mod tests {
                 "{threads} threads"
             );
         }
+    }
+
+    #[test]
+    fn zeroed_in_chunks_gives_zeros_where_parts_do_not_write_even_in_recycled_memory() {
+        // f64 pool, a size far from every other test's: 1,900,017 elements.
+        let n = 1_900_017;
+        drop(crate::Tensor::<f64>::full(&[n], f64::NAN));
+        for threads in [1, 2] {
+            let v: Vec<f64> = pool(threads).install(|| {
+                zeroed_in_chunks(n, 1 << 16, |c, chunk| {
+                    // Every other chunk writes its first element only.
+                    if c % 2 == 0 {
+                        chunk[0] = c as f64 + 1.0;
+                    }
+                })
+            });
+            assert_eq!(v.len(), n);
+            for (i, &x) in v.iter().enumerate() {
+                let (c, at) = (i >> 16, i & 0xffff);
+                let want = if c % 2 == 0 && at == 0 {
+                    c as f64 + 1.0
+                } else {
+                    0.0
+                };
+                assert!(x == want, "{threads} threads, element {i}: {x}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_panicking_part_of_zeroed_in_chunks_is_re_raised() {
+        let caught = std::panic::catch_unwind(|| {
+            pool(2).install(|| {
+                zeroed_in_chunks::<f32>(1 << 18, 1 << 12, |c, _| assert!(c != 7, "part 7"))
+            })
+        });
+        assert!(caught.is_err());
     }
 
     #[test]
