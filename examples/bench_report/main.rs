@@ -28,8 +28,9 @@
 //! (all by default), `lstm_fused` and `lstm_composed` (one cell of `lstm`
 //! alone), `gru_fused` and `gru_composed` (the same for `gru`, the LSTM's
 //! shapes with a GRU layer),
-//! and `threshold` (serial vs parallel element-wise add around the
-//! threshold). `--threads N` sets rayon's pool, over which wengert splits
+//! `threshold` (serial vs parallel element-wise add around the
+//! threshold), and `epoch_mlp` and `epoch_cnn` (one Fashion-MNIST epoch
+//! through the loader and the trainer, timed whole; not in the default set). `--threads N` sets rayon's pool, over which wengert splits
 //! its work (matrixmultiply itself runs single-threaded). `--iters N` runs the step workloads (`mlp`, `lstm*`, `gru*`, `cnn`) for
 //! one warm-up step and N timed ones, which is what a profile needs
 //! (callgrind's instruction counts hold on a busy machine):
@@ -54,6 +55,7 @@ use std::hint::black_box;
 use wengert::prelude::*;
 
 mod compare;
+mod epoch;
 mod json_line;
 mod steps;
 mod timing;
@@ -235,7 +237,7 @@ fn usage_error(message: &str) -> ! {
 }
 
 fn main() {
-    const WORKLOADS: [&str; 13] = [
+    const WORKLOADS: [&str; 15] = [
         "gemm",
         "add",
         "tape",
@@ -249,6 +251,8 @@ fn main() {
         "gru_composed",
         "cnn",
         "threshold",
+        "epoch_mlp",
+        "epoch_cnn",
     ];
     let mut threads = None;
     let mut iters = None;
@@ -319,6 +323,8 @@ fn main() {
             "gru_composed" => steps::recurrent(&settings, true, &[false]),
             "cnn" => steps::cnn(&settings),
             "threshold" => threshold(threads),
+            "epoch_mlp" => epoch::epoch(&settings, false),
+            "epoch_cnn" => epoch::epoch(&settings, true),
             other => unreachable!("arguments were checked against WORKLOADS: {other}"),
         }
     }

@@ -37,7 +37,7 @@ fn report(workload: &str, settings: &Settings, times: &StepTimes, losses: &[f32]
 }
 
 /// The Adam of every step workload: PyTorch's defaults, as `bench.py`.
-fn adam() -> Adam<f32> {
+pub fn adam() -> Adam<f32> {
     AdamConfig::new(1e-3)
         .betas(0.9, 0.999)
         .eps(1e-8)
@@ -201,7 +201,7 @@ pub fn recurrent(settings: &Settings, gru: bool, fused: &[bool]) {
 /// Linear(128->10)`, PyTorch's default initialisation (wengert's layers
 /// default to it). The same model as `benches/src/cnn.rs`, whose crate
 /// the root examples do not depend on.
-fn cnn_model(rng: &mut impl Rng) -> Sequential<f32> {
+pub fn cnn_model(rng: &mut impl Rng) -> Sequential<f32> {
     let conv = |c_in, c_out, rng: &mut _| -> Conv2d<f32> {
         Conv2dConfig::new(c_in, c_out, 3)
             .with_padding(1)

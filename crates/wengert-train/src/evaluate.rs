@@ -1,7 +1,7 @@
 //! Evaluation and prediction on a loader, in inference mode: one inference
 //! tape per batch (dropout off, batch norm on its running statistics).
 
-use std::collections::BTreeMap;
+use crate::metric_values::Metrics;
 
 use wengert_data::{DataLoader, Dataset};
 use wengert_nn::Module;
@@ -38,7 +38,7 @@ pub(crate) fn evaluate<T: Float, D: Dataset<T> + 'static>(
         metrics: fresh
             .iter()
             .map(|m| (m.name(), m.value()))
-            .collect::<BTreeMap<_, _>>(),
+            .collect::<Metrics>(),
         examples,
     })
 }

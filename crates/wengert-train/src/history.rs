@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
+use crate::metric_values::Metrics;
 
 /// What happened in one epoch: losses, metrics, learning rate, gradient
 /// health and speed.
@@ -37,13 +38,13 @@ pub struct EpochRecord {
     pub train_loss: f64,
     /// Training metrics by name (`accuracy`, `mse`, ...).
     #[serde(with = "json_f64_map", default)]
-    pub train_metrics: BTreeMap<String, f64>,
+    pub train_metrics: Metrics,
     /// Mean validation loss, when the run has a validation set.
     #[serde(with = "json_f64_option", default)]
     pub val_loss: Option<f64>,
     /// Validation metrics by name.
     #[serde(with = "json_f64_map", default)]
-    pub val_metrics: BTreeMap<String, f64>,
+    pub val_metrics: Metrics,
     /// The learning rate at the end of the epoch.
     #[serde(with = "json_f64")]
     pub lr: f64,
@@ -87,7 +88,7 @@ pub struct StepRecord {
     pub val_loss: Option<f64>,
     /// Validation metrics by name after this step (empty at other steps).
     #[serde(with = "json_f64_map", default)]
-    pub val_metrics: BTreeMap<String, f64>,
+    pub val_metrics: Metrics,
 }
 
 /// Everything a run recorded, epoch by epoch and step by step.
@@ -749,12 +750,21 @@ mod json_f64_map {
     use super::JsonF64;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(map: &BTreeMap<String, f64>, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(map.iter().map(|(k, &v)| (k, JsonF64(v))))
+    /// For a `BTreeMap<String, f64>` and for [`Metrics`](crate::Metrics).
+    pub fn serialize<M, S>(map: &M, s: S) -> Result<S::Ok, S::Error>
+    where
+        M: std::borrow::Borrow<BTreeMap<String, f64>>,
+        S: Serializer,
+    {
+        s.collect_map(map.borrow().iter().map(|(k, &v)| (k, JsonF64(v))))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
+    pub fn deserialize<'de, M, D>(d: D) -> Result<M, D::Error>
+    where
+        M: From<BTreeMap<String, f64>>,
+        D: Deserializer<'de>,
+    {
         let map = BTreeMap::<String, JsonF64>::deserialize(d)?;
-        Ok(map.into_iter().map(|(k, v)| (k, v.0)).collect())
+        Ok(M::from(map.into_iter().map(|(k, v)| (k, v.0)).collect()))
     }
 }

@@ -54,12 +54,14 @@ pub use pseudo_label::{
 pub use trainer::{Clip, Evaluation, Trainer};
 
 mod history;
+mod metric_values;
 pub mod metrics;
 #[cfg(feature = "plot")]
 pub mod plot;
 mod progress;
 
 pub use history::{EpochRecord, History, StepRecord};
+pub use metric_values::Metrics;
 pub use metrics::{Accuracy, ConfusionMatrix, Mae, Metric, Mse, TopKAccuracy};
 #[cfg(feature = "plot")]
 pub use plot::{plot_charts, plot_grad_norms, plot_learning_curves, plot_lr};

@@ -8,7 +8,6 @@
 //! tape reset (so the update writes the parameters in place), the optimizer
 //! step; at the end of each epoch, validation and one [`EpochRecord`].
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use wengert_data::{DataLoader, Dataset};
@@ -22,6 +21,7 @@ use crate::fit::HealthReading;
 use crate::health::HealthConfig;
 use crate::history::History;
 use crate::loss::Loss;
+use crate::metric_values::Metrics;
 use crate::metrics::Metric;
 use crate::penalty::Penalty;
 use crate::position::{EpochTotals, Position};
@@ -121,7 +121,7 @@ pub struct Evaluation {
     /// Mean loss per example.
     pub loss: f64,
     /// Each metric's value, by name.
-    pub metrics: BTreeMap<String, f64>,
+    pub metrics: Metrics,
     /// Examples evaluated.
     pub examples: usize,
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use wengert_train::{EpochRecord, History, StepRecord, TrainError};
+use wengert_train::{EpochRecord, History, Metrics, StepRecord, TrainError};
 
 /// A fresh directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -19,8 +19,14 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn map(entries: &[(&str, f64)]) -> BTreeMap<String, f64> {
-    entries.iter().map(|&(k, v)| (k.to_string(), v)).collect()
+/// A map of values: metrics, or the gradient-health maps.
+fn map<M: From<BTreeMap<String, f64>>>(entries: &[(&str, f64)]) -> M {
+    M::from(
+        entries
+            .iter()
+            .map(|&(k, v)| (k.to_string(), v))
+            .collect::<BTreeMap<_, _>>(),
+    )
 }
 
 /// Three epochs with a validation set from epoch 2, a diverging last
@@ -33,7 +39,7 @@ fn sample() -> History {
             train_loss: 0.9,
             train_metrics: map(&[("accuracy", 0.6)]),
             val_loss: None,
-            val_metrics: BTreeMap::new(),
+            val_metrics: Metrics::new(),
             lr: 0.1,
             grad_norm: 2.5,
             seconds: 1.25,
@@ -80,9 +86,9 @@ fn sample() -> History {
             // A mid-epoch validation (`validate_every(2)`) at step 2 only.
             val_loss: (step == 2).then_some(0.75),
             val_metrics: if step == 2 {
-                BTreeMap::from([("accuracy".to_string(), 0.5)])
+                map(&[("accuracy", 0.5)])
             } else {
-                BTreeMap::new()
+                Metrics::new()
             },
         })
         .collect();
@@ -460,9 +466,9 @@ fn epoch_record() -> impl Strategy<Value = EpochRecord> {
                 epoch,
                 steps,
                 train_loss,
-                train_metrics,
+                train_metrics: train_metrics.into(),
                 val_loss,
-                val_metrics,
+                val_metrics: val_metrics.into(),
                 lr,
                 grad_norm,
                 seconds,
@@ -487,7 +493,7 @@ fn step_record() -> impl Strategy<Value = StepRecord> {
                 lr,
                 grad_norm,
                 val_loss,
-                val_metrics,
+                val_metrics: val_metrics.into(),
             },
         )
 }

@@ -33,7 +33,7 @@ fn record(epoch: usize) -> EpochRecord {
         steps: 10 * epoch,
         train_loss: 0.4123,
         val_loss: Some(0.4567),
-        val_metrics: BTreeMap::from([("accuracy".to_string(), 0.9012)]),
+        val_metrics: BTreeMap::from([("accuracy".to_string(), 0.9012)]).into(),
         lr: 1e-3,
         seconds: 2.31,
         examples_per_second: 12345.0,

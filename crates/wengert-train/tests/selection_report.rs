@@ -39,7 +39,7 @@ fn markdown_ranks_by_mean_with_std_per_fold_and_the_test_evaluation() {
     let report = report();
     let test = Evaluation {
         loss: 0.25,
-        metrics: BTreeMap::from([("accuracy".to_string(), 0.9125)]),
+        metrics: BTreeMap::from([("accuracy".to_string(), 0.9125)]).into(),
         examples: 40,
     };
     let text = report.to_markdown(Some(&test));

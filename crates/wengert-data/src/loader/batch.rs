@@ -96,7 +96,9 @@ pub(crate) fn collate_draws<T: Float, D: Dataset<T> + ?Sized>(
 ) -> Batch<T> {
     let shape = dataset.feature_shape().to_vec();
     let per_example: usize = shape.iter().product();
-    let mut features = vec![T::zero(); indices.len() * per_example];
+    // From the tensor pool: a fresh batch of a few hundred kilobytes would
+    // be a new mapping, page-faulted in, on every step.
+    let mut features = wengert_tensor::buffer::zeroed(indices.len() * per_example);
     let slots = features.chunks_exact_mut(per_example.max(1));
     for (k, (slot, &index)) in slots.zip(indices).enumerate() {
         match transform {

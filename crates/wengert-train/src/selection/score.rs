@@ -109,13 +109,12 @@ impl Score {
     /// naming it.
     ///
     /// ```
-    /// use std::collections::BTreeMap;
     /// use wengert_train::selection::Score;
     /// use wengert_train::Evaluation;
     ///
     /// let evaluation = Evaluation {
     ///     loss: 0.3,
-    ///     metrics: BTreeMap::from([("mse".to_string(), 0.5)]),
+    ///     metrics: [("mse".to_string(), 0.5)].into_iter().collect(),
     ///     examples: 10,
     /// };
     /// assert_eq!(Score::last("val_mse", false).read_evaluation(&evaluation)?, 0.5);

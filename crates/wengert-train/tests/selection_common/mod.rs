@@ -53,8 +53,8 @@ fn history_bits(history: &History) -> Vec<(String, u64)> {
         push(at("seconds"), e.seconds);
         push(at("examples_per_second"), e.examples_per_second);
         for (group, map) in [
-            ("train", &e.train_metrics),
-            ("val", &e.val_metrics),
+            ("train", &*e.train_metrics),
+            ("val", &*e.val_metrics),
             ("grad_norm", &e.layer_grad_norms),
             ("update_ratio", &e.update_ratios),
         ] {
