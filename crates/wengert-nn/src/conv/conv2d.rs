@@ -52,6 +52,12 @@ pub struct Conv2dConfig {
     pub groups: usize,
     /// Whether the layer has a bias.
     pub bias: bool,
+    /// Weight initialisation; `None` is PyTorch's default
+    /// ([`Init::PYTORCH_LINEAR_WEIGHT`], fans from `[O, C/g, kh, kw]`).
+    pub weight_init: Option<Init>,
+    /// Bias initialisation; `None` is PyTorch's default
+    /// ([`Init::pytorch_linear_bias`] with the weight's fan-in).
+    pub bias_init: Option<Init>,
 }
 
 impl Conv2dConfig {
@@ -65,7 +71,38 @@ impl Conv2dConfig {
             padding_mode: PaddingMode::Zeros,
             groups: 1,
             bias: true,
+            weight_init: None,
+            bias_init: None,
         }
+    }
+
+    /// With this weight initialisation (PyTorch: `nn.init.xavier_uniform_`
+    /// and friends on `conv.weight` after construction). The fans are
+    /// those of the weight `[O, C/g, kh, kw]`: `fan_in = C/g * kh * kw`,
+    /// `fan_out = O * kh * kw`, as in PyTorch.
+    ///
+    /// ```
+    /// use wengert_nn::conv::{Conv2d, Conv2dConfig};
+    /// use wengert_nn::init::Init;
+    /// use wengert_tensor::seeded_rng;
+    /// let conv: Conv2d<f64> = Conv2dConfig::new(6, 16, 5)
+    ///     .with_weight_init(Init::XavierUniform { gain: 1.0 })
+    ///     .with_bias_init(Init::Zeros)
+    ///     .build(&mut seeded_rng(0))
+    ///     .unwrap();
+    /// let bound = (6.0f64 / ((6 + 16) * 25) as f64).sqrt();
+    /// assert!(conv.weight().value().to_vec().iter().all(|w| w.abs() <= bound));
+    /// assert!(conv.bias().unwrap().value().to_vec().iter().all(|&b| b == 0.0));
+    /// ```
+    pub fn with_weight_init(mut self, init: Init) -> Self {
+        self.weight_init = Some(init);
+        self
+    }
+
+    /// With this bias initialisation.
+    pub fn with_bias_init(mut self, init: Init) -> Self {
+        self.bias_init = Some(init);
+        self
     }
 
     /// With this stride (both axes).
@@ -140,8 +177,9 @@ impl Conv2dConfig {
         self
     }
 
-    /// Draws weight then bias from `rng` with PyTorch's default:
-    /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for both, `fan_in = C/g * kh * kw`.
+    /// Draws weight then bias from `rng`, by default as PyTorch:
+    /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for both, `fan_in = C/g * kh * kw`
+    /// (see [`Conv2dConfig::with_weight_init`] for others).
     pub fn build<T: Float, R: Rng + ?Sized>(&self, rng: &mut R) -> Result<Conv2d<T>> {
         let g = self.groups;
         let invalid = |why: String| NnError::InvalidConfig {
@@ -178,10 +216,16 @@ impl Conv2dConfig {
             w.kernel[0],
             w.kernel[1],
         ];
-        let weight = Init::PYTORCH_LINEAR_WEIGHT.tensor(&shape, rng)?;
+        let weight = self
+            .weight_init
+            .unwrap_or(Init::PYTORCH_LINEAR_WEIGHT)
+            .tensor(&shape, rng)?;
         let bias = if self.bias {
             let fan_in = shape[1] * w.taps();
-            Some(Init::pytorch_linear_bias(fan_in).tensor(&[self.out_channels], rng)?)
+            let init = self
+                .bias_init
+                .unwrap_or_else(|| Init::pytorch_linear_bias(fan_in));
+            Some(init.tensor(&[self.out_channels], rng)?)
         } else {
             None
         };
@@ -327,5 +371,42 @@ impl<T: Float> Module<T> for Conv2d<T> {
             y = add_channel_bias(y, tape.param(b));
         }
         Ok(y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wengert_tensor::seeded_rng;
+
+    #[test]
+    fn the_default_init_is_pytorch_s_and_a_chosen_one_uses_the_conv_fans() {
+        let config = Conv2dConfig::new(3, 8, 3);
+        let default: Conv2d<f64> = config.build(&mut seeded_rng(4)).unwrap();
+        let explicit: Conv2d<f64> = config
+            .with_weight_init(Init::PYTORCH_LINEAR_WEIGHT)
+            .with_bias_init(Init::pytorch_linear_bias(27))
+            .build(&mut seeded_rng(4))
+            .unwrap();
+        assert_eq!(
+            default.weight().value().to_vec(),
+            explicit.weight().value().to_vec()
+        );
+        assert_eq!(
+            default.bias().unwrap().value().to_vec(),
+            explicit.bias().unwrap().value().to_vec()
+        );
+        // Kaiming normal (fan-in, ReLU gain): std sqrt(2 / (C * kh * kw)).
+        let big: Conv2d<f64> = Conv2dConfig::new(16, 64, 3)
+            .with_weight_init(Init::KaimingNormal {
+                mode: crate::init::FanMode::FanIn,
+                nonlinearity: crate::init::Nonlinearity::ReLU,
+            })
+            .build(&mut seeded_rng(5))
+            .unwrap();
+        let w = big.weight().value().to_vec();
+        let std = (w.iter().map(|x| x * x).sum::<f64>() / w.len() as f64).sqrt();
+        let want = (2.0 / (16.0 * 9.0) as f64).sqrt();
+        assert!((std / want - 1.0).abs() < 0.05, "std {std} vs {want}");
     }
 }
