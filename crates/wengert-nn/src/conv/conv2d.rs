@@ -406,7 +406,7 @@ mod tests {
             .unwrap();
         let w = big.weight().value().to_vec();
         let std = (w.iter().map(|x| x * x).sum::<f64>() / w.len() as f64).sqrt();
-        let want = (2.0 / (16.0 * 9.0) as f64).sqrt();
+        let want = (2.0f64 / (16.0 * 9.0)).sqrt();
         assert!((std / want - 1.0).abs() < 0.05, "std {std} vs {want}");
     }
 }
