@@ -78,12 +78,14 @@ pub struct PseudoRun {
 /// The pool images at `pool`, with their labels: the run never reads them
 /// (pseudo-labelling reads only a pool's features); they score the
 /// pseudo-labels afterwards.
-type Pool = Subset<InMemoryDataset<f32>>;
+pub type Pool = Subset<InMemoryDataset<f32>>;
 
 /// Pseudo-labelling on the training images at `labelled` with the pool at
 /// `pool`, at `threshold` for at most `rounds` rounds, validated on
-/// `validation` when given.
-fn pseudo_label(
+/// `validation` when given. Round 0 is the from-scratch remedy's run: the
+/// same init, batches and steps.
+#[allow(clippy::too_many_arguments)]
+pub fn pseudo_label(
     set: &ImageSet,
     spec: &NetSpec,
     labelled: &[usize],
