@@ -134,7 +134,10 @@ pub fn draw(
     let classes = counts.len();
     let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); classes];
     for (i, &c) in labels.iter().enumerate() {
-        by_class.get_mut(c).ok_or("a label beyond the classes")?.push(i);
+        by_class
+            .get_mut(c)
+            .ok_or("a label beyond the classes")?
+            .push(i);
     }
     let mut labelled = Vec::with_capacity(classes * per_class);
     let mut long_tail = Vec::new();
@@ -169,7 +172,11 @@ pub fn draw(
 /// `labelled` split per class into the first `per_class` of each class
 /// (validation) and the rest (training), in the order given: how the
 /// pseudo-labelling threshold is chosen without touching the test set.
-pub fn hold_out(labels: &[usize], labelled: &[usize], per_class: usize) -> (Vec<usize>, Vec<usize>) {
+pub fn hold_out(
+    labels: &[usize],
+    labelled: &[usize],
+    per_class: usize,
+) -> (Vec<usize>, Vec<usize>) {
     let mut seen = vec![0usize; labels.iter().max().map_or(0, |&m| m + 1)];
     let (mut train, mut validation) = (Vec::new(), Vec::new());
     for &i in labelled {

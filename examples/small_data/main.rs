@@ -11,6 +11,9 @@
 //!    - from scratch;
 //!    - with augmentation: flips alone, and flips, 2-pixel shifts, random
 //!      erasing and noise together (same steps);
+//!    - from scratch and both augmentations again for 3x the steps: an
+//!      augmented set is harder to fit, and these rows tell "augmentation
+//!      does not help" from "augmentation needs longer";
 //!    - pseudo-labelling from the pool, its threshold and rounds chosen on
 //!      100 of the 500 held out (the rule is in `pseudo.rs`), then run on
 //!      all 500;
@@ -255,7 +258,9 @@ pub fn source_network(
     let weights = out.join("pretrained.safetensors");
     let run = pretrain(&spec, &set.source, &settings.pretrain, &weights)?;
     if !run.round_trip_bitwise {
-        return Err("the reloaded pretrained network's outputs differ from the trained one's".into());
+        return Err(
+            "the reloaded pretrained network's outputs differ from the trained one's".into(),
+        );
     }
     Ok(Source {
         weights,
@@ -323,7 +328,14 @@ pub fn run_balanced(
             }
             runs.push(done);
         }
-        let p = pseudo::run_pseudo(set, &spec, &draw.labelled, &draw.pool, &run, &settings.pseudo)?;
+        let p = pseudo::run_pseudo(
+            set,
+            &spec,
+            &draw.labelled,
+            &draw.pool,
+            &run,
+            &settings.pseudo,
+        )?;
         if progress {
             eprintln!(
                 "seed {seed}, pseudo-labelling: threshold {}, {} rounds, test accuracy {:.4} ({:.1} s)",

@@ -115,7 +115,9 @@ pub fn pseudo_label(
         .seed(settings.seed);
     let outcome = match validation {
         Some(v) => config.run(set.part(labelled.to_vec()), pool.clone(), factory, v)?,
-        None => config.run_without_validation(set.part(labelled.to_vec()), pool.clone(), factory)?,
+        None => {
+            config.run_without_validation(set.part(labelled.to_vec()), pool.clone(), factory)?
+        }
     };
     Ok((outcome.report, outcome.trainer.into_model()))
 }

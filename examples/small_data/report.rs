@@ -13,7 +13,7 @@ use super::sparsity::{
 };
 use super::strategies::Balancing;
 use super::training::{Run, Score};
-use super::{spread, BalancedPart, Settings, Source, Outcome};
+use super::{spread, BalancedPart, Outcome, Settings, Source};
 
 /// `0.8712 [0.8650, 0.8790]` over several values, `0.8712` for one.
 pub fn cell(values: &[f64]) -> String {
@@ -90,7 +90,9 @@ pub fn balanced(
         &seconds,
     );
     if let Some((_, scratch)) = part.remedies.first() {
-        println!("\nGain over from scratch, median of the per-seed differences in test accuracy:\n");
+        println!(
+            "\nGain over from scratch, median of the per-seed differences in test accuracy:\n"
+        );
         println!("| remedy | gain | on classes 0-4 | on classes 5-9 |");
         println!("| --- | ---: | ---: | ---: |");
         let gains = |scores: &[&Score]| {
@@ -114,7 +116,12 @@ pub fn balanced(
             .remedies
             .iter()
             .skip(1)
-            .map(|(r, runs)| (r.name().to_string(), runs.iter().map(|r| &r.score).collect()))
+            .map(|(r, runs)| {
+                (
+                    r.name().to_string(),
+                    runs.iter().map(|r| &r.score).collect(),
+                )
+            })
             .collect();
         rows.push(("pseudo-labelling".into(), scores.clone()));
         for (name, s) in rows {
@@ -193,8 +200,7 @@ fn pseudo_tables(settings: &Settings, runs: &[PseudoRun]) {
             } else {
                 added.join(", ")
             },
-            run.label_accuracy
-                .map_or("-".into(), |a| format!("{a:.3}")),
+            run.label_accuracy.map_or("-".into(), |a| format!("{a:.3}")),
             run.score.accuracy
         );
     }
@@ -262,7 +268,9 @@ pub fn imbalanced(
         rare,
         settings.seeds.len()
     );
-    println!("| sampling | images per epoch | epochs | test accuracy | worst class | rare classes |");
+    println!(
+        "| sampling | images per epoch | epochs | test accuracy | worst class | rare classes |"
+    );
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for (balancing, done) in runs {
         let of = |f: &dyn Fn(&Score) -> f64| done.iter().map(|r| f(&r.score)).collect::<Vec<_>>();
@@ -290,7 +298,13 @@ pub fn imbalanced(
     for c in 0..set.classes {
         print!("| {c} | {} |", settings.long_tail[c]);
         for ((_, done), line) in runs.iter().zip(&mut series) {
-            let m = spread(&done.iter().map(|r| r.score.per_class[c]).collect::<Vec<_>>()).0;
+            let m = spread(
+                &done
+                    .iter()
+                    .map(|r| r.score.per_class[c])
+                    .collect::<Vec<_>>(),
+            )
+            .0;
             line.points.push((c as f64, m));
             print!(" {m:.3} |");
         }
@@ -298,7 +312,10 @@ pub fn imbalanced(
     }
     let path = out.join("long_tail.svg");
     plot_charts(
-        &format!("per-class test accuracy after training on a long tail {:?}", settings.long_tail),
+        &format!(
+            "per-class test accuracy after training on a long tail {:?}",
+            settings.long_tail
+        ),
         "class (fewer training images to the right)",
         &[Chart {
             title: String::new(),

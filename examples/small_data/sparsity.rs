@@ -97,7 +97,9 @@ pub fn synthetic(
         *truth.get_mut(j).ok_or("more relevant inputs than inputs")? = w;
     }
     let mut make = |n: usize| -> Outcome<InMemoryDataset<f64>> {
-        let x: Vec<f64> = (0..n * s.inputs).map(|_| standard_normal(&mut rng)).collect();
+        let x: Vec<f64> = (0..n * s.inputs)
+            .map(|_| standard_normal(&mut rng))
+            .collect();
         let y: Vec<f64> = (0..n)
             .map(|i| {
                 let row = &x[i * s.inputs..(i + 1) * s.inputs];
@@ -273,7 +275,9 @@ pub fn airfoil() -> Outcome<InMemoryDataset<f64>> {
     let columns: Vec<Vec<f64>> = (0..k)
         .map(|j| z((0..n).map(|i| x[i * k + j]).collect()))
         .collect();
-    let features: Vec<f64> = (0..n).flat_map(|i| columns.iter().map(move |c| c[i])).collect();
+    let features: Vec<f64> = (0..n)
+        .flat_map(|i| columns.iter().map(move |c| c[i]))
+        .collect();
     Ok(InMemoryDataset::try_regression(
         Tensor::from_vec(features, &[n, k]),
         Tensor::from_vec(z(y), &[n, 1]),

@@ -11,8 +11,8 @@ use wengert::data::augment::{
     Compose, GaussianNoise, RandomErasing, RandomHorizontalFlip, RandomShiftCrop, Transform,
 };
 use wengert::data::{try_downsample, try_oversample, ClassDistribution, WeightedSampler};
-use wengert::tensor::WengertRng;
 use wengert::prelude::*;
+use wengert::tensor::WengertRng;
 
 use super::data::ImageSet;
 use super::fine_tuning::network::NetSpec;
@@ -35,16 +35,30 @@ pub enum Remedy {
     /// The pretrained body, a new head, everything at one rate
     /// (`fine_tuning`'s k = 0).
     FineTuneOneRate,
+    /// [`Remedy::Scratch`] for [`LONGER`] times the steps.
+    ScratchLonger,
+    /// [`Remedy::Flips`] for [`LONGER`] times the steps.
+    FlipsLonger,
+    /// [`Remedy::AllAugmentations`] for [`LONGER`] times the steps: an
+    /// augmented set is harder to fit, so at the same budget it may only
+    /// be undertrained; these rows tell the two apart.
+    AllAugmentationsLonger,
 }
+
+/// How many times the budget's steps the "longer" remedies train.
+pub const LONGER: usize = 3;
 
 impl Remedy {
     /// The table's order.
-    pub const ALL: [Remedy; 5] = [
+    pub const ALL: [Remedy; 8] = [
         Remedy::Scratch,
         Remedy::Flips,
         Remedy::AllAugmentations,
         Remedy::FineTuneAll,
         Remedy::FineTuneOneRate,
+        Remedy::ScratchLonger,
+        Remedy::FlipsLonger,
+        Remedy::AllAugmentationsLonger,
     ];
 
     /// The row header.
@@ -55,6 +69,17 @@ impl Remedy {
             Remedy::AllAugmentations => "augmentation: flips, shifts, erasing, noise",
             Remedy::FineTuneAll => "fine-tuned, body at 0.1x",
             Remedy::FineTuneOneRate => "fine-tuned, one rate",
+            Remedy::ScratchLonger => "from scratch, 3x the steps",
+            Remedy::FlipsLonger => "augmentation: flips, 3x the steps",
+            Remedy::AllAugmentationsLonger => "augmentation: all four, 3x the steps",
+        }
+    }
+
+    /// The budget's steps it trains for, as a multiple.
+    pub fn budget_factor(self) -> usize {
+        match self {
+            Remedy::ScratchLonger | Remedy::FlipsLonger | Remedy::AllAugmentationsLonger => LONGER,
+            _ => 1,
         }
     }
 
@@ -79,7 +104,7 @@ pub struct AugmentSettings {
 
 /// `steps` applied to a flat image of `side x side` pixels: reshaped to
 /// `[1, side, side]` for the image transforms, and back.
-fn on_images(side: usize, steps: Compose<f32>) -> impl Transform<f32> {
+pub fn on_images(side: usize, steps: Compose<f32>) -> impl Transform<f32> {
     move |x: Tensor<f32>, rng: &mut WengertRng| {
         let image = x.reshape(&[1, side, side]);
         steps.apply(image, rng).reshape(&[side * side])
@@ -89,8 +114,10 @@ fn on_images(side: usize, steps: Compose<f32>) -> impl Transform<f32> {
 /// The augmentation of `remedy` (none for the others).
 pub fn augmentation(remedy: Remedy, a: &AugmentSettings) -> Option<Compose<f32>> {
     match remedy {
-        Remedy::Flips => Some(Compose::new().then(RandomHorizontalFlip::new(a.flip))),
-        Remedy::AllAugmentations => Some(
+        Remedy::Flips | Remedy::FlipsLonger => {
+            Some(Compose::new().then(RandomHorizontalFlip::new(a.flip)))
+        }
+        Remedy::AllAugmentations | Remedy::AllAugmentationsLonger => Some(
             Compose::new()
                 .then(RandomHorizontalFlip::new(a.flip))
                 .then(RandomShiftCrop::new(a.shift))
@@ -145,8 +172,17 @@ pub fn run_remedy(
     if let Some(steps) = augmentation(remedy, augment) {
         loader = loader.with_transform(on_images(set.side, steps));
     }
-    let epochs = settings.epochs_for(labelled.len());
-    Ok(train_and_score(model, optimizer, &loader, epochs, settings.seed, &set.test, set.classes)?.0)
+    let epochs = settings.epochs_for(labelled.len()) * remedy.budget_factor();
+    Ok(train_and_score(
+        model,
+        optimizer,
+        &loader,
+        epochs,
+        settings.seed,
+        &set.test,
+        set.classes,
+    )?
+    .0)
 }
 
 /// A way to train on a long-tailed sample.
@@ -229,4 +265,22 @@ pub fn run_balancing(
         }
     };
     Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wengert::data::augment::hflip;
+
+    #[test]
+    fn a_flat_image_is_flipped_as_the_image_it_is() {
+        // A 3x3 image 0..9, flat: its mirror swaps the first and last
+        // column of each row.
+        let flat = Tensor::from_vec((0..9).map(|v| v as f32).collect(), &[9]);
+        let flip = on_images(3, Compose::new().then(RandomHorizontalFlip::new(1.0)));
+        let got = flip.apply(flat.clone(), &mut seeded_rng(0));
+        assert_eq!(got.shape(), &[9]);
+        assert_eq!(got.to_vec(), [2.0, 1.0, 0.0, 5.0, 4.0, 3.0, 8.0, 7.0, 6.0]);
+        assert_eq!(got.to_vec(), hflip(&flat.reshape(&[1, 3, 3])).to_vec());
+    }
 }

@@ -78,7 +78,11 @@ impl Score {
 
 /// Tests `model` once on every image of `test`: overall and per-class
 /// accuracy, from one confusion matrix.
-pub fn score(model: &Sequential<f32>, test: &InMemoryDataset<f32>, classes: usize) -> Outcome<Score> {
+pub fn score(
+    model: &Sequential<f32>,
+    test: &InMemoryDataset<f32>,
+    classes: usize,
+) -> Outcome<Score> {
     let logits = outputs(model, test.features())?;
     let truth = test.labels().ok_or("a classification set")?;
     let predicted: Vec<usize> = Tensor::from_vec(logits, &[truth.len(), classes]).try_argmax(1)?;

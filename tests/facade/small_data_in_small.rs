@@ -52,7 +52,10 @@ fn l1_keeps_exactly_the_relevant_inputs_at_a_suitable_strength_and_l2_keeps_irre
         .filter(|r| r.exact_recoveries() == seeds)
         .map(|r| r.lambda)
         .collect();
-    assert!(!exact.is_empty(), "no L1 strength recovers the relevant inputs");
+    assert!(
+        !exact.is_empty(),
+        "no L1 strength recovers the relevant inputs"
+    );
     // L2 never does: at every strength each set keeps every relevant
     // input and some irrelevant one. It shrinks without zeroing: at most
     // one weight in eight ends near zero (an unpenalised irrelevant weight
@@ -62,8 +65,17 @@ fn l1_keeps_exactly_the_relevant_inputs_at_a_suitable_strength_and_l2_keeps_irre
         for fit in &row.fits {
             let (precision, recall) = precision_recall(&fit.survivors(), &RELEVANT);
             assert_eq!(recall, 1.0, "L2 at {}", row.lambda);
-            assert!(precision < 1.0, "L2 at {} kept only the relevant", row.lambda);
-            assert!(fit.near_zero() <= 2, "L2 at {}: {}", row.lambda, fit.near_zero());
+            assert!(
+                precision < 1.0,
+                "L2 at {} kept only the relevant",
+                row.lambda
+            );
+            assert!(
+                fit.near_zero() <= 2,
+                "L2 at {}: {}",
+                row.lambda,
+                fit.near_zero()
+            );
         }
     }
     let irrelevant = settings.inputs - RELEVANT.len();
@@ -112,7 +124,8 @@ fn class_balanced_sampling_raises_the_worst_and_the_rare_classes_of_a_long_tail(
     }
     // Balancing by drawing does not cost overall accuracy here (the test
     // set has as many of every class).
-    let median = |runs: &[Run]| spread(&runs.iter().map(|r| r.score.accuracy).collect::<Vec<_>>()).0;
+    let median =
+        |runs: &[Run]| spread(&runs.iter().map(|r| r.score.accuracy).collect::<Vec<_>>()).0;
     assert!(median(of(Balancing::WeightedSampler)) > median(plain));
     // Every row took about the same number of steps.
     // An epoch's record holds the steps taken so far.
@@ -120,7 +133,11 @@ fn class_balanced_sampling_raises_the_worst_and_the_rare_classes_of_a_long_tail(
     for (b, done) in &runs {
         let s = steps(&done[0]) as f64;
         let budget = settings.run.steps() as f64;
-        assert!((s - budget).abs() / budget < 0.15, "{}: {s} steps", b.name());
+        assert!(
+            (s - budget).abs() / budget < 0.15,
+            "{}: {s} steps",
+            b.name()
+        );
     }
 }
 
@@ -154,7 +171,10 @@ fn pseudo_labels_are_mostly_right_and_fewer_at_a_higher_threshold() {
         let chosen = run.sweep.iter().find(|p| p.threshold == threshold).unwrap();
         for point in &run.sweep {
             for &a in &point.validation {
-                assert!(a <= chosen.validation[rounds], "the rule took a worse point");
+                assert!(
+                    a <= chosen.validation[rounds],
+                    "the rule took a worse point"
+                );
             }
         }
     }
