@@ -11,6 +11,7 @@ mod lstm_vs_rnn_in_small;
 mod model_selection_in_small;
 mod optimizers_in_small;
 mod quickstart_in_small;
+mod small_data_in_small;
 mod trains_end_to_end;
 mod vanishing_gradients_in_small;
 mod weight_decay_in_small;
